@@ -34,6 +34,7 @@ def _commands() -> dict[str, set[str]]:
 
 
 COMMANDS = _commands()
+CLI = typer.main.get_command(app)
 
 
 def _fences(text: str) -> list[tuple[str, str]]:
@@ -83,6 +84,55 @@ def test_every_documented_command_line_uses_real_flags(doc: Path) -> None:
             flag = w.split("=")[0]
             if flag.startswith("-") and not re.fullmatch(r"-\d+(\.\d+)?", flag):
                 assert flag in COMMANDS[name], f"{doc.name}: `{line}`: {name} has no {flag}"
+
+
+def _shell_commands(text: str) -> list[str]:
+    """Each ``movierec …`` command of a page's shell blocks as the shell reads it: a line ended by a
+    backslash joined to the next (the flag check above reads each line alone, so an option on a
+    continuation line, docs/new-users.md's ``--user-features demographics``, was never checked), split at
+    ``&&``, ``|`` and ``;``, its comment and a trailing ``&`` dropped; ``/opt/movierec/bin/movierec`` too."""
+    commands = []
+    for language, block in _fences(text):
+        if language not in ("", "bash", "sh", "console", "shell"):
+            continue
+        for raw in re.sub(r"\\\n\s*", " ", block).splitlines():
+            line = raw.split(" #")[0].strip().removeprefix("$ ").strip()
+            for part in re.split(r"&&|\||;", line):
+                part = part.strip().removesuffix("&").strip()
+                if re.match(r"(\S*/)?movierec ", part):
+                    commands.append(part)
+    return commands
+
+
+def _parse_error(words: list[str]) -> str | None:
+    """What the CLI's parser says of ``movierec WORDS`` without running it (None: it parses): an unknown
+    option, a value of the wrong type or off its list, a missing required option, a word left over."""
+    command: Any = CLI
+    try:
+        ctx = command.make_context("movierec", list(words))
+        while getattr(command, "commands", None):  # a group: down to its subcommand
+            name, command, rest = command.resolve_command(ctx, [*ctx._protected_args, *ctx.args])
+            ctx = command.make_context(name, rest, parent=ctx)
+    except typer.Exit:  # --help, which prints the help and stops
+        return None
+    except Exception as exc:  # click's own exceptions (typer vendors click): the message the user sees
+        if hasattr(exc, "format_message"):
+            return str(exc.format_message())
+        raise
+    return None
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
+def test_every_documented_command_parses_as_the_cli_reads_it(doc: Path) -> None:
+    """A newcomer pastes a page's command: it gets past the parser (nothing runs here). Synopsis lines
+    with placeholders (``[--json]``, ``…``, ``...``, ``<pid>``) are left out."""
+    assert _parse_error(["export", "--model", "svd"]) == "Missing option '--out' / '-o'."  # the check bites
+    assert _parse_error(["tune", "--trials", "many"]) is not None
+    for line in _shell_commands(doc.read_text()):
+        if re.search(r"\[|…|\.\.\.|<\w", line):
+            continue
+        said = _parse_error(shlex.split(line)[1:])
+        assert said is None, f"{doc.name}: `{line}`: {said}"
 
 
 def test_readme_option_table_is_true() -> None:
