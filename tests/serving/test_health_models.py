@@ -142,3 +142,64 @@ def test_one_artifact_is_a_list_of_one_equal_to_the_top_level(server: Server, sv
         body = httpx.get(url + "/alone/health").json()
         assert body["models"] == [entry], body["models"]
         _check_schema(url + "/alone", body)
+
+
+def test_an_unknown_model_is_a_404_naming_what_model_takes(ease_then_markov: Server) -> None:
+    """``?model=zzz`` on a server of ease and markov answered "model 'zzz' is not served here; served: ease
+    (1a2b…), markov (3c4d…)": the words ``label`` and ``modelVersion`` of GET /health's ``models`` were not
+    there, so a reader had to guess that the name and the hash in brackets are the two spellings it takes. And
+    /openapi.json declared neither the parameter nor the 404 on GET /health or GET /movies, which answer it.
+    Each path now says what ``?model=`` takes with each served pair, in ErrorMessage's shape, and the schema
+    declares both; each spelling the 404 names reaches its model."""
+    url = ease_then_markov.url
+    spec = httpx.get(url + "/openapi.json").json()
+    error = Draft202012Validator({**spec, "$ref": "#/components/schemas/ErrorMessage"})
+    models = httpx.get(url + "/health").json()["models"]
+    pairs = ", ".join(f"{m['label']} or {m['modelVersion']}" for m in models)
+    said = (
+        f"model 'zzz' is not served here; ?model= takes a served model's label or modelVersion ({pairs}), "
+        "as GET /health lists them in models"
+    )
+    asks = [
+        ("GET", "/health", "/health", None),
+        ("GET", "/movies", "/movies", None),
+        ("GET", "/movies/21", "/movies/{movieId}", None),
+        ("GET", "/movies/21/similar", "/movies/{movieId}/similar", None),
+        ("GET", "/users/1/recommendations", "/users/{userId}/recommendations", None),
+        ("POST", "/recommendations", "/recommendations", {"ratings": [{"movieId": 21, "rating": 5}]}),
+    ]
+    for method, path, route, body in asks:
+        resp = httpx.request(method, url + path, params={"model": "zzz"}, json=body)
+        assert resp.status_code == 404 and resp.json() == {"detail": said}, (path, resp.text)
+        error.validate(resp.json())
+        operation = spec["paths"][route][method.lower()]
+        declared = {p["name"]: p for p in operation["parameters"] if p["in"] == "query"}
+        assert (
+            "label" in declared["model"]["description"] and "GET /health" in declared["model"]["description"]
+        )
+        answer = operation["responses"]["404"]
+        assert answer["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/ErrorMessage"
+        }
+        assert answer["description"].endswith("?model= names no served model."), (route, answer)
+    reload = spec["paths"]["/admin/reload"]["post"].get("parameters", [])  # the router's own: no ?model=
+    assert "model" not in {p["name"] for p in reload}, reload
+    for m in models:  # both spellings the 404 names reach that model
+        for spelling in (m["label"], m["modelVersion"]):
+            resp = httpx.get(url + "/health", params={"model": spelling})
+            assert resp.headers["x-model-version"] == m["modelVersion"], spelling
+
+
+def test_an_app_without_the_router_declares_no_model_choice(svd_artifact) -> None:
+    """An app mounted without the version router (``create_app`` in Python) ignores ``?model=``: its schema
+    does not offer it."""
+    with mounted_api({"alone": load_artifact(svd_artifact[0])}) as url:
+        spec = httpx.get(url + "/alone/openapi.json").json()
+        names = {
+            p["name"]
+            for ops in spec["paths"].values()
+            for op in ops.values()
+            for p in op.get("parameters", [])
+        }
+        assert "model" not in names and "k" in names, names
+        assert "404" not in spec["paths"]["/health"]["get"]["responses"]

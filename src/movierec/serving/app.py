@@ -395,7 +395,52 @@ def create_app(
             )
 
     _middleware(app, artifact, settings)
+    declare_model_choice(app)
     return app
+
+
+#: ``?model=``, as the version router (:class:`~movierec.serving.dispatch.ModelRouter`) reads it on every path
+MODEL_PARAMETER: dict[str, Any] = {
+    "name": "model",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string", "title": "Model"},
+    "description": (
+        "Which served model answers: a `label` or `modelVersion` of GET /health's `models` (movierec serve "
+        "with several --artifact). Without it, a user's request goes to the model their id is hashed to, "
+        "any other to the first. One that names no served model is 404, naming those served."
+    ),
+}
+
+
+def declare_model_choice(app: FastAPI) -> None:
+    """Declare ``?model=`` and its 404 on each operation of ``app``'s /openapi.json once the version router
+    serves it (``state.routed``): the router reads the parameter before any app sees the request and answers
+    an unknown one 404 on every path, also ``GET /health`` and ``GET /movies``, whose schema declared neither
+    the parameter nor a 404. ``POST /admin/reload`` is the router's own and ignores it. An app mounted without
+    the router (``create_app`` in Python) ignores ``?model=`` and declares nothing."""
+    plain = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        fresh = app.openapi_schema is None
+        schema = plain()  # FastAPI's, cached on the app after the first call
+        if fresh and getattr(app.state, "routed", False):
+            for path, operations in schema.get("paths", {}).items():
+                if path == "/admin/reload":
+                    continue
+                for operation in operations.values():
+                    operation.setdefault("parameters", []).append(MODEL_PARAMETER)
+                    answers = operation.setdefault("responses", {})
+                    known = answers.get("404", {}).get("description", "").rstrip(".")
+                    answers["404"] = {
+                        "description": (known + ", or " if known else "") + "?model= names no served model.",
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/ErrorMessage"}}
+                        },
+                    }
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 # What the routes share, declared once (FastAPI builds the OpenAPI schema from these): a raw user or movie id

@@ -32,7 +32,7 @@ from typing import Any
 
 from movierec.errors import ConfigError, MovierecError
 
-__all__ = ["ModelRouter", "Served", "bucket", "parse_weights", "served_model"]
+__all__ = ["ModelRouter", "Served", "bucket", "parse_weights", "served_model", "unknown_model"]
 
 
 def api_key_ok(x_api_key: str, authorization: str, key: str) -> bool:
@@ -176,6 +176,7 @@ class ModelRouter:
             if state is not None:
                 state.together_notes = list(notes)
                 state.served_models = models
+                state.routed = True  # its /openapi.json declares ?model= (app.declare_model_choice)
         return out, notes
 
     def reload(self) -> tuple[bool, str]:
@@ -271,9 +272,8 @@ class ModelRouter:
         model = self._query_model(scope.get("query_string", b""))
         user, receive = await self._user_of(scope, receive)
         chosen = self.pick(served, user, model)
-        if chosen is None:
-            known = ", ".join(f"{s.label} ({s.version})" for s in served)
-            await _send_json(send, 404, {"detail": f"model {model!r} is not served here; served: {known}"})
+        if chosen is None:  # pick() finds every artifact unless ?model= names none of them
+            await _send_json(send, 404, {"detail": unknown_model(str(model), served)})
             return
         version_header = (b"x-model-version", chosen.version.encode("latin-1", "replace"))
 
@@ -315,6 +315,18 @@ class ModelRouter:
             await _send_json(send, 200, {"status": "reloaded", **body})
         else:
             await _send_json(send, 422, {"status": "refused", **body})
+
+
+def unknown_model(model: str, served: Sequence[Served]) -> str:
+    """The 404 of a ``?model=`` that names no served artifact, in the API's words: what the parameter takes
+    (a ``label`` or ``modelVersion`` of ``GET /health``'s ``models``) and each served one's pair. It said
+    "model 'zzz' is not served here; served: ease (28a9b21a250f)", which left a reader to guess that the
+    name and the hash in brackets were the two spellings ``?model=`` takes."""
+    pairs = ", ".join(f"{s.label} or {s.version}" for s in served)
+    return (
+        f"model {model!r} is not served here; ?model= takes a served model's label or modelVersion "
+        f"({pairs}), as GET /health lists them in models"
+    )
 
 
 async def _send_json(send: Any, status: int, obj: Any) -> None:
