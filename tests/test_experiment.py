@@ -124,6 +124,24 @@ def test_bad_files_name_the_key_and_line(text: str, needles: list[str]) -> None:
         assert needle in msg, msg
 
 
+def test_an_unknown_key_with_no_close_one_fits_two_rows_and_says_where_the_keys_are() -> None:
+    """A top-level key nothing is close to listed all 15 valid keys: 199 to 205 columns with the CLI's
+    'movierec: error: ' and the file's path. Now the first six and where every one is named, docs/tuning.md,
+    which this checks does name them all."""
+    with pytest.raises(ConfigError) as info:
+        parse_experiment("zzz = 1\n[[models]]\nname = 'svd'\n", source="experiments/first_run.toml")
+    line = f"movierec: error: {info.value}"
+    assert line.endswith(
+        "line 1: zzz: unknown key; valid here: name, dataset, split, seed, cv, models, … (15 in all: "
+        "docs/tuning.md)"
+    )
+    assert len(line) <= 160, (len(line), line)
+    docs = (Path(__file__).parents[1] / "docs" / "tuning.md").read_text(encoding="utf-8")
+    section = docs[docs.index("## Experiment files") :]
+    assert len(Experiment.model_fields) == 15
+    assert all(f"`{key}`" in section for key in Experiment.model_fields), "docs/tuning.md misses a key"
+
+
 @pytest.mark.parametrize(
     ("text", "line"),
     [

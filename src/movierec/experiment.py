@@ -662,7 +662,9 @@ def _plain_error(err: Mapping[str, Any], loc: Sequence[Any], *, python: bool = F
     if kind == "extra_forbidden":
         valid = _valid_keys(loc[:-1])
         hint = did_you_mean(key, valid)
-        return f"unknown key{hint}; {some_of(valid, guessed=bool(hint), label='valid here')}"
+        where = "" if hint else _keys_listed_in(loc[:-1], python=python)  # the guess is the fix
+        listed = some_of(valid, where, guessed=bool(hint), label="valid here", width=_KEYS_WIDTH)
+        return f"unknown key{hint}; {listed}"
     if kind == "missing":
         if tuple(loc) == ("models",):
             return 'no model to run: add a [[models]] table with its name (name = "svd") for each model'
@@ -796,22 +798,43 @@ def key_location(path: str | Path, *loc: str | int) -> str:
     return f"{path}{f', line {line}' if line else ''}: {_as_written(loc)}"
 
 
+#: the characters an unknown key's list of valid ones takes (:func:`movierec.errors.some_of`): six of the
+#: 15 top-level keys and where the rest are, so the CLI's line, file path and line number first, fits two
+#: rows at 80 columns for a path of up to ~35 characters
+_KEYS_WIDTH = 56
+
+
+def _keys_listed_in(loc: Sequence[Any], *, python: bool) -> str:
+    """Where every key of the table at ``loc`` is listed, for a refusal that names only the first: the
+    experiment's 15 top-level keys made a 199 to 205-column line. A file's keys are in docs/tuning.md
+    (Experiment files); Python's are the table's ``model_fields`` (``Experiment.model_fields``)."""
+    if not python:
+        return "docs/tuning.md"
+    model = _table_model(loc)
+    return f"{model.__name__}.model_fields" if model is not None else ""
+
+
 def _valid_keys(loc: Sequence[Any]) -> list[str]:
+    return list(getattr(_table_model(loc), "model_fields", {}))
+
+
+def _table_model(loc: Sequence[Any]) -> type[BaseModel] | None:
+    """The pydantic model of the experiment's table at ``loc`` (``()``: :class:`Experiment`), else None."""
     model: Any = Experiment
     for part in loc:
         if isinstance(part, int):
             continue
         field = getattr(model, "model_fields", {}).get(part)
         if field is None:
-            return []
+            return None
         ann = field.annotation
         inner = [
             a for a in getattr(ann, "__args__", (ann,)) if isinstance(a, type) and issubclass(a, BaseModel)
         ]
         if not inner:
-            return []
+            return None
         model = inner[0]
-    return list(getattr(model, "model_fields", {}))
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
 def _find_line(text: str, loc: Sequence[Any]) -> int | None:
