@@ -167,10 +167,19 @@ def test_a_file_without_times_says_how_to_name_one_in_both_spellings(tmp_path: P
     assert "name another column with time_col=" in frame_notes and "--time-col" not in frame_notes
 
 
-def test_the_report_form_of_a_model_name_says_both_spellings_of_item_features() -> None:
+def test_the_report_form_of_a_model_name_names_item_features_in_each_doors_words() -> None:
+    """The refusal knows both spellings where it is raised (a :class:`movierec.errors.Doors`): Python's
+    keyword in the ConfigError, the flag in the line the CLI prints (``in_cli``)."""
     with pytest.raises(ConfigError) as exc:
         movierec.compare("ml-latest-small", ["warp+genres+tags"], progress=False)
-    assert "(item_features='genres,tags' in Python, --item-features genres,tags in the CLI)" in str(exc.value)
+    said = "unknown model 'warp+genres+tags': give the model and its features apart, "
+    assert (
+        str(exc.value) == said + "'warp' with item_features='genres,tags' (NAME+feature is the report's form)"
+    )
+    assert (
+        exc.value.in_cli()
+        == said + "warp with --item-features genres,tags (NAME+feature is the report's form)"
+    )
 
 
 def test_an_export_folder_is_named_in_the_callers_words(tmp_path: Path) -> None:

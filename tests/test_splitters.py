@@ -180,8 +180,9 @@ def test_compare_rows_are_the_per_fold_evaluations_pooled(bundled) -> None:
 def test_a_split_name_with_an_underscore_gets_the_likely_fix(bundled) -> None:  # type: ignore[no-untyped-def]
     """compare(ds, ..., split="per_user") and get_splitter("per_user") listed the 15 names without the one
     meant; make_split already put "(did you mean 'per-user'?)" first."""
-    said = r"^unknown split 'per_user' \(did you mean 'per-user'\?\); all 15: movierec compare --help"
-    with pytest.raises(ConfigError, match=said):
+    said = r"^unknown split 'per_user' \(did you mean 'per-user'\?\); all 15: movierec\.evaluation\.SPLITS$"
+    with pytest.raises(ConfigError, match=said) as listed:
         get_splitter("per_user")
+    assert listed.value.in_cli().endswith("(did you mean 'per-user'?); all 15: movierec compare --help")
     with pytest.raises(ConfigError, match=said):
         compare(bundled, ["popularity"], split="per_user", progress=False)

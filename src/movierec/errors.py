@@ -27,9 +27,16 @@ class MovierecError(Exception):
     failure, such as a Spark job that failed, says 1)."""
 
     def __init__(self, *args: object) -> None:
+        #: the message in the command line's words, where it was raised with a :class:`Doors` message
+        self.cli: str | None = localize_install(args[0].cli) if args and isinstance(args[0], Doors) else None
         if args and isinstance(args[0], str):  # an install hint fits this install (localize_install)
-            args = (localize_install(args[0]), *args[1:])
+            args = (localize_install(str(args[0])), *args[1:])
         super().__init__(*args)
+
+    def in_cli(self) -> str:
+        """The message as the command line says it: its :class:`Doors` message's CLI words (``--implicit-
+        threshold 0.5`` where Python's say ``threshold=0.5``), else the one message both doors share."""
+        return str(self) if self.cli is None else self.cli
 
 
 class DataError(MovierecError):
@@ -113,6 +120,31 @@ class Spelled(str):
     where a message labels a value with its setting (:func:`labelled`)."""
 
     __slots__ = ()
+
+
+class Doors(str):
+    """A refusal whose fix each door spells its own way: the string is Python's words (``Recommender(ds,
+    'popularity', threshold=0.5)``), ``cli`` the command line's (``--implicit-threshold 0.5``).
+    A :class:`MovierecError` raised with one keeps both, and the CLI prints :meth:`MovierecError.in_cli`,
+    so neither reader is handed the other door's syntax. For a message that cannot tell whose it is, where
+    it is built, :func:`spelled` names both in one line instead."""
+
+    cli: str
+
+    def __new__(cls, python: str, cli: str) -> Doors:
+        self = super().__new__(cls, python)
+        self.cli = cli
+        return self
+
+    def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]  # copy and pickle keep both
+        return str(self), self.cli
+
+
+def framed(text: str, frame: Callable[[str], str]) -> str:
+    """``frame(text)`` (a message put around ``text``: ``lambda t: f"{key}: {t}"``), and around a
+    :class:`Doors` text's CLI words too, so a message built on another keeps each door's words."""
+    cli = getattr(text, "cli", None)
+    return frame(text) if cli is None else Doors(frame(text), frame(cli))
 
 
 def spelled(python: str, cli: str) -> Spelled:

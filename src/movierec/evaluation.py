@@ -25,6 +25,7 @@ from movierec import metrics as M
 from movierec import split as S
 from movierec.errors import (
     ConfigError,
+    Doors,
     NotFittedError,
     did_you_mean,
     labelled,
@@ -618,8 +619,12 @@ def get_protocol(name: str | Protocol) -> Protocol:
     key = str(name).strip().lower().replace("_", "-")
     if key not in PROTOCOLS:
         hint = did_you_mean(name, PROTOCOLS)
+        said = f"unknown protocol {name!r}{hint}; "
         raise ConfigError(
-            f"unknown protocol {name!r}{hint}; {some_of(PROTOCOLS, 'movierec compare --help', guessed=bool(hint))}"
+            Doors(  # where each door lists them: a notebook has no --help to read
+                said + some_of(PROTOCOLS, "movierec.evaluation.PROTOCOLS", guessed=bool(hint)),
+                said + some_of(PROTOCOLS, "movierec compare --help", guessed=bool(hint)),
+            )
         )
     return PROTOCOLS[key]
 

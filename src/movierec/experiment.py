@@ -57,7 +57,7 @@ from pydantic import (
     model_validator,
 )
 
-from movierec.errors import SEED_MAX, ConfigError, did_you_mean, some_of
+from movierec.errors import SEED_MAX, ConfigError, did_you_mean, framed, some_of
 from movierec.jsonsafe import to_jsonable
 
 __all__ = [
@@ -325,13 +325,11 @@ class ModelConfig(_Worded):
     @field_validator("name")
     @classmethod
     def _registered(cls, v: str) -> str:
-        from movierec.errors import spelled
         from movierec.models.registry import MODELS, unknown_model
 
         key = v.strip().lower()
-        if key not in MODELS:  # the registry's words: the guess and where the list is, not 52 names
-            lister = spelled("movierec.models.available()", "movierec models")
-            raise ValueError(unknown_model(v, list(MODELS), lister))
+        if key not in MODELS:  # the registry's words: the guess and where each door lists them, not 52 names
+            raise ValueError(unknown_model(v, list(MODELS)))
         return key
 
     @field_validator("params", mode="before")
@@ -550,7 +548,7 @@ def parse_experiment(text: str, *, source: str = "<experiment>") -> Experiment:
     except ValidationError as exc:
         loc, said = _first_mistake(exc)
         line = _find_line(text, loc)
-        raise ConfigError(f"{source}{f', line {line}' if line else ''}: {said}") from exc
+        raise ConfigError(framed(said, lambda s: f"{source}{f', line {line}' if line else ''}: {s}")) from exc
 
 
 def _first_mistake(
@@ -578,7 +576,7 @@ def _first_mistake(
             where = f"models (entry {loc[1] + 1}) {keys}".rstrip()
         else:  # ModelConfig(...) alone: its own key
             where = keys or "models"
-    return loc, f"{where}: {_plain_error(err, loc, python=python)}{more}"
+    return loc, framed(_plain_error(err, loc, python=python), lambda said: f"{where}: {said}{more}")
 
 
 def _named_param(msg: str, params: Any) -> tuple[str, ...]:
@@ -703,7 +701,9 @@ def _plain_error(err: Mapping[str, Any], loc: Sequence[Any], *, python: bool = F
     }
     if kind in words:
         return words[kind] + got
-    return str(err.get("msg", "invalid")).removeprefix("Value error, ")
+    raised = ctx.get("error")  # a validator's own sentence: a Doors one keeps the CLI's words (--config)
+    said = raised.args[0] if isinstance(raised, ValueError) and raised.args else None
+    return said if isinstance(said, str) else str(err.get("msg", "invalid")).removeprefix("Value error, ")
 
 
 def _python_fix(kind: str, loc: Sequence[Any]) -> str | None:

@@ -1293,7 +1293,7 @@ def _check_model_instance(model: object) -> None:
     missing = [m for m in ("fit", "score", "recommend") if not callable(getattr(model, m, None))]
     if missing:
         raise ConfigError(
-            f"model must be a registry name (such as 'svd' or 'ease'; `movierec models` lists them) or a "
+            f"model must be a registry name (such as 'svd' or 'ease'; movierec.models.available() lists them) or a "
             f"model instance, got {model!r} (no {', '.join(missing)})"
         )
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from movierec.datasets.canonical import CANONICAL_SPLITS, check_ml1m_shape, ml100k_rows
-from movierec.errors import ConfigError, did_you_mean, is_seed, labelled, some_of, spelled
+from movierec.errors import ConfigError, Doors, did_you_mean, is_seed, labelled, some_of, spelled
 from movierec.interactions import Interactions, no_positives, tie_key, time_order
 
 if TYPE_CHECKING:
@@ -748,7 +748,11 @@ def unknown_split(name: object, choices: Iterable[str]) -> str:
     characters with the guess and the names, 166 with the names alone)."""
     choices = list(choices)
     hint = did_you_mean(name, choices)
-    return f"unknown split {name!r}{hint}; {some_of(choices, 'movierec compare --help', guessed=bool(hint))}"
+    python = "movierec.evaluation.SPLITS" if "auto" in choices else "movierec.split.SPLIT_NAMES"
+    return Doors(  # where each door lists them: a notebook has no --help to read
+        f"unknown split {name!r}{hint}; {some_of(choices, python, guessed=bool(hint))}",
+        f"unknown split {name!r}{hint}; {some_of(choices, 'movierec compare --help', guessed=bool(hint))}",
+    )
 
 
 def split_key(name: object, choices: tuple[str, ...] = ("auto", *SPLIT_NAMES)) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from movierec.errors import ConfigError, NotFittedError, did_you_mean, spelled
+from movierec.errors import ConfigError, Doors, NotFittedError, did_you_mean, spelled
 from movierec.interactions import Interactions
 from movierec.jsonsafe import to_jsonable
 from movierec.metrics import Metric
@@ -161,16 +161,17 @@ def resolve_space(model: str) -> dict[str, Param]:
 
 def _no_space(model: str) -> str:
     """The refusal to tune a model without a search space: how many models have one, a few that learn
-    what it learns from, and where each one's is shown. The 24 names made a 298-character line."""
+    what it learns from, and where each door shows them (:class:`~movierec.errors.Doors`). The 24 names
+    made a 298-character line."""
     from movierec.models.registry import model_kind
 
     tunable = tunable_names()
     kind = model_kind(model)
     known = ("svd", "ease", "als", "itemknn", "bpr", "baseline", "knn-baseline", "slim")
     picks = [n for n in known if n in tunable and model_kind(n) == kind][:3] or tunable[:3]
-    return (
-        f"model {model!r} has no search space to tune; {len(tunable)} models have one, e.g. "
-        f"{', '.join(picks)} (movierec models NAME shows it)"
+    said = f"model {model!r} has no search space to tune; {len(tunable)} models have one, e.g. {', '.join(picks)}"
+    return Doors(
+        f"{said} (movierec.tuning.search_spaces() holds them)", f"{said} (movierec models NAME shows it)"
     )
 
 

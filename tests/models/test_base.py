@@ -72,7 +72,8 @@ def test_random_state_is_reproducible() -> None:
 def test_unknown_model_lists_valid_names() -> None:
     """Where nothing is close; a close one names where the list is (test_a_typo_gets_the_likely_fix_first)."""
     with pytest.raises(
-        ConfigError, match=r"unknown model 'qwerty'; e\.g\. svd, ease, .*all 52 models: .*movierec models"
+        ConfigError,
+        match=r"unknown model 'qwerty'; e\.g\. svd, ease, .*all 52 models: movierec\.models\.available\(\)$",
     ):
         get_class("qwerty")
     with pytest.raises(ConfigError, match=r"unknown model 'svdx' \(did you mean 'svd'\?\); all \d+ models: "):
@@ -85,21 +86,23 @@ def test_a_typo_gets_the_likely_fix_first() -> None:
     still gets the whole list, since it has nothing else to go on."""
     with pytest.raises(ConfigError) as typo:
         get_class("eas")
-    assert str(typo.value) == (
-        f"unknown model 'eas' (did you mean 'ease'?); all {len(available())} models: "
-        "movierec.models.available() in Python, movierec models in the CLI"
-    )
+    # each door is told where its own list is: a function in Python, a command in the CLI
+    said = f"unknown model 'eas' (did you mean 'ease'?); all {len(available())} models: "
+    assert str(typo.value) == said + "movierec.models.available()"
+    assert typo.value.in_cli() == said + "movierec models"
     with pytest.raises(ConfigError, match=r"unknown model 'zzzz'; e\.g\. svd, ease, als, popularity; all 52"):
         get_class("zzzz")  # nothing close: no guess, the first picks and where the list is
     with pytest.raises(
         ConfigError,
-        match=r"^svd has no hyperparameter 'factor' \(did you mean 'factors'\?\); all 11: movierec models svd$",
-    ):
+        match=r"^svd has no hyperparameter 'factor' \(did you mean 'factors'\?\); all 11: "
+        r'movierec\.models\.create\("svd"\)\.get_params\(\)$',
+    ) as factor:
         create("svd", factor=10)
+    assert factor.value.in_cli().endswith("(did you mean 'factors'?); all 11: movierec models svd")
     # a misspelt Surprise name gets its Surprise spelling back (it loads as an alias), in every entry point
     for bad, close in (("n_factor", "n_factors"), ("lr_alll", "lr_all"), ("n-epochs", "n_epochs")):
         with pytest.raises(
-            ConfigError, match=rf"'{bad}' \(did you mean '{close}'\?\); all 11: movierec models svd"
+            ConfigError, match=rf"'{bad}' \(did you mean '{close}'\?\); all 11: movierec\.models\.create"
         ):
             create("svd", **{bad: 1})
         with pytest.raises(ConfigError, match=rf"'{bad}' \(did you mean '{close}'\?\)"):
@@ -251,17 +254,18 @@ def test_a_model_without_a_similar_list_names_models_that_have_one(tiny: Interac
 
 
 def test_movierec_models_refuses_a_name_as_python_does() -> None:
-    """``movierec models NAME`` and ``get_class`` give one message for a name that is not a model here
-    (:func:`registry.registered_name`): the command wrote its own copy of the foreign-name check and the
-    typo's, and answered 'svd+genres' with all 52 names and 'svd,ease' with "did you mean 'ease'?", where
-    Python named the fix (give the features apart; run it once per model)."""
+    """``movierec models NAME`` and ``get_class`` give one refusal for a name that is not a model here
+    (:func:`registry.registered_name`), each door's fix in its own words (``in_cli``): the command wrote its
+    own copy of the foreign-name check and the typo's, and answered 'svd+genres' with all 52 names and
+    'svd,ease' with "did you mean 'ease'?", where Python named the fix (give the features apart; run it
+    once per model)."""
     from clihelp import one_error_line, run_process
 
     for name in ("svd++", "BiasScorer", "lightfm", "svd+genres", "svd,ease", "eas", "qwerty"):
         with pytest.raises(ConfigError) as python:
             get_class(name)
-        assert one_error_line(run_process("models", name, env={"COLUMNS": "80"})) == str(python.value)
-    assert "item_features='genres' in Python" in _refusal("svd+genres")
+        assert one_error_line(run_process("models", name, env={"COLUMNS": "80"})) == python.value.in_cli()
+    assert "'svd' with item_features='genres'" in _refusal("svd+genres")
     assert _refusal("svd,ease").startswith("'svd,ease' names 2 models where one goes")
 
 

@@ -353,7 +353,7 @@ def main(argv: list[str] | None = None) -> None:
         _stopped("aborted")
         raise SystemExit(1) from None
     except MovierecError as exc:  # exit 2, or the error's own status (a failed Spark job: 1)
-        fail(str(exc), take_outcomes(), exc.exit_code)
+        fail(exc.in_cli(), take_outcomes(), exc.exit_code)
     except ModuleNotFoundError as exc:
         why = missing_extra(exc)
         if why is None:

@@ -45,7 +45,7 @@ from movierec.datasets.registry import (
     registered_name,
 )
 from movierec.datasets.users import USER_FILES, read_users
-from movierec.errors import ConfigError, DataError, NotEncodedError, did_you_mean, some_of, spelled
+from movierec.errors import ConfigError, DataError, Doors, NotEncodedError, did_you_mean, some_of, spelled
 from movierec.interactions import (
     BadRowsError,
     Interactions,
@@ -326,9 +326,13 @@ def load(
             raise DataError(f"{path}: no such file")
         # a bare name ('ml-100') is answered with the closest registered one, as data fetch answers it
         hint = did_you_mean(text, REGISTRY) if path.name == text.strip() else ""
-        # with a guess, the count and the command that lists them: the 8 names after it made 162 columns
-        known = some_of(REGISTRY, "movierec data list" if hint else "", guessed=bool(hint), label="known")
-        raise DataError(f"{path}: no such dataset name or folder{hint}; {known}")
+        # with a guess, the count and where each door lists them: the 8 names after it made 162 columns
+        python, cli = (
+            some_of(REGISTRY, lister if hint else "", guessed=bool(hint), label="known")
+            for lister in ("movierec.datasets.REGISTRY", "movierec data list")
+        )
+        said = f"{path}: no such dataset name or folder{hint}; "
+        raise DataError(Doors(said + python, said + cli))
     if path.is_file():
         try:
             return load_ratings_file(path, rating_scale=rating_scale, **columns)

@@ -36,7 +36,16 @@ from typing import Any, ClassVar, Literal, Protocol, Self, TypeVar, dataclass_tr
 import numpy as np
 import scipy.sparse as sp
 
-from movierec.errors import ArtifactError, ConfigError, DataError, NotFittedError, did_you_mean, some_of
+from movierec.errors import (
+    ArtifactError,
+    ConfigError,
+    DataError,
+    Doors,
+    NotFittedError,
+    did_you_mean,
+    framed,
+    some_of,
+)
 from movierec.interactions import Interactions
 from movierec.jsonsafe import to_jsonable
 from movierec.models.memory import check_memory
@@ -681,9 +690,9 @@ class BaseRecommender:
     def foreign_name_error(cls, key: str) -> str | None:
         """The one line for ``key`` when it is a reference library's name this class has no exact counterpart
         for (``_foreign_names``): ``svd has no 'lr_bu': Surprise's per-bias learning rates are one here,
-        lr_bias``; else None."""
+        lr_bias``; else None. A :class:`~movierec.errors.Doors` reason keeps its CLI words."""
         why = cls._foreign_names.get(key)
-        return None if why is None else f"{cls.name} has no {key!r}: {why}"
+        return None if why is None else framed(why, lambda w: f"{cls.name} has no {key!r}: {w}")
 
     @classmethod
     def none_means(cls) -> dict[str, str]:
@@ -698,7 +707,8 @@ class BaseRecommender:
     def unknown_param_error(cls, key: str) -> str:
         """The one line for a hyperparameter name ``key`` this class does not take: what a reference library's
         name is called here (:meth:`foreign_name_error`), else the closest name it takes, its own or another
-        spelling (``n_factor`` → ``n_factors``), then the valid names."""
+        spelling (``n_factor`` → ``n_factors``), then the valid names, and where each door lists them
+        (:class:`~movierec.errors.Doors`): ``movierec models svd`` in the CLI, ``get_params()`` in Python."""
         foreign = cls.foreign_name_error(key)
         if foreign:
             return foreign
@@ -708,9 +718,12 @@ class BaseRecommender:
         if not valid:  # global-mean: "valid: " and nothing after it
             return f"{cls.name} has no hyperparameter {key!r}: it takes none"
         hint = did_you_mean(key, [*valid, *cls._aliases, *cls._compounds])
-        # the command lists them for a notebook's reader too (its Python spelling doubled the line)
-        listed = some_of(valid, f"movierec models {cls.name}", guessed=bool(hint))
-        return f"{cls.name} has no hyperparameter {key!r}{hint}; {listed}"
+        said = f"{cls.name} has no hyperparameter {key!r}{hint}; "
+        python = f'movierec.models.create("{cls.name}").get_params()'  # "('" reads as pydantic's tuples
+        return Doors(
+            said + some_of(valid, python, guessed=bool(hint)),
+            said + some_of(valid, f"movierec models {cls.name}", guessed=bool(hint)),
+        )
 
     def get_params(self) -> dict[str, Any]:
         """Hyperparameters as given to the constructor (scikit-learn style), under their canonical names."""

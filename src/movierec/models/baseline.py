@@ -12,7 +12,7 @@ from typing import ClassVar, Self
 
 import numpy as np
 
-from movierec.errors import ConfigError
+from movierec.errors import ConfigError, Doors
 from movierec.interactions import Interactions
 from movierec.models.base import ExplicitRecommender, Tags, check_indices
 from movierec.models.kernels.accel import als_biases, first_seen, group_by_first_seen, sgd_biases
@@ -198,9 +198,12 @@ class Baseline(ExplicitModel):
     _foreign_names: ClassVar[dict[str, str]] = {
         "bsl_options": "Surprise's bsl_options keys are parameters of their own here: method, reg_i, reg_u, "
         "epochs (its 'n_epochs'), regularization (its 'reg'), learning_rate",
-        "damping": "LensKit's BiasScorer(damping=d) is baseline(reg_i=d, reg_u=d, epochs=1): one sweep, "
-        "item biases then user biases, each sum of residuals over its count plus d (a damping dict: "
-        "reg_i= its 'item', reg_u= its 'user')",
+        "damping": Doors(
+            "LensKit's BiasScorer(damping=d) is baseline(reg_i=d, reg_u=d, epochs=1): one sweep, "
+            "item biases then user biases, each sum of residuals over its count plus d (a damping dict: "
+            "reg_i= its 'item', reg_u= its 'user')",
+            "LensKit's BiasScorer(damping=d) is baseline with --params reg_i=d,reg_u=d,epochs=1 (one sweep)",
+        ),
     }
 
     method: str = "als"

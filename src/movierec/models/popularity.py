@@ -10,7 +10,7 @@ from typing import ClassVar, Self
 
 import numpy as np
 
-from movierec.errors import ConfigError, DataError
+from movierec.errors import ConfigError, DataError, Doors
 from movierec.interactions import Interactions
 from movierec.models.base import BaseRecommender, Tags, require_interactions
 from movierec.models.weighting import WeightedRecommender, check_weighting, interaction_weights
@@ -48,9 +48,13 @@ class Popularity(OneListRecommender, WeightedRecommender):
     name: ClassVar[str] = "popularity"
     _none_means: ClassVar[dict[str, str]] = {"window_days": "every interaction, however old"}
     _foreign_names: ClassVar[dict[str, str]] = {
-        "score": "LensKit's PopScorer(score='quantile', 'rank' or 'count') ranks movies alike in all three; "
-        "popularity ranks by the count of positives (ratings ≥ the threshold; threshold=0.5 in Recommender "
-        "counts every rating, as PopScorer does)",
+        "score": Doors(
+            "LensKit's PopScorer(score='quantile', 'rank' or 'count') ranks movies alike in all three; "
+            "popularity ranks by the count of positives (ratings ≥ the threshold; threshold=0.5 in Recommender "
+            "counts every rating, as PopScorer does)",
+            "LensKit's PopScorer ranks alike by any score; --implicit-threshold 0.5 counts every rating, "
+            "as PopScorer does",
+        ),
     }
     tags: ClassVar[Tags] = Tags(fold_in="popularity", serving="scores")
 

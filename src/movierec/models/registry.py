@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from movierec.errors import ConfigError, did_you_mean, spelled
+from movierec.errors import ConfigError, Doors, did_you_mean, framed
 from movierec.models.base import BaseRecommender, saved_model_meta
 
 __all__ = [
@@ -184,12 +184,16 @@ def load_model(path: str | Path) -> BaseRecommender:
     return get_class(str(meta.get("model"))).load(path)
 
 
-_LK_BIAS = (
-    "LensKit's BiasScorer is baseline here: BiasScorer(damping=d) is baseline(reg_i=d, reg_u=d, epochs=1)"
+_LK_BIAS = Doors(
+    "LensKit's BiasScorer is baseline here: BiasScorer(damping=d) is baseline(reg_i=d, reg_u=d, epochs=1)",
+    "LensKit's BiasScorer is baseline here: BiasScorer(damping=d) is baseline with --params "
+    "reg_i=d,reg_u=d,epochs=1",
 )
-_LK_POP = (
-    "LensKit's PopScorer is popularity here, which counts each movie's ratings ≥ the threshold: "
-    "Recommender(ds, 'popularity', threshold=0.5) counts every rating, as PopScorer does"
+_LK_POP = Doors(
+    "LensKit's PopScorer is popularity here, which counts ratings ≥ the threshold: "
+    "Recommender(ds, 'popularity', threshold=0.5) counts every rating, as PopScorer does",
+    "LensKit's PopScorer is popularity here; --implicit-threshold 0.5 makes it count every rating, as "
+    "PopScorer does",
 )
 _LK_ITEM_KNN = (
     "LensKit's ItemKNNScorer(feedback='implicit') is closest to itemknn (cosine; its k= neighbours are "
@@ -208,7 +212,8 @@ _LK_BIASED_MF = (
 )
 #: LensKit's model names (2025's scorer classes and 0.14's algorithm classes, as typed with or without
 #: 'Scorer') → where the model is here: one line, where "unknown model 'bias' (did you mean 'ials'?)"
-#: pointed the wrong way. None is an alias: their defaults differ from ours (docs/from-lenskit.md)
+#: pointed the wrong way. None is an alias: their defaults differ from ours (docs/from-lenskit.md). A
+#: line whose fix is spelled differently in Python and the CLI is a :class:`Doors` (popularity's threshold)
 FOREIGN_MODELS: dict[str, str] = {
     **dict.fromkeys(("biasscorer", "bias"), _LK_BIAS),
     **dict.fromkeys(("popscorer", "popular", "pop"), _LK_POP),
@@ -241,18 +246,22 @@ def own_model(reference: str) -> str:
     return _OWN_MODEL.get(key, key.split(":", 1)[-1])
 
 
-def unknown_model(name: str, names: list[str], lister: str, guesses: Iterable[str] = ()) -> str:
+def unknown_model(name: str, names: list[str], guesses: Iterable[str] = ()) -> Doors:
     """The message for a model name not among ``names`` ("unknown model 'eas' ..."): with a close match,
-    that match and where to see the whole list (``lister``: ``movierec models`` in the CLI); with none, the
-    list itself. The 52 names after the guess made one 725-character line (10 lines at 80 columns) that
-    buried it; a name with nothing close gets the commonest first picks and the same place (the whole list
-    was a 700-character line). ``guesses``: the names to guess from, where they are more than ``names`` (a
-    registered model not installed here)."""
+    that match and where each door lists them all (``movierec.models.available()`` in Python, ``movierec
+    models`` in the CLI: a :class:`~movierec.errors.Doors`); with none, the commonest first picks and the
+    same place. The 52 names after the guess made one 725-character line (10 lines at 80 columns) that
+    buried it. ``guesses``: the names to guess from, where they are more than ``names`` (a registered model
+    not installed here)."""
     guess = did_you_mean(name, guesses or names)
     if guess:
-        return f"unknown model {name!r}{guess}; all {len(names)} models: {lister}"
-    picks = ", ".join(n for n in _FIRST_PICKS if n in names)
-    return f"unknown model {name!r}; e.g. {picks}; all {len(names)} models: {lister}"
+        said = f"unknown model {name!r}{guess}"
+    else:
+        said = f"unknown model {name!r}; e.g. {', '.join(n for n in _FIRST_PICKS if n in names)}"
+    return Doors(
+        f"{said}; all {len(names)} models: movierec.models.available()",
+        f"{said}; all {len(names)} models: movierec models",
+    )
 
 
 #: the models a newcomer most often starts from, named where a mistyped model has no close match
@@ -282,27 +291,37 @@ def registered_name(name: str) -> str:
     guess at one of the two, where Python named the fix."""
     key = name.strip().lower()
     if key not in MODELS and key in FOREIGN_MODELS:  # before NAME+feature: 'svd++' is SVD++, not svd
-        raise ConfigError(f"unknown model {name!r}: {FOREIGN_MODELS[key]}")
+        raise ConfigError(framed(FOREIGN_MODELS[key], lambda why: f"unknown model {name!r}: {why}"))
     base, plus, feats = key.partition("+")
     # the report's per-model form (NAME+feature), typed where one option gives every model its features
     if plus and base in MODELS:
         given = feats.replace("+", ",")
+
+        def apart(how: str) -> str:
+            return f"unknown model {name!r}: give the model and its features apart, {how} (NAME+feature is the report's form)"
+
         raise ConfigError(
-            f"unknown model {name!r}: give the model as {base} and its item features apart "
-            f"({spelled(f'item_features={given!r}', f'--item-features {given}')}); NAME+feature is the "
-            "report's per-model form"
+            Doors(
+                apart(f"{base!r} with item_features={given!r}"), apart(f"{base} with --item-features {given}")
+            )
         )
     parts = [p.strip() for p in key.split(",") if p.strip()]
     if len(parts) > 1 and all(p.partition("+")[0] in MODELS for p in parts):
         # 'svd,ease' where one model goes: "did you mean 'ease'?" guessed at one of the two that were meant
-        raise ConfigError(
+        said = (
             f"{name!r} names {len(parts)} models where one goes: run it once per model "
             f"({' and '.join(repr(p) for p in parts[:3])}{', …' if len(parts) > 3 else ''}), or compare them "
-            f"side by side ({spelled('compare(ds, [...])', 'compare --models')})"
+            "side by side"
+        )
+        few = len(parts) <= 3  # the models themselves, where the command stays within two rows
+        raise ConfigError(
+            Doors(
+                f"{said} (compare(ds, {parts if few else '[...]'}))",
+                f"{said} (compare --models {','.join(parts) if few else '…'})",
+            )
         )
     if key not in MODELS:
-        lister = spelled("movierec.models.available()", "movierec models")
-        raise ConfigError(unknown_model(name, available(), lister, MODELS))
+        raise ConfigError(unknown_model(name, available(), MODELS))
     return key
 
 

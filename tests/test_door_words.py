@@ -1,0 +1,196 @@
+"""Each door names its own fix: a refusal reached from Python and from the CLI gives each reader the
+syntax they can type. ``movierec export -m pop`` told a shell user to write
+``Recommender(ds, 'popularity', threshold=0.5)``, and ``Recommender(ds, "svd", factrs=3)`` told a notebook
+to run ``movierec models svd``.
+
+Such a refusal is raised as a :class:`movierec.errors.Doors` message: the ConfigError's text is Python's
+words, and the CLI prints ``in_cli()``. Each case runs the same mistake through both doors and pins the
+whole line of each. None of these refusals is reachable from the HTTP API, which takes no model, split or
+protocol names."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import movierec
+from clihelp import run_cli
+from movierec.errors import ConfigError, Doors, MovierecError, framed
+
+#: the CLI's one line is at most two rows of an 80-column terminal (test_cli_hardening's TWO_ROWS)
+TWO_ROWS = 160
+
+# (the mistake in Python, the same one in the CLI, Python's whole message, the CLI's after 'movierec: error: ')
+CASES = [
+    pytest.param(
+        lambda ds: movierec.Recommender(ds, "pop"),
+        ["export", "-m", "pop", "--out", "art"],
+        "unknown model 'pop': LensKit's PopScorer is popularity here, which counts ratings ≥ the threshold: "
+        "Recommender(ds, 'popularity', threshold=0.5) counts every rating, as PopScorer does",
+        "unknown model 'pop': LensKit's PopScorer is popularity here; --implicit-threshold 0.5 makes it count "
+        "every rating, as PopScorer does",
+        id="lenskit-popscorer",
+    ),
+    pytest.param(
+        lambda ds: movierec.compare(ds, ["bias"], progress=False),
+        ["compare", "--models", "bias"],
+        "unknown model 'bias': LensKit's BiasScorer is baseline here: BiasScorer(damping=d) is "
+        "baseline(reg_i=d, reg_u=d, epochs=1)",
+        "unknown model 'bias': LensKit's BiasScorer is baseline here: BiasScorer(damping=d) is baseline "
+        "with --params reg_i=d,reg_u=d,epochs=1",
+        id="lenskit-biasscorer",
+    ),
+    pytest.param(
+        lambda ds: movierec.Recommender(ds, "popularity", score="count"),
+        ["export", "-m", "popularity", "-p", "score=count", "--out", "art"],
+        "popularity has no 'score': LensKit's PopScorer(score='quantile', 'rank' or 'count') ranks movies "
+        "alike in all three; popularity ranks by the count of positives (ratings ≥ the threshold; "
+        "threshold=0.5 in Recommender counts every rating, as PopScorer does)",
+        "popularity has no 'score': LensKit's PopScorer ranks alike by any score; --implicit-threshold 0.5 "
+        "counts every rating, as PopScorer does",
+        id="popscorer-score",
+    ),
+    pytest.param(
+        lambda ds: movierec.Recommender(ds, "baseline", damping=5),
+        ["export", "-m", "baseline", "-p", "damping=5", "--out", "art"],
+        "baseline has no 'damping': LensKit's BiasScorer(damping=d) is baseline(reg_i=d, reg_u=d, epochs=1): "
+        "one sweep, item biases then user biases, each sum of residuals over its count plus d (a damping "
+        "dict: reg_i= its 'item', reg_u= its 'user')",
+        "baseline has no 'damping': LensKit's BiasScorer(damping=d) is baseline with --params "
+        "reg_i=d,reg_u=d,epochs=1 (one sweep)",
+        id="biasscorer-damping",
+    ),
+    pytest.param(
+        lambda ds: movierec.Recommender(ds, "svd+genres"),
+        ["export", "-m", "svd+genres", "--out", "art"],
+        "unknown model 'svd+genres': give the model and its features apart, 'svd' with item_features='genres' "
+        "(NAME+feature is the report's form)",
+        "unknown model 'svd+genres': give the model and its features apart, svd with --item-features genres "
+        "(NAME+feature is the report's form)",
+        id="name-plus-feature",
+    ),
+    pytest.param(
+        lambda ds: movierec.Recommender(ds, "svd,ease"),
+        ["export", "-m", "svd,ease", "--out", "art"],
+        "'svd,ease' names 2 models where one goes: run it once per model ('svd' and 'ease'), or compare them "
+        "side by side (compare(ds, ['svd', 'ease']))",
+        "'svd,ease' names 2 models where one goes: run it once per model ('svd' and 'ease'), or compare them "
+        "side by side (compare --models svd,ease)",
+        id="two-models-where-one-goes",
+    ),
+    pytest.param(
+        lambda ds: movierec.Recommender(ds, "eas"),
+        ["recommend", "-m", "eas", "--user", "1"],
+        "unknown model 'eas' (did you mean 'ease'?); all 52 models: movierec.models.available()",
+        "unknown model 'eas' (did you mean 'ease'?); all 52 models: movierec models",
+        id="unknown-model",
+    ),
+    pytest.param(
+        lambda ds: movierec.Recommender(ds, "svd", factrs=3),
+        ["compare", "--models", "svd", "--params", "svd.factrs=3"],
+        "svd has no hyperparameter 'factrs' (did you mean 'factors'?); all 11: "
+        'movierec.models.create("svd").get_params()',
+        "svd has no hyperparameter 'factrs' (did you mean 'factors'?); all 11: movierec models svd",
+        id="unknown-hyperparameter",
+    ),
+    pytest.param(
+        lambda ds: movierec.compare(ds, ["svd"], split="tempral", progress=False),
+        ["compare", "--models", "svd", "--split", "tempral"],
+        "unknown split 'tempral' (did you mean 'temporal'?); all 15: movierec.evaluation.SPLITS",
+        "unknown split 'tempral' (did you mean 'temporal'?); all 15: movierec compare --help",
+        id="unknown-split",
+    ),
+    pytest.param(
+        lambda ds: movierec.compare(ds, ["svd"], protocols="ful-ranking", progress=False),
+        ["compare", "--models", "svd", "--protocols", "ful-ranking"],
+        "unknown protocol 'ful-ranking' (did you mean 'full-ranking'?); all 6: movierec.evaluation.PROTOCOLS",
+        "unknown protocol 'ful-ranking' (did you mean 'full-ranking'?); all 6: movierec compare --help",
+        id="unknown-protocol",
+    ),
+    pytest.param(
+        lambda ds: movierec.tune(ds, "sasrec"),
+        ["tune", "-m", "sasrec"],
+        "model 'sasrec' has no search space to tune; 24 models have one, e.g. ease, als, itemknn "
+        "(movierec.tuning.search_spaces() holds them)",
+        "model 'sasrec' has no search space to tune; 24 models have one, e.g. ease, als, itemknn "
+        "(movierec models NAME shows it)",
+        id="no-search-space",
+    ),
+    pytest.param(
+        lambda ds: movierec.load("ml-10"),
+        ["data", "info", "--dataset", "ml-10"],
+        "ml-10: no such dataset name or folder (did you mean 'ml-10m'?); all 8: movierec.datasets.REGISTRY",
+        "ml-10: no such dataset name or folder (did you mean 'ml-10m'?); all 8: movierec data list",
+        id="unknown-dataset",
+    ),
+]
+
+
+@pytest.mark.parametrize(("python", "args", "in_python", "in_cli"), CASES)
+def test_each_door_names_its_own_fix(
+    bundled: movierec.Dataset,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    python: Callable[[movierec.Dataset], Any],
+    args: list[str],
+    in_python: str,
+    in_cli: str,
+) -> None:
+    with pytest.raises(MovierecError) as exc:
+        python(bundled)
+    assert str(exc.value) == in_python
+
+    monkeypatch.chdir(tmp_path)
+    code, _out, err = run_cli(args, capsys)
+    assert code == 2 and err == f"movierec: error: {in_cli}\n", err
+    assert len(err.rstrip("\n")) <= TWO_ROWS, (len(err), err)
+    assert not (tmp_path / "art").exists()
+
+
+def test_an_experiment_file_names_the_fix_of_the_door_that_reads_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file is read by ``compare --config`` and by ``run_experiment`` from Python: its line names the key
+    as the file writes it, then the model's refusal in the words of the door that read it."""
+    from movierec.experiment import load_experiment
+
+    monkeypatch.chdir(tmp_path)
+    Path("exp.toml").write_text('[[models]]\nname = "svd"\n[models.params]\nfactrs = 3\n')
+    said = "exp.toml, line 4: [[models]] params.factrs: svd has no hyperparameter 'factrs' (did you mean 'factors'?)"
+    with pytest.raises(ConfigError) as exc:
+        load_experiment("exp.toml")
+    assert str(exc.value) == f'{said}; all 11: movierec.models.create("svd").get_params()'
+    code, _out, err = run_cli(["compare", "--config", "exp.toml"], capsys)
+    assert code == 2 and err == f"movierec: error: {said}; all 11: movierec models svd\n", err
+
+
+def test_a_model_that_is_no_model_names_where_python_lists_them(bundled: movierec.Dataset) -> None:
+    """``Recommender(ds, model=3)`` is Python's door alone: it named the CLI's `movierec models`."""
+    with pytest.raises(ConfigError) as exc:
+        movierec.Recommender(bundled, model=3)  # type: ignore[arg-type]
+    assert str(exc.value) == (
+        "model must be a registry name (such as 'svd' or 'ease'; movierec.models.available() lists them) "
+        "or a model instance, got 3 (no fit, score, recommend)"
+    )
+
+
+def test_doors_words_survive_what_is_built_on_them() -> None:
+    """:func:`framed` puts a message around both doors' words; an error keeps its CLI words through pickling
+    (a worker process's error), and one raised with plain text says the same at both doors."""
+    import pickle
+
+    said = framed(Doors("threshold=0.5", "--implicit-threshold 0.5"), lambda s: f"lower it ({s})")
+    assert (said, getattr(said, "cli", None)) == (
+        "lower it (threshold=0.5)",
+        "lower it (--implicit-threshold 0.5)",
+    )
+    err = pickle.loads(pickle.dumps(ConfigError(said)))
+    assert (str(err), err.in_cli()) == ("lower it (threshold=0.5)", "lower it (--implicit-threshold 0.5)")
+    assert type(err.args[0]) is str  # the error's own text is plain: only in_cli knows the other door
+    plain = MovierecError("bad input")
+    assert plain.in_cli() == str(plain) == "bad input"
+    assert framed("plain", lambda s: f"[{s}]") == "[plain]" and not isinstance(framed("x", str), Doors)
