@@ -165,7 +165,9 @@ def test_notes_json_and_reasons_name_a_movie_of_data_without_titles_by_its_movie
     warnings, name a movie of data without titles as the headings do: "only 2 people liked movieId
     tt0100003", "every movie lift links to movieId tt0100003 has fewer than 50 …", and a reason of
     ``--explain`` reads 'movieId tt0100001' (all read 'item tt0100003', an id dressed as a title).
-    ``similar --json``'s ``movie`` (a title, a string) is the raw id as text, 'tt0100003'."""
+    ``similar --json``'s ``movie`` (the title field) is 'movieId tt0100003', as its rows' ``title``, the
+    API's and ``recommend --json``'s ``because`` name a movie; it was the bare id, 'tt0100003', which
+    ``movieId`` beside it already gives."""
     data = ["--ratings", str(_ratings(tmp_path / "r.csv", [f"tt010000{n}" for n in range(8)]))]
     rec = movierec.Recommender(movierec.load(data[1]), "ease").fit()
     art = rec.export(tmp_path / "art")
@@ -180,7 +182,9 @@ def test_notes_json_and_reasons_name_a_movie_of_data_without_titles_by_its_movie
     for where in (data, ["--artifact", str(art.path)]):
         listed = run_process("similar", "--movie-id", "tt0100003", *where, "-k", "2", "--json", cwd=tmp_path)
         out = json.loads(listed.stdout)
-        assert (out["movie"], out["movieId"], out["note"][: len(thin)]) == ("tt0100003", "tt0100003", thin)
+        said = (out["movie"], out["movieId"], out["note"][: len(thin)])
+        assert said == ("movieId tt0100003", "tt0100003", thin), out
+        assert all(r["title"] == f"movieId {r['movieId']}" for r in out["similar"]), out
         shown = run_process("similar", "--movie-id", "tt0100003", *where, "-k", "2", cwd=tmp_path)
         assert f"note: {thin}" in " ".join(shown.stderr.split()), shown.stderr
         none = run_process("similar", "--movie-id", "tt0100003", *where, "-k", "2", "--min-support", "50")

@@ -1664,11 +1664,11 @@ def _print_similar(
     note = note and note.replace("by=model", by_model)
     thin = art.similar_thin_note(raw, by=by[1]) if rows else None  # a list resting on one or two people
     if as_json:
-        # the id beside the title: a script joins on ids, and a shop's titles need not be unique
-        # ``movie`` is the title, or the movieId as text where the data has no titles ('tt0100003': the
-        # title fields say 'movieId tt0100003', an id, which no --movies file gave)
-        movie = art.movie_row(idx)["title"] if art.has_titles else str(raw)
-        head = {"movie": movie, "movieId": raw, "by": by[0]}
+        # the id beside the title: a script joins on ids, and a shop's titles need not be unique.
+        # ``movie`` is the title as every title field names it, 'movieId tt0100003' on data without titles,
+        # as its rows' ``title``, the heading, the API and ``recommend --json``'s ``because`` say it (it
+        # was the bare id, 'tt0100003', a second spelling of ``movieId`` in a field that names the movie)
+        head = {"movie": art.movie_row(idx)["title"], "movieId": raw, "by": by[0]}
         said = note or thin
         print_json({**head, "similar": rows, **({"note": said} if said else {})})
         return
