@@ -533,6 +533,31 @@ def test_a_long_list_title_breaks_between_its_parts() -> None:
     assert title(200) == [" ".join(broken)]
 
 
+def test_a_title_part_as_wide_as_the_terminal_keeps_its_mark_beside_a_word() -> None:
+    """docs/new-users.md's ``recommend --rated "Toy Story=5" --rated Alien --rated "Heat=4.5"`` at 80 columns:
+    the title's first part (who rated what) is 79 cells, and the ' ·' after it wrapped onto a line of its
+    own, a lone '·' above the rest of the title. The word before the mark goes down with it."""
+    proc = run(
+        "recommend",
+        "--rated",
+        "Toy Story=5",
+        "--rated",
+        "Alien",
+        "--rated",
+        "Heat=4.5",
+        "-k",
+        "3",
+        columns=80,
+    )
+    assert proc.returncode == 0, proc.stderr
+    title = proc.stdout.split("┏")[0].splitlines()
+    assert title == [
+        "top 3 for someone who rated Toy Story (1995) 5, Alien (1979) 5, Heat (1995)",
+        "4.5 ·",
+        "ease trained on ml-latest-small · only movies with ≥ 5 ratings of 4+",
+    ], title
+
+
 def test_a_rating_models_lists_say_why_score_and_predicted_rating_differ(tmp_path: Path) -> None:
     """A known user's list and a visitor's both show the predicted rating beside the ranking score where
     there is room (at 80 columns it gives way to the titles: test_every_list_row_is_one_line_…), and a

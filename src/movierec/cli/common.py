@@ -69,10 +69,16 @@ def print_table(table: Table) -> None:
 
 
 def _print_wrapped(text: str, style: str, width: int) -> None:
-    """``text`` word-wrapped at ``width`` cells, without the trailing spaces rich leaves at each break."""
-    for line in Text(text, style=style).wrap(console, width):
-        line.rstrip()
-        console.print(line)
+    """``text`` word-wrapped at ``width`` cells, without the trailing spaces rich leaves at each break. A
+    title's part as wide as the terminal, with the ' ·' that joins it to the next, wrapped that mark onto a
+    line of its own (``recommend --rated "Toy Story=5" --rated Alien --rated "Heat=4.5"`` at 80 columns,
+    docs/new-users.md): the word before it goes down with it."""
+    lines = [line.plain.rstrip() for line in Text(text).wrap(console, width)]
+    if len(lines) > 1 and lines[-1] == "·" and " " in lines[-2]:
+        head, last = lines[-2].rsplit(" ", 1)
+        lines[-2:] = [head, f"{last} ·"]
+    for line in lines:
+        console.print(Text(line, style=style))
 
 
 #: the fewest cells a cut title keeps: below this, rich wraps it instead ('Dr. Strang… (1964)' is the least)
