@@ -249,6 +249,39 @@ def test_on_a_wide_screen_closing_similar_puts_the_movie_back_on_the_screen(brow
     page.close()
 
 
+def test_a_search_waiting_for_its_answer_shades_the_last_results_and_takes_no_click(browser, server) -> None:
+    """At 360 × 740 on ml-latest-small a misspelt search's answer took seconds, and the searches typed after it
+    waited behind it: "star wars" sat over the most-rated movies, and a tap on the first one's stars rated The
+    Shawshank Redemption. While a search waits (held here), the last results are shaded, inert and aria-busy,
+    a line says what is being searched, and a tap on their stars rates nothing; the answer puts all back."""
+    page = browser.new_page(viewport={"width": 360, "height": 740}, has_touch=True, is_mobile=True)
+    _open_and_search(page, server.url, "svd")  # Toy Story's results on the screen
+    held: list = []
+    page.route("**/movies?*search=amelie*", lambda route: held.append(route))
+    page.fill("#search", "amelie")
+    for _ in range(100):  # the search leaves after the typing pause
+        if held:
+            break
+        page.wait_for_timeout(20)
+    assert held, "the search was not sent"
+    results = page.locator("#results")
+    assert results.get_attribute("aria-busy") == "true" and results.evaluate("list => list.inert")
+    page.locator("#searching").wait_for()
+    assert page.locator("#searching").inner_text() == "Searching for “amelie”…"
+    star = _box(page, "#results li[data-movie-id='21'] .star[data-stars='5']")
+    page.mouse.click(star["x"] + star["width"] / 2, star["y"] + star["height"] / 2)  # a tap on the old list
+    page.wait_for_timeout(100)
+    assert page.locator("#rated li").count() == 0  # Toy Story was not rated by it
+    held[0].continue_()
+    page.wait_for_selector("#results li[data-movie-id='1']")
+    assert results.get_attribute("aria-busy") == "false" and not results.evaluate("list => list.inert")
+    assert page.locator("#searching").is_hidden()
+    page.click("#results li[data-movie-id='1'] .star[data-stars='4']")  # the answer takes a tap again
+    assert page.locator("#rated li[data-movie-id='1']").count() == 1
+    page.evaluate("localStorage.clear()")
+    page.close()
+
+
 def test_an_implicit_model_says_liked_by_and_sends_no_feedback_to_none(browser, implicit_server) -> None:
     """ease's ``ratings`` counts a movie's ratings ≥ 4 (what it learned from), which the page called "rated by N
     people"; and with ``--db none`` every star sent a POST /feedback the server could only answer 503."""
