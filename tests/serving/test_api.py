@@ -216,6 +216,45 @@ def test_an_unknown_users_404_says_what_the_cli_says_in_the_apis_words(
     )
 
 
+def test_an_unknown_movies_404_says_which_ids_there_are_in_the_apis_words(
+    client: httpx.Client, svd_artifact
+) -> None:
+    """The 404 of a movieId the artifact has no ratings of said only "unknown movie id '424242'" (GET
+    /movies/{movieId}, its similar movies, a visitor's rating, a feedback), as did the 422 of a deny-list's id,
+    where the unknown user's names the ids there are. Each now says them and the route that finds a movie's id,
+    in ErrorMessage's shape (the 422 in its list's msg); Python's words stay IdMap's (test_artifact)."""
+    from movierec.errors import UnknownIdError
+    from movierec.titles import known_users
+
+    art = load_artifact(svd_artifact[0])
+    said = (
+        f"in {art.dataset_name} ({known_users(art.item_map.ids, 'movies')}); GET /movies?q=TITLE finds a "
+        "movie's movieId"
+    )
+    for path in ("/movies/424242", "/movies/424242/similar"):
+        resp = client.get(path)
+        assert resp.status_code == 404 and resp.json() == {"detail": f"unknown movie id '424242' {said}"}, (
+            path
+        )
+    posts = [
+        ("/recommendations", {"ratings": [{"movieId": 424242, "rating": 4}]}),
+        ("/feedback", {"userId": "3", "movieId": 424242, "rating": 4, "requestId": "unknown-movie-1"}),
+    ]
+    for path, body in posts:
+        resp = client.post(path, json=body, headers={"X-API-Key": API_KEY})
+        assert resp.status_code == 404 and resp.json() == {"detail": f"unknown movie id 424242 {said}"}, (
+            resp.text
+        )
+    resp = client.post(
+        "/recommendations", json={"ratings": [{"movieId": 21, "rating": 4}], "exclude": [424242]}
+    )
+    (item,) = resp.json()["detail"]
+    assert resp.status_code == 422 and item["loc"] == ["body", "exclude", 0], resp.text
+    assert item["msg"] == f"unknown movie id 424242 {said}", item
+    with pytest.raises(UnknownIdError, match=r"^unknown movie id 424242$"):  # Python's, as it was
+        art.item_index(424242)
+
+
 @pytest.mark.parametrize("k", ["0", "501", "-3", "ten", "2.5"])
 def test_k_outside_1_to_500_is_422(client: httpx.Client, k: str) -> None:
     for path in ("/users/3/recommendations", "/movies/21/similar"):

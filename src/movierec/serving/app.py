@@ -301,7 +301,9 @@ def _check_denied(art: Artifact, loc: list[Any], movies: list[Any] | None) -> No
         try:
             art.item_index(movie)
         except UnknownIdError as exc:
-            raise _unprocessable([*loc, n], str(exc), movie) from None
+            # an unknown movieId says which ids there are (UnknownMovieError.in_api)
+            in_api = getattr(exc, "in_api", None)
+            raise _unprocessable([*loc, n], in_api() if callable(in_api) else str(exc), movie) from None
 
 
 def _rec_response(

@@ -44,6 +44,7 @@ from movierec.titles import (
     id_title,
     id_titled,
     is_id_title,
+    known_users,
     match_title,
     movie_from_text,
     movie_named,
@@ -60,6 +61,7 @@ from movierec.titles import (
 __all__ = [
     "FORMAT_VERSION",
     "Artifact",
+    "UnknownMovieError",
     "export_artifact",
     "exportable",
     "load_artifact",
@@ -639,6 +641,16 @@ def _manifest_fact(*keys: str) -> Any:
     return property(fact, doc=f"The manifest's {'.'.join(keys)}.")
 
 
+class UnknownMovieError(UnknownIdError):
+    """A movieId the artifact has no ratings of, said in IdMap's words to Python ("unknown movie id 999999",
+    unchanged) and, through ``in_api()``, in the API's (:meth:`Artifact.served_unknown_movie`), which the
+    served app's 404 answers (:mod:`movierec.serving.errors`)."""
+
+    def __init__(self, message: str, in_api: Callable[[], str]) -> None:
+        super().__init__(message)
+        self.in_api = in_api
+
+
 class Artifact(IdMapped):
     """A loaded, verified artifact: recommend, fold in a visitor, find similar movies, search titles.
 
@@ -934,7 +946,7 @@ class Artifact(IdMapped):
         /movies/2939`` and a visitor's rating of it answer "Niagara (1953) has no ratings…", not "unknown")."""
         try:
             return int(self.item_map.index(_as_key(self._item_str, movie_raw_id)))
-        except UnknownIdError:
+        except UnknownIdError as exc:
             unrated = (self.manifest.get("dataset") or {}).get("unrated_movies") or {}
             key = str(movie_raw_id).strip()
             if key in unrated:
@@ -945,7 +957,17 @@ class Artifact(IdMapped):
             named = self._titled(movie_raw_id)
             if named is not None:  # one sentence: the digits rule IdMap adds is noise beside a title
                 raise UnknownIdError(named) from None
-            raise
+            raise UnknownMovieError(str(exc), lambda: self.served_unknown_movie(movie_raw_id)) from None
+
+    def served_unknown_movie(self, movie_raw_id: object) -> str:
+        """The API's 404 for a movieId the artifact has no ratings of (``GET /movies/{movieId}``, its similar
+        movies, a rating or a feedback of it), as the unknown user's says it (:meth:`served_user_index`): the
+        ids there are, and the route that finds a movie's id by its title. It said only "unknown movie id
+        '999999'"."""
+        return (
+            f"unknown movie id {movie_raw_id!r} in {self.dataset_name} ({known_users(self.item_map.ids, 'movies')});"
+            " GET /movies?q=TITLE finds a movie's movieId"
+        )
 
     def _titled(self, text: object) -> str | None:
         """For a title given where only a movieId is taken (the API's ``movieId``, ``similar --movie-id``):

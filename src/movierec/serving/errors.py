@@ -170,8 +170,9 @@ def install_error_handlers(app: FastAPI) -> None:
         from movierec.serving.store import FeedbackConflict, FeedbackUnavailable
         from movierec.titles import UnknownGenreError
 
-        if isinstance(exc, UnknownIdError):
-            return _reply(404, str(exc))
+        if isinstance(exc, UnknownIdError):  # an unknown movie says which ids there are (UnknownMovieError)
+            in_api = getattr(exc, "in_api", None)
+            return _reply(404, in_api() if callable(in_api) else str(exc))
         if isinstance(exc, FeedbackConflict):
             return _reply(409, str(exc))
         if isinstance(exc, FeedbackUnavailable):  # down or restarting: the client retries, the log says why
