@@ -204,13 +204,22 @@ def _did_you_mean_titles(head: str, names: Sequence[str]) -> str:
     title after the first loses the words it shares with the first ('Star Wars: Episode IV - A New Hope
     (1977); … V - The Empire Strikes Back (1980)') and is cut to :data:`SUGGESTED_CELLS`; the first, the
     likeliest, keeps what the second leaves it ('Lord of the Rings: The Fellowship of… (2001)')."""
-    room = REFUSAL_WIDTH - len(head) - len(f" (or {len(names)} more)?")
-    rest = [shorten_title(_after_shared_words(t, names[0]), SUGGESTED_CELLS) for t in names[1:]]
+    shown = _fitted_titles(names, REFUSAL_WIDTH - len(head) - len(f" (or {len(names)} more)?"))
+    more = f" (or {len(names) - len(shown)} more)" if len(shown) < len(names) else ""
+    return f"{head}{'; '.join(shown)}{more}?"
+
+
+def _fitted_titles(names: Sequence[str], room: int) -> list[str]:
+    """The first of ``names`` (best first, a few: no more fit) that fit ``room`` characters joined by '; ',
+    at least one, as :func:`_did_you_mean_titles` and :func:`_ambiguity` name them: after the first, the
+    words shared with it said as '…' and each cut to :data:`SUGGESTED_CELLS`; the first keeps what the
+    second leaves it, or where no second fits, the whole room ('Star Wars: Episode IV - A New Hope (1977)
+    and 12 more')."""
+    rest = [shorten_title(_after_shared_words(t, names[0]), SUGGESTED_CELLS) for t in names[1:8]]
     first = max(SUGGESTED_CELLS, room - 2 - len(rest[0]) if rest else room)
     shown = [shorten_title(names[0], first), *rest]
     n = titles_that_fit(shown, room)
-    more = f" (or {len(names) - n} more)" if n < len(names) else ""
-    return f"{head}{'; '.join(shown[:n])}{more}?"
+    return shown[:n] if n > 1 else [shorten_title(names[0], max(SUGGESTED_CELLS, room))]
 
 
 def suggest_titles(
@@ -507,16 +516,18 @@ def _ambiguity(query: str, cands: list[int], titles: Sequence[str], id_hint: str
     ``ids`` can say them, since no more specific title can pick one of them."""
     shown = [titles[i] for i in cands[:8]]
     repeated = {t for t in shown if shown.count(t) > 1}
-    shown = shown if repeated else shown[: titles_that_fit(shown)]  # same-titled ones all carry their ids
     raw = getattr(ids, "to_raw", None)  # an IdMap; a bare lookup cannot go back from index to id
-    if repeated and raw is not None:
+    use = f"use {id_hint}" if id_hint.startswith("--") else f"give {id_hint}"  # a flag, or 'the movieId'
+    hint = use if repeated and raw is not None else f"be more specific or {use}"
+    head = f"{query!r} matches {len(cands)} movies: "
+    if repeated and raw is not None:  # same-titled ones all carry their ids
         shown = [
             f"{t} [movieId {raw(i)}]" if t in repeated else t for t, i in zip(shown, cands, strict=False)
         ]
+    elif not repeated:  # as many as fit two rows ('Harry Potter': one title of 95 characters, 191 columns)
+        shown = _fitted_titles(shown, REFUSAL_WIDTH - len(head) - len(f" and {len(cands)} more; {hint}"))
     more = f" and {len(cands) - len(shown)} more" if len(cands) > len(shown) else ""
-    use = f"use {id_hint}" if id_hint.startswith("--") else f"give {id_hint}"  # a flag, or 'the movieId'
-    hint = use if repeated and raw is not None else f"be more specific or {use}"
-    return f"{query!r} matches {len(cands)} movies: {'; '.join(shown)}{more}; {hint}"
+    return f"{head}{'; '.join(shown)}{more}; {hint}"
 
 
 def genre_spellings(genre_lists: Iterable[Iterable[str]]) -> dict[str, str]:
