@@ -654,10 +654,9 @@ def _run_study(
         def start(info: dict[str, Any]) -> None:
             if not quiet:
                 _say_continued(info, out_dir)
-                # what is about to run: the bar's 'tuning svd (rmse)' named neither the data nor the folds
-                err_console.print(
-                    f"tuning {model_name} for {options['metric']}: {info['plan']}", soft_wrap=False
-                )
+                # what is about to run: the bar's 'tuning svd (rmse)' named neither the data nor the folds;
+                # a sentence, as the nested run's (rich's wrap ended '… split of 80,668 training ' in a space)
+                print_prose(escape(f"tuning {model_name} for {options['metric']}: {info['plan']}"), err=True)
             description = f"tuning {model_name} ({options['metric']})"
             task.append(bar.add_task(description, total=options["n_trials"], last="–", best="–"))
 
