@@ -20,6 +20,7 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
 from movierec.demographics import FeatureValueError
 from movierec.errors import ConfigError, MovierecError, UnknownIdError
@@ -494,7 +495,10 @@ def _movie_routes(app: FastAPI, art: Artifact) -> None:
         if unrated:
             body["unrated"] = unrated
         elif not found and search.strip():
-            body["didYouMean"] = art.suggest(search)
+            # titles spelled like it: difflib over every title, about a second on ml-latest-small (seconds on a
+            # busy machine). On the event loop it held up every request after it (the page's next searches, a
+            # /health); in the threadpool the loop answers them meanwhile.
+            body["didYouMean"] = await run_in_threadpool(art.suggest, search)
         return _json(body)
 
     @app.get("/movies/{movieId}", response_model=Movie, tags=["movies"], responses=responses(404))
