@@ -1218,8 +1218,10 @@ def test_item_features_are_one_option_in_compare_report_and_embed(
     page = (rep2 / "index.html").read_text()
     assert "ease+genres" in page and "svd ignores item features" in page and "svd+genres" not in page
     code, _out, err = run_cli(["compare", "-m", "warp+genres+tags"], capsys)
-    assert code == 2 and "give the model as warp and its item features apart" in err, err
-    assert "(item_features='genres,tags' in Python, --item-features genres,tags in the CLI)" in err
+    assert (
+        code == 2 and "give the model and its features apart, warp with --item-features genres,tags" in err
+    ), err
+    assert "item_features=" not in err  # the CLI's words only (the Python door's are in test_door_words)
     emb = tmp_path / "emb"
     code, _out, err = run_cli(
         ["embed", "-m", "warp+tags", "--item-features", "genres", "--out", str(emb)], capsys
@@ -1348,3 +1350,35 @@ def test_progress_names_a_model_with_item_features_as_the_table_does() -> None:
     assert "ease+genres" in proc.stdout  # the table's name, which the progress now matches
     assert shown_label({"model": "warp+genres+tags", "item_features": "genres+tags"}) == "warp+genres+tags"
     assert shown_label({"model": "svd"}) == "svd"
+
+
+def test_an_option_no_experiment_file_can_set_is_not_sent_to_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``compare --config best.toml --user-features demographics`` said 'the experiment file sets it (edit
+    best.toml)', but an experiment file has no key for user features (tune's best.toml, after
+    docs/new-users.md's 'tune … --user-features demographics', drops them): the line says so and what to
+    type instead. The options that say so are exactly compare's refused ones no key or table of the file
+    holds (params sit in [[models]], patience, stop_every and valid_size in [early_stopping])."""
+    from clihelp import run_cli
+    from movierec.cli.compare import _FILE_ONLY, _NOT_IN_FILES
+    from movierec.experiment import Experiment
+
+    held = {"params", "patience", "stop_every", "valid_size"}
+    assert _NOT_IN_FILES == {k for k in _FILE_ONLY if k not in Experiment.model_fields and k not in held}
+    exp = tmp_path / "best.toml"
+    exp.write_text('dataset = "ml-latest-small"\n[[models]]\nname = "warp"\n')
+    for option, value in (
+        ("--user-features", "demographics"),
+        ("--session-gap", "1h"),
+        ("--item-features", "genres"),
+    ):
+        code, _out, err = run_cli(["compare", "--config", str(exp), option, value], capsys)
+        assert code == 2, err
+        if option == "--item-features":  # the file has item_features: edit it
+            assert err.strip().endswith("the experiment file sets it (edit best.toml)"), err
+        else:
+            assert (
+                f"{option} and --config exclude each other, and an experiment file has no setting" in err
+            ), err
+            assert "give best.toml's models as --models and --params instead of --config" in err, err

@@ -513,6 +513,10 @@ _FILE_ONLY = {
     "valid_size": "--valid-size",
 }
 
+# of those, what no experiment file can set yet (no key in movierec.experiment.Experiment): "edit
+# best.toml" sent a reader who tuned with --user-features (docs/new-users.md) to a key that does not exist
+_NOT_IN_FILES = frozenset({"user_features", "session_gap", "sampled"})
+
 
 def _config_experiment(ctx: typer.Context, config: Path, source: RatingsSource, **typed_values: Any) -> Any:
     """``compare --config FILE``'s experiment: the file, with the options typed on the command line winning
@@ -523,6 +527,11 @@ def _config_experiment(ctx: typer.Context, config: Path, source: RatingsSource, 
     from movierec.experiment import Experiment, cutoff_notes, load_experiment
 
     for name, flag in _FILE_ONLY.items():
+        if typed(ctx, name) and name in _NOT_IN_FILES:
+            raise ConfigError(
+                f"{flag} and --config exclude each other, and an experiment file has no setting for it yet: "
+                f"give {config.name}'s models as --models and --params instead of --config"
+            )
         if typed(ctx, name):
             raise ConfigError(
                 f"{flag} and --config exclude each other: the experiment file sets it (edit {config.name})"
