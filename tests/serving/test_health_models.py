@@ -203,3 +203,27 @@ def test_an_app_without_the_router_declares_no_model_choice(svd_artifact) -> Non
         }
         assert "model" not in names and "k" in names, names
         assert "404" not in spec["paths"]["/health"]["get"]["responses"]
+
+
+def test_two_folders_of_one_name_get_labels_that_tell_them_apart(
+    movies: Dataset, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Served as ``-a runs/v1/model -a runs/v2/model`` (two versions, each in a folder named alike), both
+    entries of ``models`` were labelled 'model' and ``?model=model`` reached the first only. Each label is now
+    the last parts of its path that tell them apart, and each reaches its own artifact."""
+    root = tmp_path_factory.mktemp("runs")
+    ease, train = fit("ease", movies)
+    first = export_artifact(ease, movies, train, root / "v1" / "model", min_support=0)
+    markov = create("markov").fit(movies.interactions)
+    second = export_artifact(markov, movies, movies.interactions, root / "v2" / "model", min_support=0)
+    srv = Server(first, "none", "--artifact", str(second)).wait()
+    try:
+        models = httpx.get(srv.url + "/health").json()["models"]
+        assert [(m["label"], m["model"]) for m in models] == [("v1/model", "ease"), ("v2/model", "markov")]
+        for m in models:
+            resp = httpx.get(srv.url + "/users/1/recommendations", params={"model": m["label"]})
+            assert resp.status_code == 200 and resp.json()["model"] == m["model"], resp.text
+        said = httpx.get(srv.url + "/health", params={"model": "model"}).json()["detail"]
+        assert f"(v1/model or {models[0]['modelVersion']}, v2/model or {models[1]['modelVersion']})" in said
+    finally:
+        srv.stop()

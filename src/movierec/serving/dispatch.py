@@ -32,7 +32,15 @@ from typing import Any
 
 from movierec.errors import ConfigError, MovierecError
 
-__all__ = ["ModelRouter", "Served", "bucket", "parse_weights", "served_model", "unknown_model"]
+__all__ = [
+    "ModelRouter",
+    "Served",
+    "bucket",
+    "parse_weights",
+    "served_labels",
+    "served_model",
+    "unknown_model",
+]
 
 
 def api_key_ok(x_api_key: str, authorization: str, key: str) -> bool:
@@ -157,15 +165,10 @@ class ModelRouter:
         if len(set(versions)) != len(versions):
             raise ConfigError(f"the same artifact version is served twice ({', '.join(versions)})")
         notes = check_together([(str(path), art) for path, _, art in loaded]) if len(loaded) > 1 else []
+        labels = served_labels([path for path, _, _ in loaded])
         out = tuple(
-            Served(
-                resolved,
-                path.name or f"model{i}",
-                str(art.model_version),
-                str(art.model_name),
-                self._build(art),
-            )
-            for i, (path, resolved, art) in enumerate(loaded)
+            Served(resolved, label, str(art.model_version), str(art.model_name), self._build(art))
+            for label, (path, resolved, art) in zip(labels, loaded, strict=True)
         )
         # GET /health's `models`: every served artifact, described by itself, with how a request reaches it
         models = [
@@ -315,6 +318,22 @@ class ModelRouter:
             await _send_json(send, 200, {"status": "reloaded", **body})
         else:
             await _send_json(send, 422, {"status": "refused", **body})
+
+
+def served_labels(paths: Sequence[Path]) -> list[str]:
+    """What ``?model=`` and GET /health's ``label`` call each served artifact: its folder's name, or, where two
+    folders share it (``-a runs/v1/svd -a runs/v2/svd``), as many of the last parts of its path as tell them
+    apart (``v1/svd``, ``v2/svd``). Both were 'svd', and ``?model=svd`` reached the first only."""
+    parts = [Path(p).absolute().parts for p in paths]
+    labels = [p.name or f"model{i}" for i, p in enumerate(paths)]
+    for depth in range(2, max((len(x) for x in parts), default=1) + 1):
+        twice = {label for label in labels if labels.count(label) > 1}
+        if not twice:
+            break
+        labels = [
+            "/".join(x[-depth:]) if label in twice else label for label, x in zip(labels, parts, strict=True)
+        ]
+    return labels
 
 
 def unknown_model(model: str, served: Sequence[Served]) -> str:
