@@ -665,3 +665,33 @@ def test_a_steps_name_reads_as_words_in_the_summary_and_on_the_page(tmp_path: Pa
     env.filters["step_label"] = step_label
     page = env.from_string(footer.group(0)).render(timings=timings, total_seconds=3.8, provenance={})
     assert "<td>new users</td>" in page and "<td>train + evaluate</td>" in page and "+ users" not in page
+
+
+def test_the_next_command_fits_80_columns_with_the_default_report_folder() -> None:
+    """``movierec report`` writes to reports/TIMESTAMP by default, and its "next:" export line was then 83
+    columns ('  movierec export --config reports/20261206-220236/best.toml --out artifacts/ease \\'), broken
+    mid-path by an 80-column terminal (docs/index.md's and docs/data.md's report commands, run as written).
+    A line past the width puts its --out on the next; the shell still reads one command."""
+    import io
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from movierec.viz.report import print_summary
+
+    out = Path("reports/20261206-220236")
+    report = SimpleNamespace(
+        reading="", timings={"train": 1.0}, out=out, best_config=out / "best.toml", best_label="ease"
+    )
+    text = io.StringIO()
+    print_summary(Console(file=text, width=80), report, table=False)  # type: ignore[arg-type]
+    lines = text.getvalue().splitlines()
+    next_at = next(i for i, line in enumerate(lines) if line.startswith("next: "))
+    shown = lines[next_at + 1 :]
+    assert all(len(line) <= 80 for line in shown), shown
+    assert any(line.strip() == "--out artifacts/ease \\" for line in shown), shown
+    joined = " ".join(re.sub(r"\s*\\\n\s*", " ", "\n".join(shown)).split())
+    assert joined.endswith(
+        "movierec export --config reports/20261206-220236/best.toml --out artifacts/ease "
+        "&& movierec serve --artifact artifacts/ease"
+    ), joined

@@ -1788,7 +1788,20 @@ def print_summary(console: Any, report: Report, *, table: bool = True) -> None:
         # runs as one: printed on one line (119 columns) the terminal broke it mid-word ('artifacts/ea' /
         # 'se'), and a newline rich put in ran export without its --out value (00bb93a)
         lines = [f"  {commands[0]}", *(f"    && {command}" for command in commands[1:])]
+        # a line past the width puts its --out on the next: report's default folder (reports/20261206-220236)
+        # made the export line 83 columns, which an 80-column terminal broke mid-path
+        lines = [part for line in lines for part in _out_apart(line, console.width)]
         console.print(" \\\n".join(lines), soft_wrap=True, markup=False, highlight=False)
+
+
+def _out_apart(line: str, width: int) -> list[str]:
+    """``line`` of the "next:" command, or, where it and its trailing ``' \\'`` are wider than ``width``, the
+    line up to its ``--out`` and ``--out …`` indented under its command: two lines the shell reads as one."""
+    head, out, tail = line.partition(" --out ")
+    if len(line) + 2 <= width or not out:
+        return [line]
+    indent = len(line) - len(line.lstrip(" &")) + 4  # under 'movierec', and in from it
+    return [head, f"{' ' * indent}--out {tail}"]
 
 
 def serve_commands(best_config: Path, label: str) -> list[str]:
