@@ -695,3 +695,18 @@ def test_the_next_command_fits_80_columns_with_the_default_report_folder() -> No
         "movierec export --config reports/20261206-220236/best.toml --out artifacts/ease "
         "&& movierec serve --artifact artifacts/ease"
     ), joined
+
+
+def test_the_timing_line_breaks_between_steps_not_inside_one() -> None:
+    """docs/data.md's report on a ratings file ended '118.4 s in all: load 0.0 s, dataset 2.4 s, train +
+    evaluate 35.4 s, curves 14.4' over 's, charts 9.2 s, …' at 80 columns: word-wrapped, a step's seconds
+    lost their unit. It breaks between steps now."""
+    from movierec.viz.report import timing_lines
+
+    timings = {"load": 0.0, "dataset": 2.4, "train_evaluate": 35.4, "curves": 14.4, "charts": 9.2}
+    timings |= {"beyond": 3.6, "embeddings": 51.3, "write": 2.1}
+    assert timing_lines(timings, 80) == [
+        "118.4 s in all: load 0.0 s, dataset 2.4 s, train + evaluate 35.4 s,",
+        "curves 14.4 s, charts 9.2 s, beyond 3.6 s, embeddings 51.3 s, write 2.1 s",
+    ]
+    assert timing_lines({"load": 0.25}, 80) == ["0.2 s in all: load 0.2 s"]

@@ -419,6 +419,22 @@ def step_label(key: str) -> str:
     return "train + evaluate" if key == "train_evaluate" else key.replace("_", " ")
 
 
+def timing_lines(timings: dict[str, float], width: int) -> list[str]:
+    """``movierec report``'s closing line, '118.4 s in all: load 0.0 s, dataset 2.4 s, …', broken between its
+    steps at ``width``: word-wrapped, it split a step's seconds from their unit ('curves 14.4' / 's, charts')."""
+    from rich.cells import cell_len
+
+    steps = [f"{step_label(key)} {v:.1f} s" for key, v in timings.items()]
+    lines = [f"{sum(timings.values()):.1f} s in all:"]
+    for n, step in enumerate(steps):
+        piece = step + ("," if n + 1 < len(steps) else "")
+        if cell_len(f"{lines[-1]} {piece}") <= width:
+            lines[-1] += f" {piece}"
+        else:
+            lines.append(piece)
+    return lines
+
+
 def _fmt(v: Any, digits: int = 3) -> str:
     return "—" if v is None or (isinstance(v, float) and not np.isfinite(v)) else f"{v:.{digits}f}"
 
@@ -1765,9 +1781,8 @@ def print_summary(console: Any, report: Report, *, table: bool = True) -> None:
     if table:
         _print_table(console, report.table, report.k, report.winners)
     print_lines(console, report.reading)
-    total = sum(report.timings.values())
-    steps = ", ".join(f"{step_label(key)} {v:.1f} s" for key, v in report.timings.items())
-    print_lines(console, f"[dim]{total:.1f} s in all: {steps}[/]")
+    for line in timing_lines(report.timings, console.width):
+        print_lines(console, f"[dim]{line}[/]")
     print_lines(console, f"[green]report written to[/] {(report.out / 'index.html').resolve()}")
     if report.best_config is not None:
         label = report.best_label or "the best model"
