@@ -10,7 +10,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -99,6 +99,16 @@ def assert_own_ratings_fold_in_exactly(
         rows = np.flatnonzero(train.users == u)
         got = scorer.fold_in(train.items[rows].astype(np.int64), train.ratings[rows])
         np.testing.assert_allclose(got, model.predicted_scores(np.array([u]))[0], rtol=1e-5, atol=atol)
+
+
+def page_until(page, done: Callable[[], bool], what: str, seconds: float = 30) -> None:  # type: ignore[no-untyped-def]
+    """Until ``done()`` holds (a count of requests or answers the page's handlers record), failing with ``what``
+    after ``seconds``. A fixed wait guessed how soon a loaded machine's browser and server get there; this
+    waits on the thing itself, in steps of Playwright's own wait, which delivers the page's events."""
+    deadline = time.monotonic() + seconds
+    while not done():
+        assert time.monotonic() < deadline, what
+        page.wait_for_timeout(50)
 
 
 def search_toy_story(page) -> None:  # type: ignore[no-untyped-def]

@@ -22,7 +22,7 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
-from servehelp import Server, fit, mounted_api, movies_dataset, search_toy_story
+from servehelp import Server, fit, mounted_api, movies_dataset, page_until, search_toy_story
 
 from movierec.datasets import Dataset
 from movierec.models.registry import create
@@ -214,16 +214,16 @@ def test_on_a_wide_screen_the_bar_has_an_edge_only_while_it_is_stuck(browser, se
     assert bar is not None and last is not None
     # stuck: on the screen's bottom edge, over the last rated movie (its box goes on under the bar)
     assert abs(bar["y"] + bar["height"] - 800) < 1 and last["y"] + last["height"] > bar["y"], (bar, last)
-    page.wait_for_function(_STUCK, timeout=3000)
+    page.wait_for_function(_STUCK)
     # in its place, the page scrolled to its end: under the list, nothing over it, no edge
     page.evaluate("scrollTo(0, document.documentElement.scrollHeight)")
-    page.wait_for_function(_PLAIN, timeout=3000)
+    page.wait_for_function(_PLAIN)
     bar, last = page.locator("#actions").bounding_box(), page.locator("#rated li").last.bounding_box()
     assert bar is not None and last is not None
     assert last["y"] + last["height"] <= bar["y"] + 0.5 and bar["y"] + bar["height"] < 800, (bar, last)
     assert page.evaluate("getComputedStyle(document.getElementById('actions')).borderTopWidth") == "0px"
     page.evaluate("scrollTo(0, 0)")  # stuck again
-    page.wait_for_function(_STUCK, timeout=3000)
+    page.wait_for_function(_STUCK)
     page.evaluate("localStorage.clear()")
     page.close()
 
@@ -260,7 +260,7 @@ def test_start_over_is_a_new_visitor_and_undo_gives_the_old_one_back(browser, se
     assert page.locator("#undo").inner_text().startswith("Started over: 2 ratings cleared")
     _in_view(page, "#undo-button", 844)  # the notice is where the button was pressed: in the bar
     page.click("#results li[data-movie-id='21'] .star[data-stars='3']")  # the next person rates
-    page.wait_for_timeout(300)
+    page_until(page, lambda: len(sent) >= 3, "the next person's rating was never sent")  # not a fixed 300 ms
     assert sent == [first, first, second], sent
     page.click("#clear")
     third = page.evaluate("localStorage.getItem('movierec.visitor')")

@@ -5,6 +5,7 @@ Everything runs against real ``movierec serve`` processes on 127.0.0.1.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ import signal
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -33,6 +35,14 @@ def two_artifacts(movies, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pat
     a = export_artifact(a_model, movies, a_train, root / "a")
     b = export_artifact(b_model, movies, b_train, root / "b")
     return a, b
+
+
+def _until(done: Callable[[], bool], what: str, seconds: float = 60) -> None:
+    """Poll ``done`` until it holds; fail saying ``what`` after ``seconds`` (generous: a loaded machine's)."""
+    deadline = time.monotonic() + seconds
+    while not done():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
 
 
 def _version(path: Path) -> str:
@@ -81,7 +91,7 @@ def test_sighup_swaps_artifact_without_failed_requests(two_artifacts, tmp_path: 
 
     def load() -> None:
         with httpx.Client(base_url=srv.url, timeout=10.0) as client:
-            for j in range(2000):  # bounded; stopped earlier by the event
+            for j in itertools.count():  # until the event (set in the finally below too)
                 if stop.is_set():
                     return
                 try:
@@ -98,15 +108,16 @@ def test_sighup_swaps_artifact_without_failed_requests(two_artifacts, tmp_path: 
         threads = [threading.Thread(target=load) for _ in range(4)]
         for t in threads:
             t.start()
-        time.sleep(0.5)
+        # the load's answers are waited for, not a fixed time (0.5 s before the flip and after the swap): a
+        # loaded machine could answer none from a version in that time, and its absence failed the test
+        _until(lambda: _version(a) in versions, "no answer under load from the first version")
         _flip(link, b)
         srv.proc.send_signal(signal.SIGHUP)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if httpx.get(srv.url + "/health").headers["x-model-version"] == _version(b):
-                break
-            time.sleep(0.1)
-        time.sleep(0.5)
+        _until(
+            lambda: httpx.get(srv.url + "/health").headers["x-model-version"] == _version(b),
+            "GET /health never named the second version after SIGHUP",
+        )
+        _until(lambda: _version(b) in versions, "no answer under load from the second version")
         stop.set()
         for t in threads:
             t.join(30)
@@ -143,15 +154,21 @@ def test_bad_artifact_is_refused_and_old_keeps_serving(two_artifacts, tmp_path: 
         assert r.status_code == 422 and r.json()["status"] == "refused", r.text
         assert "checksum" in r.json()["detail"] or "factors" in r.json()["detail"]
         srv.proc.send_signal(signal.SIGHUP)  # the same through the signal: refused, still serving a
-        time.sleep(1.0)
-        assert srv.proc.poll() is None
+        refused = 'movierec_reloads_total{outcome="refused"} 2.0'
+        # the signal's reload runs in the server's own time: its count is waited for (a fixed 1 s was a
+        # guess at a loaded machine's speed, and the reload below could have run first)
+        _until(
+            lambda: srv.proc.poll() is not None or refused in httpx.get(srv.url + "/metrics").text,
+            "the SIGHUP reload was never refused",
+        )
+        assert srv.proc.poll() is None, "SIGHUP must reload, not stop the server"
         rec = httpx.get(srv.url + "/users/1/recommendations")
         assert rec.status_code == 200 and rec.headers["x-model-version"] == _version(a)
         _flip(link, a)
         ok = httpx.post(srv.url + "/admin/reload", headers={"X-API-Key": API_KEY}, timeout=30)
         assert ok.status_code == 200 and ok.json()["modelVersions"] == [_version(a)]
         metrics = httpx.get(srv.url + "/metrics").text
-        assert 'movierec_reloads_total{outcome="refused"} 2.0' in metrics
+        assert refused in metrics
         assert 'movierec_reloads_total{outcome="ok"} 1.0' in metrics
     finally:
         srv.stop()

@@ -18,6 +18,17 @@ from clihelp import run_process
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
+def _wait_for(page, condition: str, seconds: float = 10) -> None:  # type: ignore[no-untyped-def]
+    """Until the page's ``condition`` (a JavaScript function's text) holds, or ``seconds`` pass: the assert
+    after it then says what was found. A fixed wait guessed how soon a loaded machine's browser gets there."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(condition, timeout=seconds * 1000)
+    except PlaywrightTimeout:
+        pass
+
+
 def test_report_renders_offline(browser, report_dir: Path, tmp_path: Path) -> None:
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     errors: list[str] = []
@@ -51,7 +62,7 @@ def test_report_renders_offline(browser, report_dir: Path, tmp_path: Path) -> No
     first = page.locator(".js-plotly-plot").first.locator(".scatterlayer path.point").first
     first.scroll_into_view_if_needed()
     first.hover(force=True)
-    page.wait_for_selector(".hoverlayer .hovertext", timeout=5000)
+    page.wait_for_selector(".hoverlayer .hovertext")  # Playwright's 30 s (5 s could be short under load)
     hover = page.locator(".hoverlayer .hovertext").first.text_content() or ""
     assert any(title in hover for title in emb["title"]), hover
     assert "ratings:" in hover
@@ -166,7 +177,20 @@ def test_embed_map_page_explains_itself_and_fits_a_phone(  # type: ignore[no-unt
     assert "svd item vectors" in page.locator("h1").text_content()
     assert "Colour: the movie's most distinctive genre" in page.locator("p").first.text_content()
     assert page.evaluate("document.querySelector('meta[name=viewport]') !== null")
-    page.wait_for_timeout(300)  # the relayout that moves the legend runs after the first draw
+    # the relayout that moves the legend under the map at 390 px runs after the first draw: the layout the
+    # asserts below read is waited for (10 s; a fixed 300 ms guessed a loaded machine's speed), then measured
+    placed = (
+        "() => { const m = document.querySelector('.js-plotly-plot'), r = (s) => m.querySelector(s)"
+        ".getBoundingClientRect(), map = r('.main-svg'), plot = r('.nsewdrag'), legend = r('.legend');"
+        " const inside = [...m.querySelectorAll('.legend .traces')].every("
+        "t => t.getBoundingClientRect().right <= map.right + 1);"
+        + (
+            " return inside && legend.top >= plot.bottom - 1 && plot.width >= 0.9 * map.width; }"
+            if width == 390
+            else " return inside && legend.left >= plot.right - 1; }"
+        )
+    )
+    _wait_for(page, placed)
     box = page.evaluate(
         """(() => { const m = document.querySelector('.js-plotly-plot');
         const r = (s) => { const b = m.querySelector(s).getBoundingClientRect();
@@ -184,7 +208,7 @@ def test_embed_map_page_explains_itself_and_fits_a_phone(  # type: ignore[no-unt
         assert box["legend"]["left"] >= box["plot"]["right"] - 1, box
     point = page.locator(".scatterlayer path.point").first
     point.hover(force=True)
-    page.wait_for_selector(".hoverlayer .hovertext", timeout=5000)
+    page.wait_for_selector(".hoverlayer .hovertext")  # Playwright's 30 s (5 s could be short under load)
     assert "ratings:" in (page.locator(".hoverlayer .hovertext").first.text_content() or "")
     assert errors == [], errors
     page.close()
@@ -326,7 +350,7 @@ def test_scrolling_tables_are_reachable_by_keyboard(browser, report_dir: Path) -
     assert label == "model table, scrolls sideways", label
     for _ in range(8):
         page.keyboard.press("ArrowRight")
-    page.wait_for_timeout(300)
+    _wait_for(page, "() => document.activeElement.scrollLeft > 100")  # a smooth scroll: not a fixed 300 ms
     assert page.evaluate("document.activeElement.scrollLeft") > 100
     page.close()
 
