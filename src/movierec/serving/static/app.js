@@ -623,8 +623,10 @@ async function showSimilar(movie, button) {
       : "Close to it in the model's own terms.";
     renderList("similar", data.recommendations, { similar: true, score: true, stars: false, ...ownWords(data) });
     markRated();
-    $("similar-back").hidden = !similarFrom;
-    if (similarFrom) $("similar-back-to").textContent = "Back to " + BACK_TO[similarFrom.list];
+    for (const id of ["similar-back", "similar-back-end"]) {
+      $(id).hidden = !similarFrom;
+      if (similarFrom) $(id + "-to").textContent = "Back to " + BACK_TO[similarFrom.list];
+    }
     // a list resting on one or two people's likes says so (the API's note, movierec similar's words); an empty list
     // says so in the panel (only the status line said it, and the line below replaced it at once: a heading over
     // nothing)
@@ -754,6 +756,7 @@ async function init() {
   $("clear").addEventListener("click", clearRatings);
   $("undo-button").addEventListener("click", undoClear);
   $("similar-back").addEventListener("click", closeSimilar);
+  $("similar-back-end").addEventListener("click", closeSimilar);
   // Escape closes the panel with the focus in it, or on nothing: a click on the panel's text sends the focus to
   // the page, where Escape did nothing. Elsewhere Escape stays the control's own (the search box empties).
   document.addEventListener("keydown", (ev) => {
