@@ -1354,33 +1354,32 @@ def test_progress_names_a_model_with_item_features_as_the_table_does() -> None:
     assert shown_label({"model": "svd"}) == "svd"
 
 
-def test_an_option_no_experiment_file_can_set_is_not_sent_to_the_file(
+def test_each_option_a_file_sets_is_sent_to_where_the_file_sets_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """``compare --config best.toml --user-features demographics`` said 'the experiment file sets it (edit
-    best.toml)', but an experiment file has no key for user features (tune's best.toml, after
-    docs/new-users.md's 'tune … --user-features demographics', drops them): the line says so and what to
-    type instead. The options that say so are exactly compare's refused ones no key or table of the file
-    holds (params sit in [[models]], patience, stop_every and valid_size in [early_stopping])."""
+    """``compare --config best.toml`` with an option the file sets is refused with where to set it:
+    ``--user-features`` is the file's ``user_features`` key now (tune's best.toml writes it), ``--sampled``
+    the protocol ``"sampled"`` and ``--session-gap`` a model's ``session_gap`` param (each a shortcut for
+    those). Every option refused so is a key or table of the file, or one of those two shortcuts: none is
+    sent to a key that does not exist, as '(edit best.toml)' did for --user-features before the key."""
     from clihelp import run_cli
-    from movierec.cli.compare import _FILE_ONLY, _NOT_IN_FILES
+    from movierec.cli.compare import _FILE_FORM, _FILE_ONLY
     from movierec.experiment import Experiment
 
-    held = {"params", "patience", "stop_every", "valid_size"}
-    assert _NOT_IN_FILES == {k for k in _FILE_ONLY if k not in Experiment.model_fields and k not in held}
+    held = {"params", "patience", "stop_every", "valid_size"}  # in [[models]] and [early_stopping]
+    assert {k for k in _FILE_ONLY if k not in Experiment.model_fields and k not in held} == set(_FILE_FORM)
     exp = tmp_path / "best.toml"
     exp.write_text('dataset = "ml-latest-small"\n[[models]]\nname = "warp"\n')
-    for option, value in (
-        ("--user-features", "demographics"),
-        ("--session-gap", "1h"),
-        ("--item-features", "genres"),
+    for option, value, fix in (
+        ("--user-features", "demographics", "edit best.toml"),
+        ("--item-features", "genres", "edit best.toml"),
+        ("--session-gap", "1h", "set session_gap in the params of each of best.toml's models that takes it"),
+        ("--sampled", None, 'add "sampled" to best.toml\'s protocols'),
     ):
-        code, _out, err = run_cli(["compare", "--config", str(exp), option, value], capsys)
+        code, _out, err = run_cli(
+            ["compare", "--config", str(exp), option, *([value] if value else [])], capsys
+        )
         assert code == 2, err
-        if option == "--item-features":  # the file has item_features: edit it
-            assert err.strip().endswith("the experiment file sets it (edit best.toml)"), err
-        else:
-            assert (
-                f"{option} and --config exclude each other, and an experiment file has no setting" in err
-            ), err
-            assert "give best.toml's models as --models and --params instead of --config" in err, err
+        assert err.strip().endswith(
+            f"{option} and --config exclude each other: the experiment file sets it ({fix})"
+        ), err

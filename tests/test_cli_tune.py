@@ -158,3 +158,55 @@ def test_a_pruned_trial_reads_pruned_not_a_score_better_than_the_best(tmp_path: 
         trial = trials.loc[int(done) - 1]
         assert last == ("pruned" if trial.state == "pruned" else f"{trial.value:.4f}"), (done, proc.stderr)
     assert trials.loc[11].state == "pruned", trials.state.tolist()  # the case this test is for: seeded
+
+
+def test_best_toml_keeps_the_user_features_tune_ran_with(tmp_path: Path) -> None:
+    """``tune warp --user-features demographics`` (docs/new-users.md) wrote a best.toml without them, and
+    ``compare --config best.toml`` trained without them: ml-100k's test NDCG@10 read 0.2705 in tune and
+    0.2215 in compare. best.toml (and the study's settings) now record them, and compare --config gives
+    tune's test figure to the last digit. The data: a MovieLens folder whose u.user plants who likes what
+    (datagen.planted_demographics), so the test runs without ml-100k; the same file on data without a
+    users file is refused in one line before any fit."""
+    import json
+
+    from datagen import planted_demographics
+
+    ds = planted_demographics(n_users=80)
+    folder = tmp_path / "planted"
+    folder.mkdir()
+    ds.interactions.to_frame().to_csv(folder / "ratings.csv", index=False)
+    titles = [(i, f"Movie {i} (2000)", "Drama") for i in range(1, 41)]
+    lines = ["movieId,title,genres", *(f"{i},{t},{g}" for i, t, g in titles)]
+    (folder / "movies.csv").write_text("\n".join(lines) + "\n")
+    (folder / "u.user").write_text(
+        "".join("|".join(map(str, row)) + "\n" for row in ds.users.itertuples(index=False))
+    )
+    proc = run_process(
+        "tune", "-m", "warp", "--dataset", str(folder), "--user-features", "demographics",
+        "--metric", "ndcg@10", "--params", "epochs=5", "--trials", "2", "--cv", "1", "--out", "t",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"user features\W+demographics", proc.stdout), proc.stdout  # the summary says so
+    best = json.loads((tmp_path / "t" / "best.json").read_text())
+    assert best["settings"]["user_features"] == "demographics"  # the study's recorded settings
+    toml = (tmp_path / "t" / "best.toml").read_text()
+    assert 'user_features = "demographics"' in toml, toml
+    proc = run_process("compare", "--config", "t/best.toml", "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    (row,) = [r for r in json.loads(proc.stdout) if r["protocol"] == "full-ranking"]
+    assert round(row["ndcg@10"], 4) == round(best["test_score"], 4), (row, best["test_score"])
+    # the same file without the key: another figure (the features reached compare's fit)
+    (tmp_path / "plain.toml").write_text(toml.replace('user_features = "demographics"\n', ""))
+    proc = run_process("compare", "--config", "plain.toml", "--json", cwd=tmp_path)
+    (plain,) = [r for r in json.loads(proc.stdout) if r["protocol"] == "full-ranking"]
+    assert plain["ndcg@10"] != row["ndcg@10"]
+    # ml-latest-small has no users file: one line naming the key, before any model fits
+    (tmp_path / "mlls.toml").write_text(
+        'dataset = "ml-latest-small"\nuser_features = "demographics"\n[[models]]\nname = "warp"\n'
+    )
+    proc = run_process("compare", "--config", "mlls.toml", cwd=tmp_path)
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert (
+        "user_features = \"demographics\": dataset 'ml-latest-small' has no user demographics" in proc.stderr
+    )

@@ -226,6 +226,31 @@ def test_tune_passes_user_features_to_every_trial() -> None:
         tune(ds, "warp", metric="ndcg@10", n_trials=1, cv=1, user_features="demographics")
 
 
+def test_a_study_records_its_user_features_and_best_toml_writes_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """tune's best.toml dropped the user features every trial was fitted with (compare --config then
+    trained without them): the study records the spec (a file by its absolute path, so best.toml reads it
+    from any folder), best.toml writes it, a resumed study keeps it, and a study is not continued with
+    other features; a matrix from Python, which no file can hold, is not recorded."""
+    pytest.importorskip("optuna")
+    from movierec.errors import ConfigError
+    from movierec.experiment import load_experiment
+    from movierec.tuning import _user_features_setting, tune
+
+    args: dict = dict(metric="ndcg@10", n_trials=1, cv=1, seed=0, fixed_params={"epochs": 2})
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    res = tune(planted(), "warp", **args, user_features="Demographics", storage=url, out=tmp_path / "t")
+    assert res.settings["user_features"] == "demographics"
+    assert load_experiment(tmp_path / "t" / "best.toml").user_features == "demographics"
+    with pytest.raises(ConfigError, match=r"exists with user features 'demographics', not None"):
+        tune(planted(), "warp", **args, storage=url, study_name=res.study_name)
+    resumed = tune(planted(), "warp", **args, storage=url, study_name=res.study_name, resume=True)
+    assert resumed.settings["user_features"] == "demographics" and resumed.test_score is not None
+    matrix = build_user_features(planted())
+    assert "user_features" not in tune(planted(), "warp", **args, user_features=matrix).settings
+    spec = _user_features_setting("demographics,extra.csv")
+    assert spec == f"demographics,{__import__('pathlib').Path('extra.csv').resolve()}"
+
+
 def test_bare_cold_users_runs_on_the_bundled_data_and_says_what_it_left_out(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """`movierec cold-users` with no options failed on the default dataset (segment-popularity needs
     demographics, which ml-latest-small lacks; the error then suggested an option that failed too)."""

@@ -41,7 +41,7 @@ MODELS_AT = ("[[models]] ", "models (entry 1) ")
         (  # no close key: the first few and where the rest are, in each door's words (205 columns in the CLI)
             {"zzz": 1, "models": SVD},
             "zzz = 1",
-            "zzz: unknown key; valid here: name, dataset, split, seed, cv, models, … (15 in all: "
+            "zzz: unknown key; valid here: name, dataset, split, seed, cv, models, … (16 in all: "
             "Experiment.model_fields)",
             ("docs/tuning.md", "Experiment.model_fields"),
         ),

@@ -28,7 +28,9 @@ with ``--config``. Example::
 fold's training part, as ``compare --early-stopping`` does (:class:`movierec.early_stopping.StopSpec`).
 ``rank_by = "prediction"`` ranks the rating models' ranking rows by the unclipped predicted rating, as
 LensKit ranks a rating scorer (``compare --rank-by prediction``); ``"shrunk"``, the default, by the
-support-shrunk score ``recommend`` and the API rank by.
+support-shrunk score ``recommend`` and the API rank by. ``user_features = "demographics"`` (ml-100k,
+ml-1m; or a ``userId,feature`` CSV, or both) gives the models that take user features them, as
+``compare --user-features`` does; tune's best.toml writes what the study was tuned with.
 """
 
 from __future__ import annotations
@@ -414,6 +416,12 @@ class Experiment(_Worded):
     item_features: list[str] = Field(
         default_factory=list, description="side features for hybrid models: genres, tags, year"
     )
+    user_features: str | None = Field(
+        default=None,
+        description="user side features for the models that take them (bpr, warp, logistic, warp-kos, "
+        "segment-popularity): 'demographics' (ml-100k, ml-1m), a userId,feature[,weight] CSV, or "
+        "'demographics,FILE.csv'",
+    )
     beyond: _Bool | None = Field(
         default=None, description="full ranking: also the beyond-accuracy metrics (docs/beyond-accuracy.md)"
     )
@@ -473,6 +481,24 @@ class Experiment(_Worded):
     @classmethod
     def _no_features(cls, v: Any) -> Any:
         return [] if v is False or v is None else ([v] if isinstance(v, str) else v)
+
+    @field_validator("user_features")
+    @classmethod
+    def _user_spec(cls, v: str | None) -> str | None:
+        """``"demographics"``, a file, or both (``parse_user_features``); ``""`` is none. A file is read
+        when the run starts, from where the run starts, as ``[dataset] name`` is."""
+        from movierec.demographics import parse_user_features
+
+        if not v:
+            return None
+        try:
+            demo, path = parse_user_features(v)
+        except ConfigError:
+            raise ValueError(
+                f"one features file at most: 'demographics', a userId,feature[,weight] CSV, or "
+                f"'demographics,FILE.csv'; got {v!r}"
+            ) from None
+        return ",".join([*(["demographics"] if demo else []), *([] if path is None else [str(path)])])
 
     @field_validator("dataset", mode="before")
     @classmethod
@@ -989,6 +1015,7 @@ def experiment_from_tuning(result: Any) -> Experiment:
         k=k,
         threshold=float(settings.get("threshold", 4.0)),
         item_features=list(settings.get("item_features") or []),
+        user_features=settings.get("user_features"),
     )
 
 
@@ -1078,6 +1105,7 @@ def run_experiment(
 
     exp = config if isinstance(config, Experiment) else load_experiment(config)
     ds, split, notes = experiment_data(exp)
+    _check_user_features(exp, ds)  # before any model fits, in the file's words
     from movierec.interactions import resolve_threshold
 
     # config.toml and MLflow record the threshold the run used; compare gets the file's own (None: it
@@ -1147,6 +1175,19 @@ def experiment_data(exp: Experiment) -> tuple[Any, tuple[Any, ...] | None, list[
     return given.dataset, given.parts(), list(given.notes)
 
 
+def _check_user_features(exp: Experiment, ds: Any) -> None:
+    """``user_features = "demographics"`` on data without a users file (ml-latest-small) is one line naming
+    the key and what it can be instead, before any model fits (the run would stop at its first featured
+    fit with the CLI's and Python's spellings of the fix, neither of them the file's)."""
+    from movierec.demographics import parse_user_features
+
+    if exp.user_features and parse_user_features(exp.user_features)[0] and ds.users is None:
+        raise ConfigError(
+            f'user_features = "{exp.user_features}": dataset {ds.name!r} has no user demographics (only '
+            "ml-100k's u.user and ml-1m's users.dat do); set it to a userId,feature[,weight] CSV, or remove it"
+        )
+
+
 def compare_kwargs(exp: Experiment) -> dict[str, Any]:
     """Keyword arguments for :func:`movierec.evaluation.compare` from an experiment (besides dataset/progress)."""
     return {
@@ -1159,6 +1200,7 @@ def compare_kwargs(exp: Experiment) -> dict[str, Any]:
         "seed": exp.seed,
         "cv": exp.cv,
         "item_features": list(exp.item_features) or None,
+        "user_features": exp.user_features,
         "beyond": bool(exp.beyond),
         "rerank": exp.rerank,
         "auc": bool(exp.auc),

@@ -394,6 +394,7 @@ _SETTINGS_KEYS = (
     "split_seed",
     "fixed_params",
     "item_features",
+    "user_features",
     "early_stopping",
 )
 
@@ -588,10 +589,12 @@ def _check_settings(
         "threshold",
         "split_seed",
         "item_features",
+        "user_features",
         "early_stopping",
     ):
         if stored.get(key) != settings.get(key):
             flag = {"split_seed": "seed", "test_size": "test size", "item_features": "item features",
+                    "user_features": "user features",
                     "early_stopping": "early stopping"}.get(key, key)  # fmt: skip
             raise ConfigError(
                 f"study {name!r} in {shown} exists with {flag} {stored.get(key)!r}, not {settings.get(key)!r}; "
@@ -704,6 +707,7 @@ def check_request(
     resume: bool = False,
     has_holdout: bool = False,
     item_features: str | list[str] | None = None,
+    user_features: Any = None,
     early_stopping: Any = None,
     fixed_params: Mapping[str, Any] | None = None,
 ) -> Request:
@@ -711,7 +715,8 @@ def check_request(
     an existing study's model and metric, item feature names. Mistakes raise ConfigError (one line).
     ``threshold`` ``None``: the data's default, set once it is read (:func:`_open_study`). ``fixed_params``
     (tune's own keyword, the CLI's ``--params``): with item features, the model they build must learn
-    from them (:func:`_check_features_used`)."""
+    from them (:func:`_check_features_used`). ``user_features``: a spec is recorded (a file by its
+    absolute path), a matrix given from Python is not (:func:`_user_features_setting`)."""
     optuna = _optuna()
     from movierec.models.registry import model_kind
 
@@ -749,6 +754,8 @@ def check_request(
     if names:  # recorded only when given, so studies from before the option compare equal
         _check_features_used(model, fixed_params)
         settings["item_features"] = names
+    if (spec := _user_features_setting(user_features)) is not None:  # recorded only when given, as above
+        settings["user_features"] = spec
     if early_stopping is not None and early_stopping is not False:  # recorded only when given, as above
         settings["early_stopping"] = _stopping_setting(early_stopping, model, parsed)
     if parsed.name == "mrr" and parsed.k is not None:  # so is mrr@K cut at K, which older studies lack
@@ -934,10 +941,10 @@ def tune(
 
     ``user_features`` (``"demographics"``, a ``userId,feature`` CSV, or both) go to the models that
     use them (bpr, warp, logistic, warp-kos) in every trial and the final refit; so do the request's
-    ``item_features`` (``"genres,tags,year"``: the hybrid models and ease), which the study records
-    (best.toml carries them; a stored study is not continued with other ones). Any other keyword is a
-    ConfigError naming the closest valid one (``trials`` → ``n_trials``), as a model's unknown
-    hyperparameter is.
+    ``item_features`` (``"genres,tags,year"``: the hybrid models and ease). The study records both
+    (best.toml carries them; a stored study is not continued with other ones), but not a matrix of user
+    features given from Python, which no file can hold. Any other keyword is a ConfigError naming the
+    closest valid one (``trials`` → ``n_trials``), as a model's unknown hyperparameter is.
     Dead processes' RUNNING trials are closed, and ``on_start`` told, before the first trial (:func:`_started`).
 
     Two quick trials in a notebook (svd with 5 epochs, not searched)::
@@ -951,14 +958,15 @@ def tune(
     _optuna()  # the missing-extra error before any work
     report = trial_progress(progress)
     request = _with_validation(request, holdout, validation)
-    req = check_request(model, **request, has_holdout=holdout is not None, fixed_params=fixed_params)
+    req = check_request(model, **request, has_holdout=holdout is not None, fixed_params=fixed_params, user_features=user_features)  # fmt: skip
     if out is not None:  # someone else's trials.csv or best.toml there: refused before the study, not after
         check_output_folder(out, option="out=")
     model, parsed, shown, name = req.model, req.metric, req.shown, req.study_name
     parts = holdout, validation
     inter, settings, study = _open_study(req, dataset, parts, fixed_params, seed=req.seed, worker=worker, n_trials=req.n_trials)  # fmt: skip
     train, test = _outer_split(inter, holdout, settings)  # built first, never handed to the objective
-    ufeats = _user_features(user_features, dataset, train)
+    named = user_features is None or isinstance(user_features, str)  # a spec: as the study records it
+    ufeats = _user_features(settings.get("user_features") if named else user_features, dataset, train)
     ifeats, fold_feats = _item_features(settings.get("item_features"), dataset, train, test)
     objective = _objective(train, model, parsed, settings, ufeats, fold_feats, validation)  # never the test
     _check_fixed_memory(model, settings["fixed_params"], train)  # every trial would be refused: say so now
@@ -1498,6 +1506,19 @@ def _item_features(
         return resolve_item_features(names, dataset, train, held_out=[*parts, valid])
 
     return resolve_item_features(names, dataset, train, held_out=parts), for_fold
+
+
+def _user_features_setting(spec: Any) -> str | None:
+    """A ``user_features`` spec as a study and best.toml record it: ``"demographics"``, the features
+    file's absolute path (best.toml reads it from any folder), or both; ``None`` for none or for a
+    matrix given from Python, which no file can hold."""
+    if not isinstance(spec, str) or not spec.strip():
+        return None
+    from movierec.demographics import parse_user_features
+
+    demo, path = parse_user_features(spec)  # two files: one line naming what it takes
+    parts = (["demographics"] if demo else []) + ([] if path is None else [str(path.resolve())])
+    return ",".join(parts) or None
 
 
 def _user_features(spec: Any, dataset: Any, train: Interactions) -> Any:

@@ -513,9 +513,12 @@ _FILE_ONLY = {
     "valid_size": "--valid-size",
 }
 
-# of those, what no experiment file can set yet (no key in movierec.experiment.Experiment): "edit
-# best.toml" sent a reader who tuned with --user-features (docs/new-users.md) to a key that does not exist
-_NOT_IN_FILES = frozenset({"user_features", "session_gap", "sampled"})
+# of those, the two a file holds in another form: where to set each (--sampled and --session-gap are
+# shortcuts, for a protocol and for a parameter of each model that takes it)
+_FILE_FORM = {
+    "sampled": 'add "sampled" to {file}\'s protocols',
+    "session_gap": "set session_gap in the params of each of {file}'s models that takes it",
+}
 
 
 def _config_experiment(ctx: typer.Context, config: Path, source: RatingsSource, **typed_values: Any) -> Any:
@@ -527,15 +530,9 @@ def _config_experiment(ctx: typer.Context, config: Path, source: RatingsSource, 
     from movierec.experiment import Experiment, cutoff_notes, load_experiment
 
     for name, flag in _FILE_ONLY.items():
-        if typed(ctx, name) and name in _NOT_IN_FILES:
-            raise ConfigError(
-                f"{flag} and --config exclude each other, and an experiment file has no setting for it yet: "
-                f"give {config.name}'s models as --models and --params instead of --config"
-            )
         if typed(ctx, name):
-            raise ConfigError(
-                f"{flag} and --config exclude each other: the experiment file sets it (edit {config.name})"
-            )
+            edit = _FILE_FORM.get(name, "edit {file}").format(file=config.name)
+            raise ConfigError(f"{flag} and --config exclude each other: the experiment file sets it ({edit})")
     exp = load_experiment(config)  # mistakes name the file, line and key
     for note in cutoff_notes(config):  # early_stopping = "ndcg": read as ndcg@10, said
         say("note", note)

@@ -81,6 +81,7 @@ def _config_specs(config: Path, params: list[str] | None) -> tuple[list, dict]:
         "threshold": exp.threshold,
         # applied as --item-features is: to the models that take them, the others named in a note
         "item_features": features,
+        "user_features": exp.user_features,  # tune's best.toml records them; --user-features typed wins
         "split": exp.split.kind,
         "test_size": exp.split.test_size,
         # the model table on the file's protocols (when it names them), with or without the beyond-accuracy
@@ -205,6 +206,7 @@ def report_cmd(
             source = RatingsSource.of_config(settings["dataset"], source.rating_scale)
         run = file_unless_typed(ctx, run, settings)
         item_features = settings["item_features"]
+        user_features = user_features if typed(ctx, "user_features") else settings["user_features"]
         split, why = settings["split"], f"; {config.name} sets that split"
     maps = _sample(map_items, "--map-items")  # a bad --map-items: before the data loads
     check_installed(specs, projection.strip().lower())  # every module missing here in one line, one install

@@ -119,6 +119,8 @@ def export_cmd(
         run = file_unless_typed(ctx, run, from_file)
         if item_features is None and exp.item_features:
             item_features = ",".join(exp.item_features)
+        if user_features is None and exp.user_features:  # tune's best.toml records them, as item features
+            user_features = exp.user_features
     elif model is None:
         raise ConfigError("--model is required (a registered model name), or --config EXPERIMENT.toml")
     hp = merge_params(model, hp, parse_params(params, str(model)))  # --params override the file's

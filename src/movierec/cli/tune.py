@@ -155,7 +155,7 @@ def tune_cmd(
         )  # fmt: skip
         # tune() checks the same options again (it is callable from Python); checking here first reports a
         # mistake as one line, without the data, before the progress display starts
-        check_request(model_name, **options, fixed_params=fixed)
+        check_request(model_name, **options, fixed_params=fixed, user_features=user_features)
         dataset, given = _tuning_data(ctx, source, files, options)
         result = _run_study(
             dataset, model_name, options, out_dir, worker=worker, user_features=user_features, quiet=as_json,
@@ -704,6 +704,9 @@ def _print_result(result: Any) -> None:
             table.add_row(f"{key} (fixed)", _shown(value))
     if result.settings.get("item_features"):  # --item-features: given to every trial's fit
         table.add_row("item features", ", ".join(result.settings["item_features"]))
+    if result.settings.get("user_features"):  # --user-features: recorded, and written into best.toml
+        spec = str(result.settings["user_features"]).split(",")
+        table.add_row("user features", ", ".join(p if p == "demographics" else Path(p).name for p in spec))
     print_table(table)
     files = result.settings.get("split_files") or {}
     named = {part: Path(str(files[part]["path"])).name for part in ("train", "valid") if part in files}
