@@ -340,3 +340,26 @@ def test_a_fit_the_clock_ended_says_so_beside_the_figures(tmp_path) -> None:  # 
     ) in said, said
     assert "markov stopped" not in said
     assert "time budget" not in notes("null")
+
+
+def test_every_commands_piped_lines_share_one_clock() -> None:
+    """``recommend --user 1`` piped read '[0.5s] loading ml-latest-small: done' then '[0.0s] fitting ease …':
+    each step counted from its own start, so the log's clock ran backwards (export alone had its steps share
+    a clock). ``main`` now starts one clock per command (``progress.command_clock``) and drops it at the end,
+    so a notebook's own calls afterwards count from their own start."""
+    from clihelp import run_process
+    from movierec.progress import clock_origin
+
+    done = run_process("recommend", "--user", "1", "-k", "3", env={"MOVIEREC_PROGRESS_AFTER": "0"})
+    assert done.returncode == 0, done.stderr
+    stamped = [ln for ln in done.stderr.splitlines() if re.match(r"\[\s*[\d.]+s\] ", ln)]
+    assert [re.sub(r"^\[\s*[\d.]+s\] | [\d.]+ s$", "", ln) for ln in stamped] == [
+        "loading ml-latest-small …",
+        "loading ml-latest-small: done in",
+        "fitting ease on ml-latest-small …",
+        "fitting ease on ml-latest-small: done in",
+    ], done.stderr
+    stamps = [float(re.match(r"\[\s*([\d.]+)s\]", ln).group(1)) for ln in stamped]  # type: ignore[union-attr]
+    loaded = float(re.search(r"done in ([\d.]+) s", stamped[1]).group(1))  # type: ignore[union-attr]
+    assert stamps == sorted(stamps) and stamps[2] >= loaded, done.stderr
+    assert clock_origin() is None  # a notebook's own calls after a command count from their own start

@@ -61,7 +61,8 @@ class LineProgress:
 
     def __init__(self, console: Any, *, disable: bool = False, every: float = 3.0) -> None:
         self.console = console
-        self.started = time.monotonic()  # every line's stamp counts from here, so a log reads in order
+        # every line's stamp counts from the command's start (or from here outside one), so a log reads in order
+        self.started = clock_origin() or time.monotonic()
         self.disable = disable
         self.every = every
         self._tasks: list[_Task] = []
@@ -160,6 +161,28 @@ def live(console: Any) -> bool:
     return bool(console.is_terminal or getattr(console, "is_jupyter", False))
 
 
+#: when the running ``movierec`` command began (``time.monotonic()``), set by :func:`command_clock`: every
+#: piped step line and progress line of the command is stamped from it, so a log's clock never restarts
+#: ('[0.5s] loading …: done' then '[0.0s] fitting ease …' read as if the fit came first)
+_COMMAND_START: list[float] = []
+
+
+@contextlib.contextmanager
+def command_clock() -> Iterator[None]:
+    """Stamp the piped lines of everything run inside from this moment (the CLI's ``main`` wraps a command in
+    it); outside one (a notebook's own calls) each step and bar counts from its own start, as before."""
+    _COMMAND_START.append(time.monotonic())
+    try:
+        yield
+    finally:
+        _COMMAND_START.pop()
+
+
+def clock_origin() -> float | None:
+    """The running command's start (:func:`command_clock`), or ``None`` outside a command."""
+    return _COMMAND_START[-1] if _COMMAND_START else None
+
+
 def make_progress(*columns: Any, console: Any, disable: bool = False, **kwargs: Any) -> Any:
     """rich's ``Progress`` on a terminal, :class:`LineProgress` anywhere else (pipes, logs, notebooks' ``!``)."""
     if live(console):
@@ -221,7 +244,7 @@ class LineStatus:
                 self._print(f"{self.text} …")
 
     def _print(self, line: str) -> None:
-        since = self.started if self.origin is None else self.origin
+        since = self.origin or clock_origin() or self.started
         self.console.print(
             f"[{time.monotonic() - since:6.1f}s] {line}", markup=False, highlight=False, soft_wrap=True
         )

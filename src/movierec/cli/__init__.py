@@ -326,6 +326,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from movierec.cli.common import forget_notes
     from movierec.output_folders import take_outcomes
+    from movierec.progress import command_clock
 
     forget_notes()  # each run says its notes (a process may run several: a notebook, the tests)
     take_outcomes()  # and what it left on disk when it fails, not what an earlier run left
@@ -339,7 +340,8 @@ def main(argv: list[str] | None = None) -> None:
         logging.lastResort.addFilter(quiet)
     _RUNNING.append(True)
     try:
-        code = app(args=argv, prog_name="movierec", standalone_mode=False)
+        with command_clock():  # every piped progress line of the command is stamped from its start
+            code = app(args=argv, prog_name="movierec", standalone_mode=False)
     except _click.exceptions.NoArgsIsHelpError as exc:  # bare ``movierec`` or ``movierec data``: the help
         exc.show()
         raise SystemExit(exc.exit_code) from None

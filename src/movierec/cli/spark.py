@@ -274,9 +274,10 @@ def train_cmd(
         f"{result.n_items:,} items, {result.n_train:,} training ratings"
     )
     print_prose(_holdout_line(result.metrics))
-    print_prose(
-        escape(f"artifact: {result.artifact}  (serve it: movierec serve --artifact {result.artifact})")
-    )
+    print_prose(escape(f"artifact written to {result.artifact}"))
+    # the command on a line of its own, as tune's and report's 'next:' lines (it read 'artifact: PATH  (serve
+    # it: movierec serve --artifact PATH)', with a double space, wrapped inside the parenthesis)
+    print_prose(escape(f"next: movierec serve --artifact {result.artifact}"))
     err_console.print(f"timings (s): {', '.join(f'{key} {v:.1f}' for key, v in result.seconds.items())}")
 
 

@@ -1278,7 +1278,10 @@ def _start(
         opts["split"] = "given"
     check_installed(models, opts["projection"])  # every missing module at once, before the data loads
     opts["console"] = opts["console"] or Console(stderr=True, highlight=False)
-    tic, origin = time.perf_counter(), time.monotonic()
+    from movierec.progress import clock_origin
+
+    # piped lines are stamped from the command's start where there is one (the CLI's loading line came first)
+    tic, origin = time.perf_counter(), clock_origin() or time.monotonic()
     if isinstance(dataset, (str, Path)):
         from movierec.datasets import load
 
@@ -2099,7 +2102,10 @@ def _map_into(
 
     timings: dict[str, float] = {}
     tic = time.perf_counter()
-    started = time.monotonic()  # the steps' plain lines (piped) are stamped from here, so they read in order
+    from movierec.progress import clock_origin
+
+    # the steps' plain lines (piped) are stamped from the command's start (or here), so they read in order
+    started = clock_origin() or time.monotonic()
     est, train = _fit_for_map(ds, spec, threshold, console, origin=started)
     timings["fit"] = time.perf_counter() - tic
     emb = est.item_embeddings()
