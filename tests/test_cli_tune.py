@@ -210,3 +210,58 @@ def test_best_toml_keeps_the_user_features_tune_ran_with(tmp_path: Path) -> None
     assert (
         "user_features = \"demographics\": dataset 'ml-latest-small' has no user demographics" in proc.stderr
     )
+
+
+def test_best_toml_of_given_files_names_them_relative_to_itself_and_moves_with_them(tmp_path: Path) -> None:
+    """``tune --train data/train.csv --test data/test.csv`` (docs/protocols.md) wrote best.toml with each
+    file's absolute path (``/home/me/project/data/train.csv``, broken once the project is moved or cloned)
+    and a bare ``[dataset]`` line. An experiment file's split paths are read relative to the file, so
+    best.toml now writes them relative to its folder (``../data/train.csv``): ``compare --config
+    t/best.toml`` from where tune ran, ``--config best.toml`` from inside t/, and the same files after the
+    whole folder is moved all give tune's test figure. A file outside the working directory keeps its
+    absolute path."""
+    import json
+    import shutil
+
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    rows = [
+        (u, int(i), float(rng.integers(1, 6)))
+        for u in range(1, 41)
+        for i in rng.choice(60, 15, replace=False)
+    ]
+    frame = pd.DataFrame(rows, columns=["userId", "movieId", "rating"])
+    held = rng.random(len(frame)) < 0.2
+    project = tmp_path / "project"
+    (project / "data").mkdir(parents=True)
+    frame[~held].to_csv(project / "data" / "train.csv", index=False)
+    frame[held].to_csv(project / "data" / "test.csv", index=False)
+    proc = run_process(
+        "tune", "-m", "svd", "--train", "data/train.csv", "--test", "data/test.csv", "--trials", "2",
+        "--cv", "1", "--out", "t", cwd=project,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    tuned = json.loads((project / "t" / "best.json").read_text())["test_score"]
+    toml = (project / "t" / "best.toml").read_text()
+    assert 'train = "../data/train.csv"' in toml and 'test = "../data/test.csv"' in toml, toml
+    assert str(tmp_path) not in toml and "[dataset]" not in toml, toml
+
+    def rmse(config: str, cwd: Path) -> float:
+        proc = run_process("compare", "--config", config, "--json", cwd=cwd)
+        assert proc.returncode == 0, proc.stderr
+        (row,) = [r for r in json.loads(proc.stdout) if r["protocol"] == "rating"]
+        return round(row["rmse"], 4)
+
+    assert rmse("t/best.toml", project) == round(tuned, 4)
+    assert rmse("best.toml", project / "t") == round(tuned, 4)
+    moved = shutil.move(project, tmp_path / "elsewhere")
+    assert rmse("t/best.toml", Path(moved)) == round(tuned, 4)
+    # files outside the folder tune ran in: their absolute paths, which load from anywhere
+    proc = run_process(
+        "tune", "-m", "svd", "--train", f"{moved}/data/train.csv", "--test", f"{moved}/data/test.csv",
+        "--trials", "2", "--cv", "1", "--out", "t2", cwd=tmp_path / "elsewhere" / "t",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert f'train = "{moved}/data/train.csv"' in (Path(moved) / "t" / "t2" / "best.toml").read_text()

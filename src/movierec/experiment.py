@@ -38,6 +38,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
+import os
 import re
 import secrets
 import tomllib
@@ -554,6 +555,8 @@ class Experiment(_Worded):
             data["split"] = {k: v for k, v in data["split"].items() if k not in ("kind", "test_size")}
             if "name" not in self.dataset.model_fields_set:
                 data["dataset"].pop("name", None)
+            if not data["dataset"]:  # a bare "[dataset]" line in best.toml: nothing to set there
+                del data["dataset"]
         return data
 
 
@@ -972,9 +975,19 @@ def dumps_toml(data: Mapping[str, Any]) -> str:
     return "\n".join(lines).lstrip("\n") + "\n"
 
 
-def dump_experiment(exp: Experiment, path: str | Path, *, header: str | None = None) -> Path:
-    """Write an experiment as TOML (``load_experiment`` reads it back equal)."""
+def dump_experiment(
+    exp: Experiment, path: str | Path, *, header: str | None = None, read_from: str | Path | None = None
+) -> Path:
+    """Write an experiment as TOML (``load_experiment`` reads it back equal). With ``read_from`` (the
+    folder the file will be read from, where a staged file is moved to), a ``[split]``'s files are
+    written relative to it (:func:`portable_split`), as ``load_experiment`` reads them; without it
+    they stay as given (a run's config.toml keeps them absolute)."""
     path = Path(path)
+    if read_from is not None:
+        exp, moved = portable_split(exp, Path(read_from))
+        if moved:
+            said = "[split]'s files are read relative to this file's folder"
+            header = f"{header}\n{said}" if header else said
     text = exp.to_toml()
     if header:
         text = "".join(f"# {line}\n" for line in header.splitlines()) + "\n" + text
@@ -984,6 +997,27 @@ def dump_experiment(exp: Experiment, path: str | Path, *, header: str | None = N
     except OSError as exc:
         raise ConfigError(f"{path}: cannot write the experiment file ({exc.strerror})") from exc
     return path
+
+
+def portable_split(exp: Experiment, folder: Path) -> tuple[Experiment, bool]:
+    """``exp`` with each ``[split]`` file that lies under the working directory, as ``folder`` does,
+    written relative to ``folder`` (``../data/train.csv`` for ``tune --train data/train.csv --out
+    tuning``), and whether any was. An experiment file's split paths are read relative to its folder
+    (:func:`load_experiment`), so ``compare --config tuning/best.toml`` finds them from any folder and
+    after the project is moved or cloned; a file elsewhere (``/data/u1.base``) keeps its absolute path.
+    best.toml wrote every path absolute (``/home/me/project/data/train.csv``)."""
+    here = Path.cwd().resolve()
+    folder = folder.resolve()
+    files = exp.split.files()
+    if not files or not folder.is_relative_to(here):
+        return exp, False
+    placed = {p: Path(f).resolve() for p, f in files.items()}
+    near = {
+        p: Path(os.path.relpath(f, folder)).as_posix() for p, f in placed.items() if f.is_relative_to(here)
+    }
+    if not near:
+        return exp, False
+    return exp.model_copy(update={"split": exp.split.model_copy(update=near)}), True
 
 
 def experiment_from_tuning(result: Any) -> Experiment:

@@ -1675,7 +1675,10 @@ def _write_outputs_into(study: Any, result: TuneResult, staged: Staged) -> dict[
             "set [dataset] name to a dataset name or a ratings file before using it with --config"
         )
         exp = experiment_from_tuning(result)
-        files["best_toml"] = str(dump_experiment(exp, out / "best.toml", header=header))
+        toml = out / "best.toml"  # its split files relative to where it is moved to, as compare reads them
+        files["best_toml"] = str(
+            dump_experiment(exp, toml, header=header, read_from=staged.final(toml).parent)
+        )
     importances = param_importances(study, seed=int(result.settings.get("split_seed", 0)))
     files.update(_charts(table, importances, result, out))
     files = {key: str(staged.final(path)) for key, path in files.items()}

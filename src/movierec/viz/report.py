@@ -669,7 +669,7 @@ def _write_best_config(
     if run.given is not None and ds.split_files:
         header += f"\nexport trains it on {_files_words(ds)}, all the data given; compare --config scores the test file"
     header += _slice_words(run, label, rows, stopped is not None)
-    dump_experiment(exp, path, header=header)
+    dump_experiment(exp, path, header=header, read_from=shown.parent)
     return shown
 
 
