@@ -68,6 +68,29 @@ def test_recommend_rerank_changes_the_list_not_the_seen_filter(capsys: pytest.Ca
     assert_user_error(run_here(capsys, "recommend", "-u", "1", "--rerank", "mmr:9"), "λ must be in [0, 1]")
 
 
+def test_a_reranked_lists_caption_says_its_scores_are_the_models_before_the_reranking(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``recommend --rerank calibrated:0.5`` (docs/beyond-accuracy.md) printed ease's scores out of order
+    (0.084, 0.130, 0.156, 0.127, …) under "score: on the model's own scale, not a rating; only the order
+    means something", which reads as a sorting bug. The re-ranker has no score of its own, so each row
+    keeps the model's: the caption now says the scores are the model's before the re-ranker re-ordered
+    the list, in one line at 80 columns, and Python's list says the same."""
+    import movierec
+
+    monkeypatch.setenv("COLUMNS", "80")
+    proc = run_here(capsys, "recommend", "-u", "1", "-m", "ease", "--rerank", "calibrated:0.5")
+    assert proc.returncode == 0, proc.stderr
+    said = "the model's own (not a rating), before calibrated:0.5 re-ordered the list"
+    assert f"score: {said}\n" in proc.stdout, proc.stdout
+    assert "only the order means something" not in proc.stdout
+    assert max(len(line) for line in proc.stdout.splitlines()) <= 80
+    scores = [float(line.split("│")[4]) for line in proc.stdout.splitlines() if line.startswith("│")]
+    assert len(scores) == 10 and scores != sorted(scores, reverse=True)  # what the caption explains
+    rec = movierec.Recommender("ml-latest-small", "ease").fit()
+    assert rec.recommend(1, k=5, rerank="calibrated:0.5").attrs["about"] == {"score": said}
+
+
 def test_beyond_and_rerank_need_full_ranking_and_calibrated_needs_genres(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -124,14 +124,21 @@ SCORE_OF_RATING_MODEL = "the predicted rating, shrunk for rarely rated movies"
 SCORE_OF_RANKING_MODEL = "on the model's own scale, not a rating; only the order means something"
 
 
-def score_meaning(rates: bool, counted: str | None = None) -> str:
+def score_meaning(rates: bool, counted: str | None = None, reranked: str | None = None) -> str:
     """``score``'s meaning in a model's own list: ``rates``, a rating model's (svd's 4.954 beside its
     predicted_rating 5.000), else a ranking model's (ease's 0.0536). ``counted``: the score is a count of
     each movie's training ``counted`` (:func:`score_count`: popularity's 274 for Shawshank is its ratings
-    of 4+, which "only the order means something" hid)."""
+    of 4+, which "only the order means something" hid). ``reranked``: the list was re-ordered by that
+    re-ranker (``"calibrated:0.5"``), whose rule has no score of its own, so each row keeps the model's
+    score and the column is out of order: said so (it read "only the order means something" above
+    0.084, 0.130, 0.156, 0.127, which looked like a sorting bug)."""
     if counted:
-        return f"how many {counted} the movie has in the training data"
-    return SCORE_OF_RATING_MODEL if rates else SCORE_OF_RANKING_MODEL
+        base = f"how many {counted} the movie has in the training data"
+    elif rates:
+        base = SCORE_OF_RATING_MODEL
+    else:
+        base = SCORE_OF_RANKING_MODEL if not reranked else "the model's own (not a rating)"
+    return f"{base}, before {reranked} re-ordered the list" if reranked else base
 
 
 def score_count(

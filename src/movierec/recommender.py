@@ -620,7 +620,7 @@ class Recommender:
             seen = self._every_rated(train, u) if exclude_seen else np.zeros(0, dtype=np.int64)
             self._say_why_empty(train, min_support, genres, seen, f"user {user_id!r}")
         about = fallback_score(self.count_column) if nothing_learned else ""  # popularity's counts, said so
-        frame = self._frame(items, scores, "score", about)
+        frame = self._frame(items, scores, "score", about, reranked=rerank)
         if self.explicit:  # the rating on the dataset's scale, as Surprise's predict would say
             self._with_predicted(frame, self.model.predict(np.full(len(items), u), items))
         if explain and nothing_learned:  # popularity's list: no movie of theirs led to it
@@ -1194,11 +1194,20 @@ class Recommender:
             self._facts_cache = (train, facts)
         return self._facts_cache[1]
 
-    def _frame(self, items: np.ndarray, values: np.ndarray, column: str, about: str = "") -> pd.DataFrame:
+    def _frame(
+        self,
+        items: np.ndarray,
+        values: np.ndarray,
+        column: str,
+        about: str = "",
+        *,
+        reranked: str | None = None,
+    ) -> pd.DataFrame:
         """A list's DataFrame: ``movieId, title, year, genres,`` ``column`` (score or similarity), the
         count (:attr:`count_column`), ``imdbId, tmdbId`` where the data has links: the columns, in order,
         of an exported artifact's ``recommend`` and ``similar``. ``attrs["about"]`` says what ``column``
-        means (``about``, else a score's meaning for this model), and the list prints it under its table."""
+        means (``about``, else a score's meaning for this model, which says a ``reranked`` list's scores
+        are the model's, out of order), and the list prints it under its table."""
         from movierec.display import Recommendations
 
         meta = self.items.iloc[items]
@@ -1216,7 +1225,7 @@ class Recommender:
         counted = score_count(
             self.model.name, self.model.get_params(), self.threshold, inter.interactions_only
         )
-        frame.attrs[ABOUT] = {column: about or score_meaning(self.explicit, counted)}
+        frame.attrs[ABOUT] = {column: about or score_meaning(self.explicit, counted, reranked)}
         return frame
 
     def _with_predicted(self, frame: pd.DataFrame, ratings: Any) -> None:

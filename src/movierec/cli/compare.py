@@ -1025,8 +1025,9 @@ def _recommend_user(
     # the fallback's scores are counts, and its caption says so (it said "on the model's own scale")
     fell = bool(fallback)
     _print_user_list(
-        rows, title, art.kind, as_json, explain, counted=counted, fallback=fell, score_count=art.score_count
-    )
+        rows, title, art.kind, as_json, explain, counted=counted, fallback=fell,
+        score_count=art.score_count, reranked=rerank,
+    )  # fmt: skip
 
 
 def _unknown_user(user: str, where: str, users: Any) -> UnknownIdError:
@@ -1093,10 +1094,12 @@ def _print_user_list(
     counted: str = "ratings",
     fallback: bool = False,
     score_count: str | None = None,
+    reranked: str | None = None,
 ) -> None:
     """A known user's list: JSON rows, or a table with the predicted rating for rating models (or
     ``because`` for an explained list). ``fallback``: the rows are the popularity fallback's;
-    ``score_count``: what the model's score counts (the artifact's :attr:`score_count`)."""
+    ``score_count``: what the model's score counts (the artifact's :attr:`score_count`); ``reranked``:
+    the ``--rerank`` spec that ordered the rows."""
     if as_json:
         print_json(rows)
         return
@@ -1110,6 +1113,7 @@ def _print_user_list(
         counted=counted,
         fallback=fallback,
         score_count=score_count,
+        reranked=reranked,
     )
 
 
@@ -1123,20 +1127,22 @@ def _print_list(
     counted: str = "ratings",
     fallback: bool = False,
     score_count: str | None = None,
+    reranked: str | None = None,
 ) -> None:
     """A recommendation list as a table: rank, movieId, title, score (three significant digits), the
     predicted rating for rating models, and the training ratings, or ``because`` for an explained list.
     ``rates``: the model predicts ratings (a re-ranked list shows no predicted-rating column; its score
     is still the shrunk prediction). ``counted``: what the last column counts (:func:`_counted`).
     ``fallback``: the popularity fallback's list, whose score is that count; ``score_count``: the model's
-    score is a count too (popularity's, :func:`movierec.display.score_count`), said so."""
+    score is a count too (popularity's, :func:`movierec.display.score_count`), said so. ``reranked``: the
+    ``--rerank`` spec that ordered the rows, whose scores stay the model's (out of order), said so."""
     # a rating model's score is not its predicted rating: say why the two columns differ; a ranking
     # model's score (ease 0.136, itemknn 28.9) is on its own scale, which a reader would take for a rating
     from movierec.display import fallback_score, score_meaning  # the sentences a DataFrame's list prints too
 
     # fallback: 274.000 beside "only the order means something" read as a model's score; a re-ranked
     # list drops the predicted rating, but its score is still the shrunk prediction
-    meaning = score_meaning(with_rating or rates, score_count)  # popularity's 274: its ratings of 4+
+    meaning = score_meaning(with_rating or rates, score_count, reranked)  # popularity's 274: ratings of 4+
     caption = "score: " + (fallback_score(counted) if fallback else meaning)
     cols = [("#", "right"), ("movieId", "right"), ("title", "left"), ("score", "right")]
     cols += [("predicted\nrating", "right")] if with_rating else []  # two lines: 9 columns wide, not 16
