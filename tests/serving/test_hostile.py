@@ -297,3 +297,38 @@ def test_the_python_artifact_refuses_a_movie_rated_twice_as_the_api_does(
         with pytest.raises(ConfigError, match=said):
             art.visitor([(1, 5.0), (260, 4.0), (second, 1.0)], explain=True)
     assert len(art.recommend_for_ratings([(1, 5.0), (260, 4.0)], k=5)) == 5
+
+
+def test_a_number_that_is_no_whole_one_is_a_422_saying_a_movieid_is_a_whole_number(
+    client: httpx.Client, error_schema: dict
+) -> None:
+    """``GET /movies/1.5`` was read as a title: on ml-latest-small "'1.5' is a title, not a movieId; give
+    Patrik Age 1.5 (Patrik 1,5) (2008)'s movieId, 80584", and ``/movies/abc`` called 'abc' a title (of
+    ABCs of Death). A number written as no whole one is a malformed movieId: a 422 whose body is the
+    OpenAPI's HTTPValidationError, saying plainly what a movieId is. A title in the path stays the
+    documented 404 naming its movieId (docs/serving.md), and a part of a title is said to match it, not
+    to be it."""
+    import jsonschema
+
+    spec = client.get("/openapi.json").json()
+    schema = {**spec["components"]["schemas"]["HTTPValidationError"], "components": spec["components"]}
+    for text in ("1.5", "3.0", ".5", "1e3", "-2.5"):
+        for path in (f"/movies/{text}", f"/movies/{text}/similar"):
+            resp = client.get(path)
+            (item,) = assert_422_shape(resp, error_schema)
+            jsonschema.validate(resp.json(), schema)
+            assert item["loc"] == ["path", "movieId"] and item["input"] == text, item
+            assert item["msg"] == (
+                f"'{text}' is not a movieId: a movieId is a whole number written in digits (1, 296, 2571); "
+                "GET /movies?q=TITLE finds a movie's movieId"
+            ), item
+    assert client.get("/movies/21").status_code == 200 and client.get("/movies/424242").status_code == 404
+    whole = client.get("/movies/" + urllib.parse.quote("Léon: The Professional"))
+    assert whole.status_code == 404 and whole.json()["detail"] == (
+        "'Léon: The Professional' is a title, not a movieId; give Léon: The Professional (1994)'s movieId, 11"
+    )
+    part = client.get("/movies/Professional/similar")
+    assert part.status_code == 404 and part.json()["detail"] == (
+        "'Professional' is not a movieId, and it matches the title Léon: The Professional (1994); "
+        "give its movieId, 11"
+    )

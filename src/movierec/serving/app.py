@@ -258,6 +258,16 @@ def _unprocessable(loc: list[Any], msg: str, value: Any, kind: str = "value_erro
     return HTTPException(422, [{"type": kind, "loc": loc, "msg": msg, "input": value}])
 
 
+def _refuse_a_number_as_id(art: Artifact, movie: str) -> None:
+    """``GET /movies/1.5`` (and its similar list): a number that is no whole one is a malformed movieId, a
+    422 at ``["path", "movieId"]`` saying a movieId is a whole number (:meth:`Artifact.not_a_movie_id`).
+    It was read as a title: "'1.5' is a title, not a movieId; give Patrik Age 1.5 (…)'s movieId". A title
+    in the path stays the 404 naming its movieId (docs/serving.md)."""
+    said = art.not_a_movie_id(movie)
+    if said is not None:
+        raise _unprocessable(["path", "movieId"], said, movie)
+
+
 def _refuse_rating(art: Artifact, loc: list[Any], rating: float) -> None:
     """A rating outside the scale, or between two of the data's levels (4.25 or 3.7 on half stars: no rating
     the data holds, nor one a retrain could learn from), is a 422 at ``loc`` naming what is allowed. POST
@@ -504,6 +514,7 @@ def _movie_routes(app: FastAPI, art: Artifact) -> None:
     @app.get("/movies/{movieId}", response_model=Movie, tags=["movies"], responses=responses(404))
     async def movie(movieId: RawId) -> Response:
         """One movie: title, year, genres and how many training ratings it has."""
+        _refuse_a_number_as_id(art, movieId)
         return _json(art.movie(movieId))
 
     @app.get("/movies/{movieId}/similar", **_RECS, responses=responses(404))
@@ -519,6 +530,7 @@ def _movie_routes(app: FastAPI, art: Artifact) -> None:
                 "ask by=model (its list without by=), or have it exported again",
                 by,
             )
+        _refuse_a_number_as_id(art, movieId)
         chosen = art.similar_by(by)
         rows = art.similar_rows(movieId, k, by=chosen)
         thin = art.similar_thin_note(movieId, by=chosen) if rows else None  # one or two people's likes

@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import warnings
 import zipfile
@@ -53,6 +54,7 @@ from movierec.titles import (
     respelled,
     search_key,
     suggest_titles,
+    title_keys,
     unknown_movie_id,
     unknown_user,
     unrated_movie,
@@ -74,6 +76,8 @@ MANIFEST = "manifest.json"
 DATA_FILES = ("ids.parquet", "items.parquet", "factors.npz", "seen.npz")
 IMPLICIT_THRESHOLD = 4.0
 _PARITY_USERS = 16
+#: a number written as no whole one: 1.5, 3.0, .5, 1e3 (not movieIds where movieIds are integers)
+_DECIMAL = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+(\.\d*)?[eE][+-]?\d+)")
 _PARITY_TOL = 1e-3
 
 
@@ -954,6 +958,9 @@ class Artifact(IdMapped):
                     f"movieId {key} is {unrated[key]}, which has no ratings in {self.dataset_name}, "
                     "so no model has learned anything about it"
                 ) from None
+            number = self.not_a_movie_id(movie_raw_id)
+            if number is not None:  # '1.5' read as a title gave "give Patrik Age 1.5 (…)'s movieId"
+                raise UnknownIdError(number) from None
             named = self._titled(movie_raw_id)
             if named is not None:  # one sentence: the digits rule IdMap adds is noise beside a title
                 raise UnknownIdError(named) from None
@@ -967,6 +974,19 @@ class Artifact(IdMapped):
         return (
             f"unknown movie id {movie_raw_id!r} in {self.dataset_name} ({known_users(self.item_map.ids, 'movies')});"
             " GET /movies?q=TITLE finds a movie's movieId"
+        )
+
+    def not_a_movie_id(self, text: object) -> str | None:
+        """For a number that is no whole one (``'1.5'``, ``'3.0'``, ``'1e3'``) given where a movieId is taken,
+        on data whose movieIds are integers: the sentence that says a movieId is a whole number, which the
+        API answers as a 422 (``GET /movies/1.5``). Read as a title it was "'1.5' is a title, not a movieId;
+        give Patrik Age 1.5 (Patrik 1,5) (2008)'s movieId, 80584". None for anything else (a whole number
+        is an id, known or not; text may be a title)."""
+        if self._item_str or not isinstance(text, str) or not _DECIMAL.fullmatch(text.strip()):
+            return None
+        return (
+            f"{text.strip()!r} is not a movieId: a movieId is a whole number written in digits (1, 296, "
+            "2571); GET /movies?q=TITLE finds a movie's movieId"
         )
 
     def _titled(self, text: object) -> str | None:
@@ -985,6 +1005,10 @@ class Artifact(IdMapped):
         if respelled(shown, title):
             return (
                 f"{shown!r} is not a movieId, and the nearest title is {title}; give its movieId, {movie_id}"
+            )
+        if fold_title(shown) not in (*title_keys(title), fold_title(title)):  # 'abc' of ABCs of Death
+            return (
+                f"{shown!r} is not a movieId, and it matches the title {title}; give its movieId, {movie_id}"
             )
         return f"{shown!r} is a title, not a movieId; give {title}'s movieId, {movie_id}"
 
