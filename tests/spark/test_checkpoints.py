@@ -126,6 +126,8 @@ def test_a_killed_runs_folder_is_removed_by_the_next_run_and_nothing_else(
     summary_text = " ".join(" ".join(summary).split())
     assert "predictions clipped to" in summary_text and "test ratings" in summary_text, summary_text
     # the serve command on a line of its own ('artifact: PATH  (serve it: …)' wrapped inside its parenthesis)
-    assert summary_text.endswith("artifact written to next next: movierec serve --artifact next"), summary_text
+    assert summary_text.endswith("artifact written to next next: movierec serve --artifact next"), (
+        summary_text
+    )
     left = sorted(p.name for p in tmp.glob(CHECKPOINT_PREFIX + "*"))
     assert left == sorted([foreign.name, alive.name]), left  # and the second run's own folder went at exit
