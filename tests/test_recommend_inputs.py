@@ -409,3 +409,20 @@ def test_ratings_of_0_and_1_are_told_the_threshold_that_counts_the_1s(
         movierec.Recommender(ds, "ease").fit()
     assert str(err.value) == fix
     assert len(movierec.Recommender(ds, "ease", threshold=1).fit().recommend(1, k=2)) == 2
+
+
+def test_an_unknown_movie_id_says_which_ids_there_are_with_or_without_an_artifact(
+    tmp_path: Path, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    """``similar --movie-id abc`` said "unknown movie id 'abc' in ml-latest-small (it has no ratings)", as if
+    'abc' were a movie nobody rated, and with ``--artifact`` only "unknown movie id '999999'". Both now say
+    what the data or artifact has and what to give, in the words ``similar 999999`` already used."""
+    art = tmp_path / "pop"
+    assert run_cli(["export", "-m", "popularity", "--no-check", "--out", str(art)], capsys)[0] == 0
+    has = "(its 9,724 movies have ids 1 to 193609, with gaps); give one of its movieIds or a title ('Toy Story')"
+    for where, extra in (("ml-latest-small", []), ("the artifact", ["--artifact", str(art)])):
+        for movie_id in ("abc", "999999"):
+            err = _one_line_exit_2(["similar", *extra, "--movie-id", movie_id], capsys, has)
+            assert (
+                err == f"movierec: error: unknown movie id '{movie_id}': {where} has no ratings of it {has}\n"
+            )

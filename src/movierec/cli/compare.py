@@ -1214,7 +1214,7 @@ def _movie_index(movies: Any, movie: str, said: str = "", id_hint: str = "the mo
         raise type(exc)(f"{said}{exc}") from None
 
 
-def _unknown_movie(movies: Any, text: str) -> str:
+def _unknown_movie(movies: Any, text: str, why: str | None = None) -> str:
     """The line for a number that is neither a movieId nor a title, in the artifact's Python words
     (:func:`movierec.titles.unknown_movie_id`): "unknown movie id '999999': r has no ratings of it and no
     title matches it (its 8 movies have ids 1 to 51662, with gaps); give one of its movieIds or a title
@@ -1223,7 +1223,8 @@ def _unknown_movie(movies: Any, text: str) -> str:
     from movierec.titles import unknown_movie_id
 
     where = movies.ds.name if isinstance(movies, _DataMovies) else "the artifact"
-    why = " and no title matches it" if movies.has_titles else ""
+    if why is None:  # a number typed where a title may go (--movie-id is only ever an id: why="")
+        why = " and no title matches it" if movies.has_titles else ""
     return unknown_movie_id(text, where, movies.item_map.ids, titled=movies.has_titles, why=why)
 
 
@@ -1345,7 +1346,8 @@ def _artifact_movie(art: Any, movie: str | None, movie_id: str | None) -> int:
         return int(art.item_index(movie_id))
     except UnknownIdError:
         _refuse_unrated(art, movie_id)
-        raise
+        # the artifact's own "unknown movie id '999999'" said nothing of the ids it has, where the data's did
+        raise UnknownIdError(_unknown_movie(art, movie_id, why="")) from None
 
 
 def _is_number(text: str) -> bool:
@@ -1538,8 +1540,10 @@ def _data_movie(ds: Any, movie: str | None, movie_id: str | None) -> int:
     if movie_id is not None:
         found = ds.interactions.item_map.get(movie_id)
         if found is None:
-            _refuse_unrated(_DataMovies(ds), movie_id)
-            raise UnknownIdError(f"unknown movie id {movie_id!r} in {ds.name} (it has no ratings)")
+            movies = _DataMovies(ds)
+            _refuse_unrated(movies, movie_id)
+            # "(it has no ratings)" read as if 'abc' or 999999 were a movie of the data nobody rated
+            raise UnknownIdError(_unknown_movie(movies, movie_id, why=""))
         return int(found)
     return _movie_index(_DataMovies(ds), str(movie), id_hint="--movie-id")  # as --rated and _artifact_movie
 
