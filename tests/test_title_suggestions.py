@@ -125,6 +125,14 @@ def test_small_and_odd_title_lists() -> None:
     assert suggest_titles("matrx", []) == []
 
 
+def test_a_title_just_within_the_margin_is_kept() -> None:
+    """The search stops at the closest ratio less SUGGEST_MARGIN: a title exactly that far behind (0.85 to
+    1.0) is still suggested, and the one after it (0.80) is not."""
+    titles = ["Abcdefghijklmnopqrst (2000)", "Abcdefghijklmnopqxyz (2001)", "Abcdefghijklmnopxyzw (2002)"]
+    assert suggest_titles("abcdefghijklmnopqrst", titles) == [(0, 1.0), (1, 0.85)]
+    assert full_scan("abcdefghijklmnopqrst", titles) == [(0, 1.0), (1, 0.85)]
+
+
 def test_a_misspelling_is_answered_in_milliseconds(bundled: Dataset) -> None:
     """The index is built once (about 0.1 s for 9,742 titles); then a query takes milliseconds where the
     full scan took 0.3-0.8 s calm (2-6 s at load 15). 0.25 s leaves room for a busy machine."""
