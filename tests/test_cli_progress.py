@@ -178,22 +178,27 @@ def test_exports_steps_are_stamped_from_the_commands_start(tmp_path) -> None:  #
         "export", "-m", "ease", "--out", str(tmp_path / "ease"), env={"MOVIEREC_PROGRESS_AFTER": "0"}
     )
     assert done.returncode == 0, done.stderr
-    stamped = [line for line in done.stderr.splitlines() if re.match(r"\[\s*[\d.]+s\] ", line)]
-    steps = [
-        re.sub(r"^\[\s*[\d.]+s\] ", "", re.sub(r"done in [\d.]+ s$", "done in N s", line)) for line in stamped
-    ]
+    steps, stamps, took = _stamped_steps(done.stderr)
     assert steps == [
         "loading ml-latest-small …",
-        "loading ml-latest-small: done in N s",
+        "loading ml-latest-small: done",
         "training ease on 48,580 interactions …",
-        "training ease on 48,580 interactions: done in N s",
+        "training ease on 48,580 interactions: done",
         "checking ease's top-N against popularity on a hold-out split …",
-        "checking ease's top-N against popularity on a hold-out split: done in N s",
+        "checking ease's top-N against popularity on a hold-out split: done",
     ], done.stderr
-    stamps = [float(re.match(r"\[\s*([\d.]+)s\]", line).group(1)) for line in stamped]  # type: ignore[union-attr]
-    trained = float(re.search(r"done in ([\d.]+) s", stamped[3]).group(1))  # type: ignore[union-attr]
     # in order, and the check began after the whole training (its own clock would restart at 0.0)
-    assert stamps == sorted(stamps) and stamps[4] >= trained, done.stderr
+    assert stamps == sorted(stamps) and stamps[4] >= took[3], done.stderr
+
+
+def _stamped_steps(stderr: str) -> tuple[list[str], list[float], list[float]]:
+    """A piped command's stamped step lines: each one's text (less its stamp and its 'in N s'), its stamp,
+    and the seconds its 'done in N s' says (0 for a step's first line)."""
+    stamped = [ln for ln in stderr.splitlines() if re.match(r"\[\s*[\d.]+s\] ", ln)]
+    steps = [re.sub(r"^\[\s*[\d.]+s\] | in [\d.]+ s$", "", ln) for ln in stamped]
+    stamps = [float(re.match(r"\[\s*([\d.]+)s\]", ln).group(1)) for ln in stamped]  # type: ignore[union-attr]
+    took = [float(m.group(1)) if (m := re.search(r"done in ([\d.]+) s$", ln)) else 0.0 for ln in stamped]
+    return steps, stamps, took
 
 
 def test_progress_after_that_is_not_seconds_is_one_line_and_writes_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -352,14 +357,12 @@ def test_every_commands_piped_lines_share_one_clock() -> None:
 
     done = run_process("recommend", "--user", "1", "-k", "3", env={"MOVIEREC_PROGRESS_AFTER": "0"})
     assert done.returncode == 0, done.stderr
-    stamped = [ln for ln in done.stderr.splitlines() if re.match(r"\[\s*[\d.]+s\] ", ln)]
-    assert [re.sub(r"^\[\s*[\d.]+s\] | [\d.]+ s$", "", ln) for ln in stamped] == [
+    steps, stamps, took = _stamped_steps(done.stderr)
+    assert steps == [
         "loading ml-latest-small …",
-        "loading ml-latest-small: done in",
+        "loading ml-latest-small: done",
         "fitting ease on ml-latest-small …",
-        "fitting ease on ml-latest-small: done in",
+        "fitting ease on ml-latest-small: done",
     ], done.stderr
-    stamps = [float(re.match(r"\[\s*([\d.]+)s\]", ln).group(1)) for ln in stamped]  # type: ignore[union-attr]
-    loaded = float(re.search(r"done in ([\d.]+) s", stamped[1]).group(1))  # type: ignore[union-attr]
-    assert stamps == sorted(stamps) and stamps[2] >= loaded, done.stderr
+    assert stamps == sorted(stamps) and stamps[2] >= took[1], done.stderr
     assert clock_origin() is None  # a notebook's own calls after a command count from their own start
