@@ -37,7 +37,9 @@ QUERIES = [
 def _titles(ml100k: Path | None) -> dict[str, list[str]]:
     from movierec import load
 
-    lists = {"ml-latest-small": [str(t) for t in load("ml-latest-small").catalog["title"]]}
+    catalog = load("ml-latest-small").catalog
+    assert catalog is not None  # the bundled data has movies.csv
+    lists = {"ml-latest-small": [str(t) for t in catalog["title"]]}
     item = (ml100k or Path("/nonexistent")) / "u.item"
     if item.exists():
         lines = item.read_text(encoding="latin-1").splitlines()
