@@ -505,6 +505,28 @@ def test_a_reference_backend_asked_for_lists_names_the_movierec_model(
 
 
 @pytest.mark.parametrize(
+    "args, said",
+    [
+        (["recommend", "--user", "1", "--model", "surprise:svdd"], " (did you mean 'surprise:svd'?); all "),
+        (["similar", "Toy Story", "--model", "lightfm:warpp"], " (did you mean 'lightfm:warp'?); all "),
+        (["recommend", "--user", "1", "-m", "implicit:als"], ": implicit's AlternatingLeastSquares is als"),
+    ],
+)
+def test_a_mistyped_reference_backend_is_an_unknown_model_not_a_model_to_use(
+    args: list[str], said: str, capsys
+) -> None:
+    """``recommend --model surprise:svdd`` answered "'surprise:svdd' is a reference backend ...; for lists
+    use --model svdd", sending a newcomer to a model that does not exist (and called implicit:als, which
+    compare does not run, a reference backend). A name that is no reference backend now gets the unknown
+    model's line every other command gives it (export, compare): the guess, and where the list is."""
+    code, err = _run(args, capsys)
+    name = args[-1]
+    assert code == 2 and err.count("\n") == 1, err
+    assert err.startswith(f"movierec: error: unknown model {name!r}{said}"), err
+    assert "reference backend" not in err and "for lists use" not in err, err
+
+
+@pytest.mark.parametrize(
     "args",
     [["recommend", "--user", "1", "--model", "eas"], ["compare", "--models", "eas"], ["models", "eas"]],
 )
@@ -546,7 +568,8 @@ TWO_ROWS = 160
         ),  # 247
         (
             ["recommend", "--user", "1", "--genre", "zzz"],
-            "unknown genre 'zzz'; see movierec data info for the 19 genres",
+            "unknown genre 'zzz' (e.g. Action, Adventure, Animation, Children, Comedy, Crime, Documentary, …); "
+            "all 19 genres: movierec data info",
         ),  # 220
         (
             ["compare", "--models", "svd", "--split", "tempral"],

@@ -637,13 +637,14 @@ def _model_and_data(
     ``ds``: the data ``source`` names, when the caller has loaded it already.
     """
     from movierec.models.base import default_threshold_note, seeded, training_view
-    from movierec.models.registry import create, own_model
+    from movierec.models.registry import MODELS, create, own_model
     from movierec.scoring.table import check_table_before_training
     from movierec.serving.artifact import exportable
 
     name = model.strip().lower()
     kw = parse_model_params(params, [name], option="--model")[name]
-    if ":" in name:  # lightfm:warp, surprise:svd: compare's parity references, which serve no lists
+    if ":" in name and name in MODELS:  # lightfm:warp, surprise:svd: compare's parity references, which
+        # serve no lists; another name with a colon ('surprise:svdd', 'implicit:als') is create's unknown model
         raise ConfigError(
             f"{name!r} is a reference backend: it runs only in compare, beside movierec's own models, "
             f"for parity checks; for lists use --model {own_model(name)}"
