@@ -332,3 +332,104 @@ def test_a_number_that_is_no_whole_one_is_a_422_saying_a_movieid_is_a_whole_numb
         "'Professional' is not a movieId, and it matches the title Léon: The Professional (1994); "
         "give its movieId, 11"
     )
+
+
+#: each door of the API that takes a movieId in a request body: (name, its request, where a 422 points)
+BODY_DOORS = {
+    "feedback": (
+        "/feedback",
+        lambda m: {"userId": 7, "movieId": m, "rating": 4.0, "requestId": uuid.uuid4().hex},
+        ["body", "movieId"],
+    ),
+    "rating": (
+        "/recommendations",
+        lambda m: {"ratings": [{"movieId": m, "rating": 4.0}]},
+        ["body", "ratings", 0, "movieId"],
+    ),
+    "history": ("/recommendations", lambda m: {"history": [m]}, ["body", "history", 0]),
+    "exclude": (
+        "/recommendations",
+        lambda m: {"ratings": [{"movieId": 21, "rating": 4.0}], "exclude": [m]},
+        ["body", "exclude", 0],
+    ),
+}
+A_MOVIE_ID_IS = "a movieId is a whole number written in digits (1, 296, 2571); GET /movies?q=TITLE finds a movie's movieId"
+UNKNOWN_TAIL = (
+    "in tiny-movies (its 60 movies have ids 1 to 591, with gaps); GET /movies?q=TITLE finds a movie's movieId"
+)
+
+
+@pytest.mark.parametrize("door", sorted(BODY_DOORS))
+def test_a_body_movieid_that_is_no_whole_number_is_the_422_get_movies_answers(
+    client: httpx.Client, door: str
+) -> None:
+    """``GET /movies/1.5`` is a 422 saying what a movieId is (9f09c58); a body's ``"movieId": "1.5"`` was a
+    404 with those words, and ``1.5``, ``true`` or ``null`` as JSON values were pydantic's two lines at
+    ``[…, "movieId", "constrained-int"]`` and ``"constrained-str"`` ("Input should be a valid integer", "…
+    a valid string"). Each is now one 422 at the field, in the GET's words, its body the OpenAPI's
+    HTTPValidationError. A whole number that is no movie, and text, stay what GET /movies/… answers for
+    them: the unknown-id 404 (a 422 in the deny-list, as documented)."""
+    import jsonschema
+
+    spec = client.get("/openapi.json").json()
+    invalid = {**spec["components"]["schemas"]["HTTPValidationError"], "components": spec["components"]}
+    message = {**spec["components"]["schemas"]["ErrorMessage"], "components": spec["components"]}
+    path, body, loc = BODY_DOORS[door]
+    get_said = client.get("/movies/1.5").json()["detail"][0]["msg"]
+    assert get_said == f"'1.5' is not a movieId: {A_MOVIE_ID_IS}"
+    for value, shown in (
+        ("1.5", "'1.5'"),
+        ("1e3", "'1e3'"),
+        (1.5, "1.5"),
+        (3.0, "3.0"),
+        (True, "true"),
+        (None, "null"),
+    ):
+        resp = client.post(path, json=body(value))
+        assert resp.status_code == 422, (door, value, resp.text)
+        jsonschema.validate(resp.json(), invalid)
+        assert resp.json() == {
+            "detail": [
+                {
+                    "type": "value_error",
+                    "loc": loc,
+                    "msg": f"{shown} is not a movieId: {A_MOVIE_ID_IS}",
+                    "input": value,
+                }
+            ]
+        }, (door, value)
+    unknown = {
+        "abc": client.get("/movies/abc").json()["detail"],  # the GET's own words for this text
+        -1: f"unknown movie id -1 {UNKNOWN_TAIL}",
+        0: f"unknown movie id 0 {UNKNOWN_TAIL}",
+        424242: f"unknown movie id 424242 {UNKNOWN_TAIL}",
+    }
+    assert unknown["abc"] == f"unknown movie id 'abc' {UNKNOWN_TAIL}"
+    for value, said in unknown.items():
+        resp = client.post(path, json=body(value))
+        if door == "exclude":  # the deny-list refuses an unknown id as a 422 at its entry (docs/serving.md)
+            assert resp.status_code == 422, (value, resp.text)
+            jsonschema.validate(resp.json(), invalid)
+            assert resp.json() == {
+                "detail": [{"type": "value_error", "loc": loc, "msg": said, "input": value}]
+            }
+        else:
+            assert resp.status_code == 404, (door, value, resp.text)
+            jsonschema.validate(resp.json(), message)
+            assert resp.json() == {"detail": said}, (door, value)
+    assert client.post(path, json=body(21)).status_code in (200, 201)  # a movie it knows is taken
+
+
+def test_a_query_movieid_that_is_no_whole_number_is_the_same_422(
+    client: httpx.Client, error_schema: dict
+) -> None:
+    """``?exclude=`` of a user's list takes movieIds in the query: a number that is no whole one is the
+    422 the body's deny-list and ``GET /movies/1.5`` answer, at its entry."""
+    resp = client.get("/users/1/recommendations", params={"exclude": "21,1.5"})
+    (item,) = assert_422_shape(resp, error_schema)
+    assert item == {
+        "type": "value_error",
+        "loc": ["query", "exclude", 1],
+        "msg": f"'1.5' is not a movieId: {A_MOVIE_ID_IS}",
+        "input": "1.5",
+    }

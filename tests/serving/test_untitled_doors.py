@@ -187,3 +187,25 @@ def test_the_name_a_door_shows_typed_back_is_answered_with_its_movieid(
     rec = movierec.Recommender(movierec.load(ratings), "ease").fit()
     with pytest.raises(movierec.errors.UnknownIdError, match=r"give the raw movie id tt0100003 instead$"):
         rec.movie_index("movieId tt0100003")
+
+
+def test_a_body_movieid_of_neither_type_says_what_this_datas_movieids_are(served: Server) -> None:
+    """A JSON ``1.5`` or ``true`` where a body takes a movieId is one 422 at the field saying what a movieId
+    is (pydantic said it in two lines, one per type an id may have); on data whose movieIds are text it
+    says so, not that a movieId is a whole number. ``"1.5"`` is text here, so it is an unknown id, a 404."""
+    for value, shown in ((1.5, "1.5"), (True, "true")):
+        resp = httpx.post(
+            f"{served.url}/recommendations", json={"ratings": [{"movieId": value, "rating": 4}]}
+        )
+        assert resp.status_code == 422, resp.text
+        assert resp.json()["detail"] == [
+            {
+                "type": "value_error",
+                "loc": ["body", "ratings", 0, "movieId"],
+                "msg": f"{shown} is not a movieId: this data's movieIds are text, such as 'tt0100000'; "
+                "GET /movies?q=TITLE finds a movie's movieId",
+                "input": value,
+            }
+        ]
+    resp = httpx.post(f"{served.url}/recommendations", json={"history": ["1.5"]})
+    assert resp.status_code == 404 and resp.json()["detail"].startswith("unknown movie id '1.5'"), resp.text

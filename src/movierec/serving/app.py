@@ -258,14 +258,25 @@ def _unprocessable(loc: list[Any], msg: str, value: Any, kind: str = "value_erro
     return HTTPException(422, [{"type": kind, "loc": loc, "msg": msg, "input": value}])
 
 
-def _refuse_a_number_as_id(art: Artifact, movie: str) -> None:
+def _refuse_a_number_as_id(art: Artifact, movie: object, loc: list[Any] | None = None) -> None:
     """``GET /movies/1.5`` (and its similar list): a number that is no whole one is a malformed movieId, a
-    422 at ``["path", "movieId"]`` saying a movieId is a whole number (:meth:`Artifact.not_a_movie_id`).
-    It was read as a title: "'1.5' is a title, not a movieId; give Patrik Age 1.5 (…)'s movieId". A title
-    in the path stays the 404 naming its movieId (docs/serving.md)."""
+    422 at ``loc`` (``["path", "movieId"]``) saying a movieId is a whole number
+    (:meth:`Artifact.not_a_movie_id`). It was read as a title: "'1.5' is a title, not a movieId; give Patrik
+    Age 1.5 (…)'s movieId". A title in the path stays the 404 naming its movieId (docs/serving.md). A body's
+    movieId written so (``"movieId": "1.5"``) is the same 422 at its field: it was a 404 with these words."""
     said = art.not_a_movie_id(movie)
     if said is not None:
-        raise _unprocessable(["path", "movieId"], said, movie)
+        raise _unprocessable(loc or ["path", "movieId"], said, movie)
+
+
+def _refuse_numbers_as_ids(art: Artifact, ratings: list[Any], history: list[Any] | None) -> None:
+    """A visitor's rated or seen movieId written as a number that is no whole one (``"1.5"``) is a 422 at
+    its entry, as ``GET /movies/1.5`` is (:func:`_refuse_a_number_as_id`); the deny-list says the same at its
+    entry already (:func:`_check_denied`)."""
+    for n, r in enumerate(ratings):
+        _refuse_a_number_as_id(art, r.movieId, ["body", "ratings", n, "movieId"])
+    for n, movie in enumerate(history or []):
+        _refuse_a_number_as_id(art, movie, ["body", "history", n])
 
 
 def _refuse_rating(art: Artifact, loc: list[Any], rating: float) -> None:
@@ -598,6 +609,7 @@ def _recommendation_routes(app: FastAPI, art: Artifact) -> None:
             raise _unprocessable(["body", "ratings"], msg, [], "too_short")
         for n, r in enumerate(body.ratings):
             _refuse_rating(art, ["body", "ratings", n, "rating"], r.rating)
+        _refuse_numbers_as_ids(art, body.ratings, body.history)
         _refuse_repeated_movies(art, body.ratings)
         _refuse_repeated_history(art, body.history)
         _check_denied(art, ["body", "exclude"], body.exclude)
@@ -641,6 +653,7 @@ def _feedback_route(app: FastAPI) -> None:
     def feedback(body: FeedbackIn, art: Art, store: Annotated[FeedbackStore, Depends(get_store)]) -> Response:
         """Store one rating durably; retries with the same ``requestId`` store it once (201 new, 200 repeat)."""
         _refuse_rating(art, ["body", "rating"], body.rating)
+        _refuse_a_number_as_id(art, body.movieId, ["body", "movieId"])
         movie = art.item_map.to_raw(art.item_index(body.movieId))  # unknown movie -> 404; look-alikes too
         user = art.user_map.canonical(body.userId, "userId")  # stored as the data spells it: "7", never "007"
         row, created = store.add(

@@ -30,7 +30,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from movierec.display import ABOUT, fallback_score, score_meaning, similarity_meaning
-from movierec.errors import ArtifactError, ConfigError, MovierecError, UnknownIdError, spelled
+from movierec.errors import ArtifactError, ConfigError, Doors, MovierecError, UnknownIdError, spelled
 from movierec.interactions import IdMap, IdMapped, Interactions, rating_levels, rating_step, refused_rating
 from movierec.jsonsafe import to_jsonable
 from movierec.output_folders import check_artifact_target, move_aside, temporary_folder
@@ -859,7 +859,11 @@ class Artifact(IdMapped):
         return self._rank(self.scorer.known(u), self._known_prior(u))
 
     def _genre_mask(self, genres: Iterable[str] | None) -> np.ndarray | None:
-        keys = check_genres(genres, self._genre_spellings, listed_by="art.genres") if genres else []
+        import shlex
+
+        # where each door lists this artifact's genres: Python's art.genres, the CLI's data info --artifact
+        listed_by = Doors("art.genres", f"movierec data info --artifact {shlex.quote(str(self.path))}")
+        keys = check_genres(genres, self._genre_spellings, listed_by) if genres else []
         if not keys:  # none asked, or only blank ones: no filter, as in Python, the CLI and the API
             return None
         mask = np.zeros(self.n_items, dtype=bool)
@@ -984,10 +988,30 @@ class Artifact(IdMapped):
         is an id, known or not; text may be a title)."""
         if self._item_str or not isinstance(text, str) or not _DECIMAL.fullmatch(text.strip()):
             return None
-        return (
-            f"{text.strip()!r} is not a movieId: a movieId is a whole number written in digits (1, 296, "
-            "2571); GET /movies?q=TITLE finds a movie's movieId"
-        )
+        return f"{text.strip()!r} is not a movieId: {self._movie_id_is()}"
+
+    def not_a_movie_id_value(self, value: object) -> str:
+        """For a JSON value that is neither a whole number nor text where a request body takes a movieId
+        (``1.5``, ``true``, ``null``, ``[21]``): :meth:`not_a_movie_id`'s sentence, the value as JSON writes
+        it ("1.5 is not a movieId: a movieId is a whole number written in digits (…)"). It was pydantic's two
+        lines, one per spelling an id may have ("Input should be a valid integer", "… a valid string")."""
+        try:
+            shown = json.dumps(value, ensure_ascii=False)
+        except (TypeError, ValueError):  # not from JSON; said as Python would
+            shown = repr(value)
+        if len(shown) > 40:
+            shown = shown[:39] + "…"
+        return f"{shown} is not a movieId: {self._movie_id_is()}"
+
+    def _movie_id_is(self) -> str:
+        """What a movieId of this artifact is, and where a movie's is found: the end of the refusals of
+        something that is none (:meth:`not_a_movie_id`, :meth:`not_a_movie_id_value`)."""
+        if self._item_str:  # ids such as tt0114709
+            example = str(self.item_map.ids[0]) if len(self.item_map.ids) else "tt0114709"
+            what = f"this data's movieIds are text, such as {example!r}"
+        else:
+            what = "a movieId is a whole number written in digits (1, 296, 2571)"
+        return f"{what}; GET /movies?q=TITLE finds a movie's movieId"
 
     def _titled(self, text: object) -> str | None:
         """For a title given where only a movieId is taken (the API's ``movieId``, ``similar --movie-id``):

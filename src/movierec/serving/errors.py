@@ -139,6 +139,17 @@ def _pattern_in_words(item: dict[str, Any]) -> dict[str, Any]:
     return {**item, "msg": words}
 
 
+def _movie_id_in_words(request: Request, error: dict[str, Any]) -> dict[str, Any]:
+    """A body's movieId that is neither a whole number nor text (``1.5``, ``true``, ``null``: the schema's
+    ``movie_id_type``) said as ``GET /movies/1.5`` says a malformed movieId, a ``value_error`` at the field
+    with the served artifact's words (:meth:`~movierec.serving.artifact.Artifact.not_a_movie_id_value`):
+    "1.5 is not a movieId: a movieId is a whole number written in digits (1, 296, 2571); …"."""
+    art = getattr(request.app.state, "artifact", None)
+    if error.get("type") != "movie_id_type" or art is None:
+        return error
+    return {**error, "type": "value_error", "msg": art.not_a_movie_id_value(error.get("input"))}
+
+
 def _loc_of(request: Request, message: str) -> list[str]:
     """Where a library error points: ``["query"|"path"|"body", field]`` when the message starts with a field name."""
     field, sep, _ = message.partition(":")
@@ -151,7 +162,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
-        return _reply(422, [_pattern_in_words(_said_plainly(request, item)) for item in _items(exc.errors())])
+        errors = [_movie_id_in_words(request, e) for e in exc.errors()]
+        return _reply(422, [_pattern_in_words(_said_plainly(request, item)) for item in _items(errors)])
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidatorFunctionWrapHandler, WrapValidator
 from pydantic_core import PydanticCustomError
 
 __all__ = [
@@ -46,6 +46,22 @@ RawId = Annotated[
 ]
 """A raw user or movie id as the dataset spells it (MovieLens uses integers; custom data may use strings);
 text ids hold no NUL (U+0000)."""
+
+
+def _one_movie_id_error(value: object, handler: ValidatorFunctionWrapHandler) -> object:
+    """A movieId that is neither a whole number nor text (``1.5``, ``true``, ``null``) as one error at the
+    field, ``movie_id_type``, which the app words as ``GET /movies/1.5`` does
+    (:meth:`~movierec.serving.artifact.Artifact.not_a_movie_id_value`). Pydantic said it in two errors, one
+    per branch of :data:`RawId` ("Input should be a valid integer", "Input should be a valid string") at
+    ``[…, "movieId", "constrained-int"]`` and ``"constrained-str"``."""
+    if isinstance(value, (int, str)) and not isinstance(value, bool):
+        return handler(value)
+    raise PydanticCustomError("movie_id_type", "not a movieId: a movieId is a whole number or text")
+
+
+MovieId = Annotated[RawId, WrapValidator(_one_movie_id_error)]
+"""A raw movie id in a request body: :data:`RawId` (its schema unchanged), with one readable error for a
+value of neither of its types."""
 
 Rating = Annotated[
     float,
@@ -212,7 +228,7 @@ class MovieList(BaseModel):
 
 
 class RatingIn(_Strict):
-    movieId: RawId
+    movieId: MovieId
     rating: Rating
 
 
@@ -225,7 +241,7 @@ class RecommendRequest(_Strict):
         description="(movieId, rating) pairs, each movie once (a movie given twice is a 422); at least one "
         "unless history is given.",
     )
-    history: list[RawId] | None = Field(
+    history: list[MovieId] | None = Field(
         default=None,
         min_length=1,
         max_length=1000,
@@ -242,7 +258,7 @@ class RecommendRequest(_Strict):
     )
     k: K = 10
     genres: list[str] | None = Field(default=None, description="Only movies with any of these genres.")
-    exclude: list[RawId] | None = Field(
+    exclude: list[MovieId] | None = Field(
         default=None,
         max_length=10000,
         description="movieIds never to list (a deny-list, e.g. films not licensed in a region); the list is "
@@ -257,7 +273,7 @@ class RecommendRequest(_Strict):
 
 class FeedbackIn(_Strict):
     userId: RawId
-    movieId: RawId
+    movieId: MovieId
     rating: Rating
     requestId: str = Field(
         min_length=1,
