@@ -87,6 +87,29 @@ def test_option_mistakes_are_one_line_exit_2(args: list[str], needle: str, capsy
             "no such option --ratd; did you mean --rated? (see 'movierec recommend --help')",
         ),
         (["recommend", "--bogus"], "no such option --bogus (see 'movierec recommend --help')"),
+        # the list-length and model words of Surprise (get_top_n's n), implicit (N=) and the papers' top-k
+        (
+            ["recommend", "--top", "5"],
+            "no such option --top; did you mean -k? (see 'movierec recommend --help')",
+        ),
+        (["recommend", "-n", "5"], "no such option -n; did you mean -k? (see 'movierec recommend --help')"),
+        (
+            ["similar", "--top-k", "5"],
+            "no such option --top-k; did you mean -k? (see 'movierec similar --help')",
+        ),
+        (
+            ["recommend", "--algo", "svd"],
+            "no such option --algo; did you mean --model? (see 'movierec recommend --help')",
+        ),
+        (
+            ["compare", "--algorithms", "svd"],
+            "no such option --algorithms; did you mean --models? (see 'movierec compare --help')",
+        ),
+        (["data", "list", "-n", "5"], "no such option -n (see 'movierec data list --help')"),
+        (
+            ["spark", "recommend", "--top", "5"],
+            "no such option --top; did you mean --k? (see 'movierec spark recommend --help')",
+        ),
         (["recommend", "-k"], "option '-k' requires an argument (see 'movierec recommend --help')"),
         (
             ["recommend", "--json=1"],

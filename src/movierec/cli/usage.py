@@ -173,15 +173,26 @@ def _nested(name: str, group: Any, ctx: Any, commands: list[str]) -> str:
     return f"; did you mean {found[0]!r}?" if len(found) == 1 else ""
 
 
+#: option words from the libraries newcomers know that no spelling distance finds: the options each means,
+#: the first the command has wins (Surprise's get_top_n(n=), implicit's N=, the papers' top-k: the list's
+#: length is -k, or spark recommend's --k; Surprise's algo: --model, or compare's --models)
+OPTION_SYNONYMS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("n", "num", "top", "topk", "top-k", "top_k", "topn", "top-n", "top_n"), ("-k", "--k")),
+    **dict.fromkeys(("algo", "algos", "algorithm", "algorithms"), ("--model", "--models")),
+}
+
+
 def _closest_option(option: str, ctx: Any) -> str:
     """``"; did you mean --rated?"`` for the command's one long option spelled like ``option``, compared
-    without the dashes ('--bogus' is not like '--out' for sharing them)."""
-    names = [
-        o for p in ctx.command.get_params(ctx) for o in (*p.opts, *p.secondary_opts) if o.startswith("--")
-    ]
-    table = {o.lstrip("-"): o for o in names}
+    without the dashes ('--bogus' is not like '--out' for sharing them), or the one :data:`OPTION_SYNONYMS`
+    names for it ('--top', '-n': -k)."""
+    opts = [o for p in ctx.command.get_params(ctx) for o in (*p.opts, *p.secondary_opts)]
+    table = {o.lstrip("-"): o for o in opts if o.startswith("--")}
     best = closest(option.lstrip("-"), list(table))
-    return "" if best is None else f"; did you mean {table[best]}?"
+    if best is not None:
+        return f"; did you mean {table[best]}?"
+    meant = next((o for o in OPTION_SYNONYMS.get(option.lstrip("-").lower(), ()) if o in opts), None)
+    return "" if meant is None else f"; did you mean {meant}?"
 
 
 def _command_path(app: Any, argv: list[str]) -> str:
