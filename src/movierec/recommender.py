@@ -66,6 +66,7 @@ _LENGTH = "k= is the list's length"
 RECOMMEND_MISNAMED = {
     "n": f"{_LENGTH} (LensKit's n=)",
     "N": f"{_LENGTH} (implicit's N=)",
+    **dict.fromkeys(("top_k", "topk", "top_n", "topn"), _LENGTH),  # the papers', RecBole's, get_top_n's
     "filter_already_liked_items": "exclude_seen= leaves out the movies the user rated (implicit's name)",
     "filter_items": "exclude= takes the movies never to list (implicit's filter_items)",
     **dict.fromkeys(
@@ -80,6 +81,7 @@ RECOMMEND_MISNAMED = {
 SIMILAR_MISNAMED = {
     "n": RECOMMEND_MISNAMED["n"],
     "N": RECOMMEND_MISNAMED["N"],
+    **dict.fromkeys(("top_k", "topk", "top_n", "topn"), _LENGTH),
     **dict.fromkeys(
         ("item", "itemid", "item_id", "iid", "movie_id", "title"),
         "the movie is the first argument, a title or a raw movieId: similar('Toy Story') or similar(1)",
@@ -933,9 +935,9 @@ class Recommender:
         mask[denied] = False
         asked = [g.strip() for g in genre_list(genres) if g.strip()]
         if asked:
-            # an unknown genre: the artifact's and the API's message
+            # an unknown genre names where Python lists them: the CLI's --genre is checked before it trains
             spellings = genre_spellings(self.items["genres"])
-            wanted = set(check_genres(asked, spellings, listed_by="rec.dataset.genre_counts()"))
+            wanted = set(check_genres(asked, spellings, "rec.dataset.genre_counts()"))
             mask &= self.items["genres"].map(lambda gs: any(g.casefold() in wanted for g in gs)).to_numpy()
             if not mask.any():
                 raise ConfigError(f"no movie with enough ratings has any of the genres {asked}")
