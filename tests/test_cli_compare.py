@@ -551,7 +551,8 @@ def test_recommend_and_similar_from_an_artifact(
         with pytest.raises(SystemExit) as exc:
             main(["recommend", "--artifact", str(art), *who, "--genre", "zzz"])
         err = capsys.readouterr().err
-        assert exc.value.code == 2 and "--genre: unknown genre 'zzz'; known: Action, " in err, err
+        assert exc.value.code == 2 and "--genre: unknown genre 'zzz' (e.g. Action, " in err, err
+        assert err.endswith(f"; all 19 genres: movierec data info --artifact {art}\n"), err
     with pytest.raises(SystemExit) as exc:
         main(["similar", "--artifact", str(art), "--movie", "jumanji", "-k", "4", "--json"])
     assert exc.value.code == 0

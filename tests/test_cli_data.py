@@ -105,6 +105,40 @@ def test_info_lists_the_genres_genre_takes_with_their_movie_counts():
     assert listed == " · ".join(f"{g} {n:,}" for g, n in genres.items())
 
 
+def test_info_artifact_lists_the_genres_its_genre_takes(tmp_path):
+    """``recommend --artifact A --genre zzz`` had no command to point to: no command listed an artifact's
+    genres. ``data info --artifact A`` says its model, data, users and items, and its genres as ``data info``
+    says a dataset's (this one's catalogue is the bundled data's: the same 19, the same counts); the
+    options that describe a dataset are refused beside it."""
+    import movierec
+
+    movierec.Recommender("ml-latest-small", "popularity").fit().export(tmp_path / "art")
+    proc = run("data", "info", "--artifact", "art", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "artifact art" and max(len(line) for line in lines) <= 80, proc.stdout
+    for what, value in [("model", "popularity"), ("trained on", "ml-latest-small"), ("items", "9,724")]:
+        assert any(re.search(rf"│ {what} +│ +{value} │", line) for line in lines), (what, proc.stdout)
+    head = lines.index("19 genres (movies rated in each), as --genre takes them:")
+    assert lines[head:] == run("data", "info").stdout.splitlines()[-len(lines[head:]) :]
+    info = json.loads(run("data", "info", "-a", "art", "--json", cwd=tmp_path).stdout)
+    assert {k: info[k] for k in ("artifact", "model", "dataset", "n_users", "n_items")} == {
+        "artifact": "art",
+        "model": "popularity",
+        "dataset": "ml-latest-small",
+        "n_users": 610,
+        "n_items": 9724,
+    }
+    assert info["genres"] == json.loads(run("data", "info", "--json").stdout)["genres"]
+    said = assert_user_error(
+        run("data", "info", "-a", "art", "--plot", "x.png", "-d", "ml-100k", cwd=tmp_path)
+    )
+    assert said.endswith(
+        "--artifact describes the artifact's own data: leave out --plot, --dataset/--ratings"
+    )
+    assert not (tmp_path / "x.png").exists()
+
+
 def test_list_json(tmp_path):
     listed = run("data", "list", "--json", data=tmp_path)
     rows = {r["name"]: r for r in json.loads(listed.stdout)}

@@ -194,3 +194,80 @@ def test_doors_words_survive_what_is_built_on_them() -> None:
     plain = MovierecError("bad input")
     assert plain.in_cli() == str(plain) == "bad input"
     assert framed("plain", lambda s: f"[{s}]") == "[plain]" and not isinstance(framed("x", str), Doors)
+
+
+#: an unknown genre at each door, after its 'genres:' ('--genre:' in the CLI), less where the door lists them
+GENRE_WORDS = {
+    "zzz": "unknown genre 'zzz' (e.g. Action, Adventure, Animation, {shown}, …); all 19 genres: ",
+    "Comdy": "unknown genre 'Comdy' (did you mean 'Comedy'?); all 19 genres: ",
+    "Family": "unknown genre 'Family' (closest: Fantasy); all 19 genres: ",
+}
+
+
+@pytest.mark.parametrize("genre", list(GENRE_WORDS))
+def test_an_unknown_genre_is_one_wording_that_each_door_ends_with_its_own_list(
+    bundled: movierec.Dataset,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    genre: str,
+) -> None:
+    """One wording of an unknown genre (:func:`movierec.titles.genre_refusal`): the genre meant, else the
+    closest, else a few; then where the door lists all 19. Python names ``rec.dataset.genre_counts()``
+    (an artifact's ``art.genres``), the CLI ``movierec data info`` (``--artifact A`` for an artifact's),
+    which does list them, the API the 422's ``ctx.known``, which holds them. The CLI checked an
+    artifact's genres a second time only to get its own words, and listed all 19 in a 203-column line;
+    its line now fits two rows of an 80-column terminal."""
+    jsonschema = pytest.importorskip("jsonschema")
+    from fastapi.testclient import TestClient
+
+    from movierec.serving.app import ServeSettings, create_app
+    from movierec.serving.store import FeedbackStore
+
+    def words(shown: str, where: str) -> str:
+        return GENRE_WORDS[genre].format(shown=shown) + where
+
+    monkeypatch.chdir(tmp_path)
+    rec = movierec.Recommender(bundled, "popularity").fit()
+    art = rec.export("art")
+    for python, shown, where in [
+        (rec, "Children, Comedy, Crime", "rec.dataset.genre_counts()"),
+        (art, "Children, Comedy, Crime, Documentary, Drama", "art.genres"),
+    ]:
+        with pytest.raises(ConfigError) as exc:
+            python.recommend(1, genres=genre)
+        assert str(exc.value) == f"genres: {words(shown, where)}"
+    for args, shown, where in [
+        (["--user", "1"], "Children, Comedy, Crime, Documentary", "movierec data info"),
+        (
+            ["--artifact", "art", "--user", "1"],
+            "Children, Comedy, Crime",
+            "movierec data info --artifact art",
+        ),
+        (
+            ["--artifact", "art", "--rated", "Jumanji=5"],
+            "Children, Comedy, Crime",
+            "movierec data info --artifact art",
+        ),
+    ]:
+        code, _out, err = run_cli(["recommend", *args, "--genre", genre], capsys)
+        assert code == 2 and err == f"movierec: error: --genre: {words(shown, where)}\n", err
+        assert len(err.rstrip("\n")) <= TWO_ROWS, (len(err), err)
+    code, out, _err = run_cli(["data", "info", "--artifact", "art"], capsys)  # where the CLI's line points
+    assert code == 0 and "19 genres (movies rated in each), as --genre takes them:" in out, out
+    assert all(f"{g} " in out for g in art.genres) and "Film-Noir 85" in out, out
+
+    client = TestClient(create_app(art, FeedbackStore(tmp_path / "fb.db"), ServeSettings(static=False)))
+    spec = client.get("/openapi.json").json()
+    body = {"ratings": [{"movieId": 1, "rating": 5}], "genres": [genre]}
+    for resp, route, method in [
+        (client.get(f"/users/1/recommendations?genres={genre}"), "/users/{userId}/recommendations", "get"),
+        (client.post("/recommendations", json=body), "/recommendations", "post"),
+    ]:
+        assert resp.status_code == 422, resp.text
+        [item] = resp.json()["detail"]
+        shown = "Children, Comedy, Crime, Documentary, Drama"
+        assert item["msg"] == f"genres: {words(shown, 'ctx.known')}", item["msg"]
+        assert item["ctx"] == {"known": art.genres} and item["input"] == genre
+        schema = spec["paths"][route][method]["responses"]["422"]["content"]["application/json"]["schema"]
+        jsonschema.validate(resp.json(), {**schema, "components": spec["components"]})

@@ -22,7 +22,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from movierec.errors import ConfigError, UnknownIdError, did_you_mean
+from movierec.errors import ConfigError, Doors, UnknownIdError, closest
 
 if TYPE_CHECKING:  # numpy loads when a title is looked up, not for ``movierec --help``
     import numpy as np
@@ -36,6 +36,7 @@ __all__ = [
     "first_repeat",
     "fold_title",
     "genre_list",
+    "genre_refusal",
     "genre_spellings",
     "id_title",
     "id_titled",
@@ -698,46 +699,60 @@ def genre_list(genres: str | Iterable[str] | None) -> list[str]:
     return list(genres)
 
 
-class UnknownGenreError(ConfigError):
-    """A genre the catalogue lacks (:func:`check_genres`), with the catalogue's genres, ``known``: the API,
-    which has no endpoint that lists them, names the first few in its message and sends them all as the
-    422's ``ctx.known`` (:meth:`in_api`), where Python's message names ``rec.dataset.genre_counts()``."""
+#: how close (difflib's ratio) a genre is to a mistyped one to be named among the closest, at most three,
+#: when none is close enough to be the one meant (:func:`~movierec.errors.closest`, 0.6): 'History' names
+#: Mystery and Horror, 'Family' Fantasy; 'Superhero' (Horror, 0.40) and 'zzz' none
+GENRE_NEAR = 0.45
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        genre: str = "",
-        known: Sequence[str] = (),
-        guess: str = "",
-        label: str = "genres",
-    ) -> None:
+
+class UnknownGenreError(ConfigError):
+    """A genre the catalogue lacks (:func:`check_genres`), raised with each door's words (a :class:`Doors`
+    message: Python's ``genres:`` and where Python lists them, the CLI's ``--genre:`` and the command that
+    does), and the catalogue's genres, ``known``: the API, which has no endpoint that lists them, says
+    where they are in its message (:meth:`in_api`) and sends them all as the 422's ``ctx.known``."""
+
+    def __init__(self, message: str, *, genre: str = "", known: Sequence[str] = ()) -> None:
         super().__init__(message)  # the keywords have defaults: a copy or a pickle rebuilds from the message
-        self.genre, self.known, self.guess, self.label = genre, list(known), guess, label
+        self.genre, self.known = genre, list(known)
 
     def in_api(self) -> str:
-        """The API's message: the close genre where there is one, else the first known genres that fit
-        and how many, all of them in ``ctx.known`` ('… (19 in all: ctx.known)'); the whole list made a
-        202-character message."""
-        if self.guess or not self.known:
-            return str(self)
-        from movierec.errors import some_of
-
-        listed = some_of(self.known, "ctx.known", label="known")
-        return f"{self.label}: unknown genre {self.genre!r}; {listed}"
+        """The API's message: :func:`genre_refusal`'s, the full list in the 422's ``ctx.known``."""
+        return genre_refusal("genres", self.genre, self.known, "ctx.known")
 
 
-def check_genres(
-    asked: str | Iterable[str],
-    spellings: Mapping[str, str],
-    label: str = "genres",
-    listed_by: str | None = None,
-) -> list[str]:
+def genre_refusal(label: str, genre: str, known: Sequence[str], where: str) -> str:
+    """The one wording of an unknown genre, for every door: ``label`` (``genres`` in Python and the API,
+    ``--genre`` in the CLI) and the genre, the genre it likely meant ("(did you mean 'Comedy'?)"), else
+    the closest ones (difflib's ratio ≥ :data:`GENRE_NEAR`: 'History', "(closest: Mystery, Horror)"),
+    else a few of them to show their form ("(e.g. Action, Adventure, …)"); then where the door lists them
+    all, ``where`` ("; all 19 genres: movierec data info"). The names shown fit the line in
+    :data:`REFUSAL_WIDTH`: all 19 genres of ml-latest-small made lines of 203 to 247 characters."""
+    head, tail = f"{label}: unknown genre {genre!r}", f"; all {len(known)} genres: {where}"
+    if not known:  # ratings without a movies file, or one without genres: nothing to filter by
+        return f"{head}: these movies have no genres"
+    guess = closest(genre, known)
+    if guess is not None:
+        return f"{head} (did you mean {guess!r}?){tail}"
+    typed = str(genre).strip().casefold()
+    ratio = {k: difflib.SequenceMatcher(None, typed, k.casefold()).ratio() for k in known}
+    near = sorted((k for k in known if ratio[k] >= GENRE_NEAR), key=lambda k: -ratio[k])[:3]
+    if near:
+        return f"{head} (closest: {', '.join(near)}){tail}"
+    names, room = sorted(known), REFUSAL_WIDTH - len(head) - len(tail) - len(" (e.g. , …)")
+    n = 1
+    while n < len(names) and len(", ".join(names[: n + 1])) <= room:
+        n += 1
+    if n == len(names):
+        return f"{head} (known: {', '.join(names)}){tail}"
+    return f"{head} (e.g. {', '.join(names[:n])}, …){tail}"
+
+
+def check_genres(asked: str | Iterable[str], spellings: Mapping[str, str], listed_by: str) -> list[str]:
     """The casefolded keys of the ``asked`` genres (blank ones skipped; a string as :func:`genre_list`
-    reads it), or an :class:`UnknownGenreError` naming the first one the catalogue lacks and the closest
-    known one, else where the door lists them, ``listed_by``: the CLI's ``movierec data info``, Python's
-    ``rec.dataset.genre_counts()`` or an artifact's ``art.genres`` (the 19 genres of ml-latest-small made
-    202 to 247-character lines); without one, the known genres (the API words its own: :meth:`~UnknownGenreError.in_api`)."""
+    reads it), or an :class:`UnknownGenreError` for the first one the catalogue lacks, worded by
+    :func:`genre_refusal` for Python and for the CLI, each naming where its door lists the genres:
+    ``listed_by``, a :class:`Doors` (``Doors("art.genres", "movierec data info --artifact art")``), or one
+    text for a caller that only one door reaches (the CLI's check before training)."""
     keys = []
     for g in genre_list(asked):
         key = str(g).strip().casefold()
@@ -745,16 +760,9 @@ def check_genres(
             continue
         if key not in spellings:
             known = sorted(spellings.values())
-            # a close one is the fix (the 19 genres after it made 247 characters)
-            guess = did_you_mean(g, known)
-            hint = guess or (
-                f"; known: {', '.join(known)}"
-                if listed_by is None
-                else f"; see {listed_by} for the {len(known)} genres"
-            )
-            raise UnknownGenreError(
-                f"{label}: unknown genre {g!r}{hint}", genre=str(g), known=known, guess=guess, label=label
-            )
+            python = genre_refusal("genres", str(g), known, str(listed_by))
+            cli = genre_refusal("--genre", str(g), known, getattr(listed_by, "cli", str(listed_by)))
+            raise UnknownGenreError(Doors(python, cli), genre=str(g), known=known)
         keys.append(key)
     return keys
 

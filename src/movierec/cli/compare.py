@@ -998,7 +998,6 @@ def _recommend_user(
         raise _cannot_explain(art.model_name)
     u = art.user_index(user)
     denied = _excluded(art, exclude)
-    _check_artifact_genres(art, genres)
     rows = art.recommend_index(
         u, k, genres=genres, min_support=min_support, rerank=rerank, explain=explain, exclude=denied
     )
@@ -1384,7 +1383,6 @@ def _recommend_visitor(
     denied = _excluded(movies, exclude)
     if artifact is not None:
         art, where = movies, f"{movies.model_name} (artifact {artifact})"
-        _check_artifact_genres(art, genres)
     else:
         m, ds, train = trained(movies.ds)
         art, where = serving(m, ds, train), f"{m.name} trained on {ds.name}"
@@ -1461,27 +1459,18 @@ def _genre_option(
     genre: list[str] | None, all_users: bool, artifact: Path | None, source: RatingsSource
 ) -> tuple[list[str] | None, Any]:
     """``recommend --genre``'s genres (repeated or A,B) and, where they are checked before any training
-    (no ``--artifact``), the dataset loaded to check them: a misspelt genre names the known ones."""
+    (no ``--artifact``), the dataset loaded to check them: a misspelt genre names the closest known ones
+    and the ``data info`` that lists them all (:func:`~movierec.titles.genre_refusal`)."""
     genres = [g.strip() for text in genre or [] for g in text.split(",") if g.strip()] or None
     if genres and all_users:
         raise ConfigError("--genre filters one list (--user or --rated), not --all-users")
-    if not genres or artifact is not None:  # the artifact checks them itself, as the API does
+    if not genres or artifact is not None:  # the artifact checks them, naming data info --artifact
         return genres, None
     from movierec.titles import check_genres, genre_spellings
 
     ds = source.load()
-    check_genres(genres, genre_spellings(ds.item_table()["genres"]), "--genre", _info_command(source))
+    check_genres(genres, genre_spellings(ds.item_table()["genres"]), _info_command(source))
     return genres, ds
-
-
-def _check_artifact_genres(art: Any, genres: list[str] | None) -> None:
-    """``--genre`` against an artifact's genres in the command line's words: the artifact's own refusal
-    names Python's ``art.genres``. Without ``--artifact`` they were checked before training
-    (:func:`_genre_option`); checking them again against the served view is the same answer."""
-    if genres:
-        from movierec.titles import check_genres, genre_spellings
-
-        check_genres(genres, genre_spellings([art.genres]), "--genre")
 
 
 def _info_command(source: RatingsSource) -> str:
@@ -1489,7 +1478,9 @@ def _info_command(source: RatingsSource) -> str:
     if source.ratings is not None:
         return "movierec data info with the same --ratings options"
     if source.dataset != RatingsSource.dataset:
-        return f"movierec data info --dataset {source.dataset}"
+        import shlex
+
+        return f"movierec data info --dataset {shlex.quote(source.dataset)}"
     return "movierec data info"
 
 

@@ -125,6 +125,15 @@ def _check_fetch_name(name: str) -> None:
     )
 
 
+_INFO_ARTIFACT = typer.Option(
+    None,
+    "--artifact",
+    "-a",
+    help="Describe an exported artifact instead: its model, data, users, items and the genres "
+    "recommend --artifact --genre takes.",
+)
+
+
 @data_app.command("info")
 @ratings_options
 def info_cmd(
@@ -141,9 +150,18 @@ def info_cmd(
     with_feedback: str | None = typer.Option(
         None, "--with-feedback", help="Include ratings from a feedback database URL or file."
     ),
+    artifact: Path | None = _INFO_ARTIFACT,
     as_json: bool = JSON,
 ) -> None:
-    """Describe a dataset: users, items, ratings, density, scale, per-user/item quantiles, time span."""
+    """Describe a dataset: users, items, ratings, density, scale, per-user/item quantiles, time span (an
+    artifact's model, data and genres with --artifact)."""
+    if artifact is not None:
+        given = {
+            "--plot": plot,
+            "--with-feedback": with_feedback,
+            "--dataset/--ratings": source != RatingsSource(),
+        }
+        return _artifact_info(artifact, [name for name, value in given.items() if value], as_json)
     if plot is not None:  # before the data loads: a name that cannot take the chart is one line at once
         from movierec.output_folders import check_image_target
 
@@ -216,6 +234,46 @@ def info_cmd(
         _print_genres(info["genres"])
     if drawn is not None:
         console.print(f"{drawn} written to {escape(str(plot))}")
+
+
+def _artifact_info(artifact: Path, others: list[str], as_json: bool) -> None:
+    """``data info --artifact A``: the model an exported artifact serves, the data it was trained on, its
+    users and items, and the genres ``recommend --artifact A --genre`` takes, with the items of each, as
+    ``data info`` counts a dataset's (:func:`_print_genres`). The CLI listed an artifact's genres nowhere,
+    so a misspelt ``--genre`` had no command to point to. ``others``: the options given beside it, which
+    describe a dataset (refused)."""
+    from collections import Counter
+
+    from movierec.errors import ConfigError
+    from movierec.serving.artifact import load_artifact
+
+    if others:
+        raise ConfigError(f"--artifact describes the artifact's own data: leave out {', '.join(others)}")
+    art = load_artifact(artifact)
+    counts = Counter(str(g) for genres in art.to_frame()["genres"] for g in genres if g)
+    info = {
+        "artifact": str(artifact),
+        "model": art.model_name,
+        "dataset": art.dataset_name,
+        "n_users": art.n_users,
+        "n_items": art.n_items,
+        "genres": dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),  # most first, as a dataset's
+    }
+    if as_json:
+        print_json(info)
+        return
+    table = Table(title=f"artifact {artifact}", show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value", justify="right")
+    for what, value in [("model", art.model_name), ("trained on", art.dataset_name)]:
+        table.add_row(what, escape(str(value)))
+    table.add_row("users", f"{art.n_users:,}")
+    table.add_row("items", f"{art.n_items:,}")
+    print_table(table)
+    if counts:
+        _print_genres(info["genres"])
+    else:
+        print_prose("Its items have no genres: --genre has nothing to filter by.")
 
 
 def _print_genres(counts: dict[str, int]) -> None:
