@@ -985,3 +985,16 @@ def test_a_frame_whose_columns_need_naming_is_told_to_load_it_first(tmp_path) ->
     assert f"ds = movierec.load({str(path)!r}, rating_col=COLUMN) (or rating_col=None for" in str(err.value)
     ds = movierec.load(frame, user_col="user_id", item_col="item_id")
     assert ds.interactions.n_ratings == 3
+
+
+def test_every_public_member_of_the_front_door_has_a_docstring() -> None:
+    """help(movierec.Recommender) and docs/api.md (rendered from the docstrings) are where a notebook user
+    reads what each method and property is; ``name`` stood there with no line under it."""
+    bare = [
+        name
+        for name, member in vars(movierec.Recommender).items()
+        if not name.startswith("_")
+        and (isinstance(member, property) or callable(member))
+        and not ((member.fget if isinstance(member, property) else member).__doc__ or "").strip()
+    ]
+    assert bare == [], bare

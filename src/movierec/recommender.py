@@ -213,6 +213,8 @@ class Recommender:
     # --- facts -------------------------------------------------------------------------
     @property
     def name(self) -> str:
+        """The model's registry name (``"svd"``, ``"ease"``: what ``movierec models`` lists and the lists'
+        headers say), or its class name for a model instance that has none."""
         return str(getattr(self.model, "name", type(self.model).__name__))
 
     @property
