@@ -271,3 +271,23 @@ def test_an_unknown_genre_is_one_wording_that_each_door_ends_with_its_own_list(
         assert item["ctx"] == {"known": art.genres} and item["input"] == genre
         schema = spec["paths"][route][method]["responses"]["422"]["content"]["application/json"]["schema"]
         jsonschema.validate(resp.json(), {**schema, "components": spec["components"]})
+
+
+def test_a_genre_refusal_names_every_genre_that_fits_and_says_when_there_are_none(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A catalogue whose genres all fit the line names them all ('known:', not 'e.g.' and '…'); ratings
+    without a movies file have no genres, and the line says so where it said "see movierec data info for
+    the 0 genres"."""
+    from movierec.titles import genre_refusal
+
+    assert genre_refusal("--genre", "zzz", ["Comedy", "Drama"], "movierec data info") == (
+        "--genre: unknown genre 'zzz' (known: Comedy, Drama); all 2 genres: movierec data info"
+    )
+    monkeypatch.chdir(tmp_path)
+    Path("r.csv").write_text("userId,movieId,rating\n1,1,5\n1,2,4\n2,1,3\n2,3,4\n3,2,5\n3,3,1\n")
+    code, _out, err = run_cli(["recommend", "--ratings", "r.csv", "--user", "1", "--genre", "Comedy"], capsys)
+    assert code == 2 and err.endswith(
+        "movierec: error: --genre: unknown genre 'Comedy': these movies have no genres (a movies file's "
+        "genres column gives them)\n"
+    )

@@ -729,7 +729,7 @@ def genre_refusal(label: str, genre: str, known: Sequence[str], where: str) -> s
     :data:`REFUSAL_WIDTH`: all 19 genres of ml-latest-small made lines of 203 to 247 characters."""
     head, tail = f"{label}: unknown genre {genre!r}", f"; all {len(known)} genres: {where}"
     if not known:  # ratings without a movies file, or one without genres: nothing to filter by
-        return f"{head}: these movies have no genres"
+        return f"{head}: these movies have no genres (a movies file's genres column gives them)"
     guess = closest(genre, known)
     if guess is not None:
         return f"{head} (did you mean {guess!r}?){tail}"
