@@ -18,7 +18,7 @@ import pytest
 
 import movierec
 from clihelp import run_cli
-from movierec.errors import ConfigError, Doors, MovierecError, framed
+from movierec.errors import ArtifactError, ConfigError, Doors, MovierecError, framed
 
 #: the CLI's one line is at most two rows of an 80-column terminal (test_cli_hardening's TWO_ROWS)
 TWO_ROWS = 160
@@ -120,6 +120,13 @@ CASES = [
         id="no-search-space",
     ),
     pytest.param(
+        lambda ds: movierec.load_artifact("art"),
+        ["recommend", "--artifact", "art", "--user", "1"],
+        "art: no such artifact folder (create one with rec.export('art') on a fitted movierec.Recommender)",
+        "art: no such artifact folder (create one with 'movierec export')",
+        id="no-such-artifact",
+    ),
+    pytest.param(
         lambda ds: movierec.load("ml-10"),
         ["data", "info", "--dataset", "ml-10"],
         "ml-10: no such dataset name or folder (did you mean 'ml-10m'?); all 8: movierec.datasets.REGISTRY",
@@ -176,6 +183,46 @@ def test_a_model_that_is_no_model_names_where_python_lists_them(bundled: moviere
         "model must be a registry name (such as 'svd' or 'ease'; movierec.models.available() lists them) "
         "or a model instance, got 3 (no fit, score, recommend)"
     )
+
+
+def test_an_artifact_that_is_none_or_broken_names_each_doors_way_to_write_one(
+    bundled: movierec.Dataset,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``movierec.load_artifact`` of a file or of a broken artifact told a notebook to run ``movierec export``
+    (only the CLI's words there were); Python's fix is :meth:`movierec.Recommender.export`, ``force=True``
+    to write over the broken one, and the CLI keeps its command."""
+    import hashlib
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    Path("notes.txt").write_text("not an artifact\n")
+    fitted = "on a fitted movierec.Recommender"
+    with pytest.raises(ArtifactError) as exc:
+        movierec.load_artifact("notes.txt")
+    assert (
+        str(exc.value)
+        == f"notes.txt: a file, not an artifact folder (create one with rec.export(folder) {fitted})"
+    )
+    code, _out, err = run_cli(["recommend", "--artifact", "notes.txt", "--user", "1"], capsys)
+    assert code == 2 and err == (
+        "movierec: error: notes.txt: a file, not an artifact folder (create one with 'movierec export')\n"
+    ), err
+
+    movierec.Recommender(bundled, "popularity").fit().export("art")
+    manifest = json.loads(Path("art/manifest.json").read_text())
+    manifest["model"]["kind"] = ""  # broken inside, its checksum made to match (as an edit by hand would not)
+    body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    Path("art/manifest.json").write_text(json.dumps({**manifest, "manifest_sha256": digest}))
+    said = "art: broken artifact: manifest.json model.kind is missing or not text (re-export it with"
+    with pytest.raises(ArtifactError) as exc:
+        movierec.load_artifact("art")
+    assert str(exc.value) == f"{said} rec.export('art', force=True) {fitted})"
+    code, _out, err = run_cli(["recommend", "--artifact", "art", "--user", "1"], capsys)
+    assert code == 2 and err == f"movierec: error: {said} 'movierec export')\n", err
 
 
 def test_doors_words_survive_what_is_built_on_them() -> None:

@@ -578,9 +578,9 @@ def _refuse_non_artifact(root: Path) -> None:
         parent = root.parent
         if (parent / MANIFEST).is_file():
             raise ArtifactError(f"{root}: a file of the artifact; give its folder, {parent}")
-        raise ArtifactError(f"{root}: a file, not an artifact folder (create one with 'movierec export')")
+        raise ArtifactError(_create_one(f"{root}: a file, not an artifact folder", "folder"))
     if not root.is_dir():
-        raise ArtifactError(f"{root}: no such artifact folder (create one with 'movierec export')")
+        raise ArtifactError(_create_one(f"{root}: no such artifact folder", repr(str(root))))
     if (root / MANIFEST).is_file():
         return
     inside = (
@@ -592,6 +592,16 @@ def _refuse_non_artifact(root: Path) -> None:
             f"{root}: not an artifact but a folder of them ({shown}); give one, e.g. {root / inside[0]}"
         )
     raise ArtifactError(f"{root}: not an artifact (missing {MANIFEST})")
+
+
+def _create_one(said: str, where: str) -> Doors:
+    """``said`` and how each door makes an artifact: ``rec.export(WHERE)`` on a fitted Recommender in Python
+    (:meth:`movierec.Recommender.export`), ``movierec export`` in the CLI. ``load_artifact`` in a notebook
+    was told the command, which a notebook does not run."""
+    return Doors(
+        f"{said} (create one with rec.export({where}) on a fitted movierec.Recommender)",
+        f"{said} (create one with 'movierec export')",
+    )
 
 
 def _id_map(ids: pd.DataFrame, kind: str) -> IdMap:

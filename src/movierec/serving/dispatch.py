@@ -191,7 +191,8 @@ class ModelRouter:
             except MovierecError as exc:
                 if self.on_reload:
                     self.on_reload("refused")
-                return False, f"reload refused, still serving {self.describe()}: {exc}"
+                # movierec serve's reader is at a shell: the CLI's words ('movierec export', not rec.export)
+                return False, f"reload refused, still serving {self.describe()}: {exc.in_cli()}"
             old = self.describe()
             self.served = fresh  # one assignment: a request sees either the old set or the new one
             self.notes = notes

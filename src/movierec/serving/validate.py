@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from movierec.errors import ArtifactError
+from movierec.errors import ArtifactError, Doors
 
 __all__ = ["KEY_ENV", "SIGNATURE", "ArtifactParts", "sign_manifest", "validate_artifact", "verify_signature"]
 
@@ -83,7 +83,15 @@ _CSR = (
 
 
 def _fail(root: Path, what: str) -> ArtifactError:
-    return ArtifactError(f"{root}: broken artifact: {what} (re-export it with 'movierec export')")
+    """A broken artifact, and how each door writes it again: ``rec.export('art', force=True)`` in Python
+    (:meth:`movierec.Recommender.export`), ``movierec export`` in the CLI; a notebook was told the command."""
+    said = f"{root}: broken artifact: {what} (re-export it with"
+    return ArtifactError(
+        Doors(
+            f"{said} rec.export({str(root)!r}, force=True) on a fitted movierec.Recommender)",
+            f"{said} 'movierec export')",
+        )
+    )
 
 
 def _manifest(root: Path, m: Mapping[str, Any]) -> tuple[int, int, str]:
