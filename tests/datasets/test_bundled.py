@@ -101,3 +101,27 @@ def test_a_scale_declared_for_the_bundled_data_is_checked() -> None:
     assert wide.interactions.rating_scale == (0.0, 5.0) and wide.interactions.n_ratings == 100_836
     assert wide.sha256 == load("ml-latest-small").sha256
     assert load("ml-latest-small", rating_scale=(0.5, 5)).interactions.rating_scale == (0.5, 5.0)
+
+
+def test_the_names_other_libraries_give_the_ratings_say_where_they_are(bundled):
+    """A Surprise or LightFM user's first look at the loaded data, ``ds.ratings`` (or Surprise's
+    ``data.raw_ratings``), and Surprise's ``data.build_full_trainset()`` were Python's bare AttributeError.
+    Each now names what it is here; any other missing attribute reads as Python's own, and a Dataset still
+    pickles (pickle looks attributes up on the object)."""
+    import pickle
+
+    for name in ("ratings", "raw_ratings", "df"):
+        with pytest.raises(
+            AttributeError, match=rf"^'Dataset' object has no attribute '{name}'; ds\.to_frame\(\) is"
+        ):
+            getattr(bundled, name)
+        assert not hasattr(bundled, name)
+    with pytest.raises(
+        AttributeError, match=r"'build_full_trainset'; movierec\.Recommender\(ds, 'svd'\)\.fit\(\)"
+    ):
+        bundled.build_full_trainset()
+    with pytest.raises(AttributeError, match=r"^'Dataset' object has no attribute 'nosuch'$"):
+        bundled.nosuch  # noqa: B018
+    columns = list(bundled.to_frame().columns)
+    assert columns == ["userId", "movieId", "rating", "timestamp"]  # as the line says
+    assert pickle.loads(pickle.dumps(bundled)).interactions.n_ratings == 100_836

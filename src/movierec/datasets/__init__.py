@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -71,6 +71,19 @@ __all__ = [
     "reloadable",
     "sha256_file",
 ]
+
+
+_RATINGS_FRAME = (
+    "ds.to_frame() is the ratings as a DataFrame (userId, movieId, rating[, timestamp]), ds.interactions "
+    "the indexed arrays models train on, ds.movies the titles"
+)
+#: attribute names other libraries' datasets have (``ds.ratings``; Surprise's ``raw_ratings`` and
+#: ``build_full_trainset()``) → where the same thing is here: :class:`Dataset`'s AttributeError names it
+FOREIGN_ATTRIBUTES = {
+    **dict.fromkeys(("ratings", "raw_ratings", "df"), _RATINGS_FRAME),
+    "build_full_trainset": "movierec.Recommender(ds, 'svd').fit() trains on every rating (Surprise's full "
+    "trainset is ds.interactions); movierec.make_split(ds) gives a train and a test part",
+}
 
 
 @dataclass(eq=False)
@@ -161,6 +174,20 @@ class Dataset:
         from movierec.display import dataset_html
 
         return dataset_html(self)
+
+    if not TYPE_CHECKING:  # a type checker keeps flagging misspelt attributes
+
+        def __getattr__(self, name: str) -> Any:
+            """Only for names that are not attributes: what Surprise and LightFM users type first to see
+            or train on the data (:data:`FOREIGN_ATTRIBUTES`) says where it is, instead of Python's bare
+            AttributeError."""
+            if name in FOREIGN_ATTRIBUTES:
+                raise AttributeError(
+                    f"'Dataset' object has no attribute {name!r}; {FOREIGN_ATTRIBUTES[name]}",
+                    name=name,
+                    obj=self,
+                )
+            return object.__getattribute__(self, name)  # Python's own error, a property's inner one too
 
     def to_frame(self) -> pd.DataFrame:
         """The ratings as a DataFrame with raw ids (``userId, movieId, rating[, timestamp]``)."""
