@@ -238,7 +238,7 @@ def test_compare_json_rows_name_the_item_features_each_model_learned_from(
         # nan compared false with every rating: 'leaves no positives … lower the threshold'
         (
             ["compare", "-m", "popularity", "--implicit-threshold", "nan"],
-            ["must be a finite number, got nan"],
+            ["must be a finite number, got --implicit-threshold nan"],
         ),
         # the bundled data ignored a declared scale; now its ratings outside it are counted
         (

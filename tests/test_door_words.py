@@ -120,6 +120,22 @@ CASES = [
         id="no-search-space",
     ),
     pytest.param(
+        lambda ds: movierec.Recommender(ds, "ease", threshold=9).fit(),
+        ["export", "-m", "ease", "--implicit-threshold", "9", "--out", "art"],
+        "implicit threshold 9 leaves no positives (ratings range 0.5..5); lower it: threshold=5, the highest "
+        "rating, counts 13% of them",
+        "implicit threshold 9 leaves no positives (ratings range 0.5..5); lower it: --implicit-threshold 5, the "
+        "highest rating, counts 13% of them",
+        id="threshold-above-every-rating",
+    ),
+    pytest.param(
+        lambda ds: movierec.Recommender(ds, "ease", threshold=float("nan")),
+        ["export", "-m", "ease", "--implicit-threshold", "nan", "--out", "art"],
+        "the implicit threshold must be a finite number, got threshold=nan",
+        "the implicit threshold must be a finite number, got --implicit-threshold nan",
+        id="threshold-not-a-number",
+    ),
+    pytest.param(
         lambda ds: movierec.load_artifact("art"),
         ["recommend", "--artifact", "art", "--user", "1"],
         "art: no such artifact folder (create one with rec.export('art') on a fitted movierec.Recommender)",

@@ -39,16 +39,16 @@ CASES = [
         {"threshold": 6},
         ["--implicit-threshold", "6"],
         "leaves no positives",
-        "threshold= in Python",
-        "--implicit-threshold in the CLI",
+        "lower it: threshold=5, the highest rating",  # each door names its own spelling, and the value
+        "lower it: --implicit-threshold 5, the highest rating",
         id="threshold-above-every-rating",
     ),
     pytest.param(
         {"threshold": 5, "split": "temporal", "protocols": "full-ranking"},
         ["--implicit-threshold", "5", "--split", "temporal", "--protocols", "full-ranking"],
         "leaves no test positives, so there is nothing to rank; lower the threshold",
-        "threshold= in Python",
-        "--implicit-threshold in the CLI",
+        "lower the threshold (threshold=)",
+        "lower the threshold (--implicit-threshold)",
         id="threshold-above-every-test-rating",
     ),
     pytest.param(
@@ -120,12 +120,12 @@ def test_compare_names_the_python_keyword_and_the_cli_flag(
     assert says in line and cli in line, err
 
 
-def test_the_fix_for_a_threshold_reached_in_training_names_both(ratings_csv: Path) -> None:
+def test_the_fix_for_a_threshold_reached_in_training_names_the_keyword(ratings_csv: Path) -> None:
     """``Recommender(..., threshold=6).fit()`` reaches ``Interactions.to_implicit``, not compare's check."""
     rec = movierec.Recommender(movierec.load(ratings_csv), "popularity", threshold=6)
     with pytest.raises(
         ConfigError,
-        match=r"lower the threshold: at 5, the highest rating, \d+% of the ratings are positives \(threshold= in Python, --implicit-threshold",
+        match=r"lower it: threshold=5, the highest rating, counts \d+% of them$",
     ):
         rec.fit()
 
@@ -139,7 +139,11 @@ def test_tune_takes_the_flag_its_threshold_message_names(
     args = ["tune", "--model", "ease", "--ratings", str(ratings_csv), flag, "6", "--trials", "1"]
     code, _, err = run_cli([*args, "--out", str(tmp_path / "t")], capsys)
     assert code == 2 and "leaves no positives" in err and "No such option" not in err, err
-    assert "--implicit-threshold in the CLI" in err and not (tmp_path / "t").exists()
+    assert (
+        "lower it: --implicit-threshold 5," in err
+        and "threshold=" not in err
+        and not (tmp_path / "t").exists()
+    )
 
 
 def test_load_ratings_file_names_keywords_and_the_cli_names_flags(

@@ -363,14 +363,14 @@ def test_a_log_without_ratings_is_led_to_a_working_command_one_line_at_a_time(
     data += ["--rating-col", ""]
     # without a threshold every row is a positive (test_data_without_ratings); one typed that leaves none
     # still names the one that works
-    fix = "every rating is 1 (a file loaded without a rating column is all 1s); set the threshold to 1"
+    fix = "every rating is 1 (a file without a rating column is all 1s); --implicit-threshold 1 counts every row"
     four = ["--implicit-threshold", "4"]
     _one_line_exit_2(["compare", *data, *four, "--models", "popularity"], capsys, fix)
     _one_line_exit_2(["similar", *data, *four, "--movie-id", "1", "-k", "2"], capsys, fix)
     code, out, err = run_cli(["similar", *data, "--movie-id", "1", "-k", "2", "--json"], capsys)
     assert code == 0 and len(json.loads(out)["similar"]) == 2, err
     ds = movierec.load(log, rating_col=None)
-    with pytest.raises(ConfigError, match=r"every rating is 1 .*\(threshold= in Python"):
+    with pytest.raises(ConfigError, match=r"every rating is 1 .*all 1s\); threshold=1 counts every row$"):
         movierec.Recommender(ds, "ease", threshold=4).fit()
     assert len(movierec.Recommender(ds, "ease").fit().recommend(1, k=2)) == 2
 
@@ -399,15 +399,17 @@ def test_ratings_of_0_and_1_are_told_the_threshold_that_counts_the_1s(
     path.write_text(
         "userId,movieId,rating,timestamp\n" + "".join(f"{u},{i},{r},{u * 99 + i}\n" for u, i, r in rows)
     )
-    fix = (
-        "implicit threshold 4 leaves no positives (ratings range 0..1); lower the threshold: at 1, the highest "
-        "rating, 50% of the ratings are positives (threshold= in Python, --implicit-threshold in the CLI)"
+    said = "implicit threshold 4 leaves no positives (ratings range 0..1); lower it:"
+    fix = "1, the highest rating, counts 50% of them"
+    _one_line_exit_2(
+        ["compare", "--ratings", str(path), "--models", "popularity"],
+        capsys,
+        f"{said} --implicit-threshold {fix}",
     )
-    _one_line_exit_2(["compare", "--ratings", str(path), "--models", "popularity"], capsys, fix)
     ds = movierec.load(path)
     with pytest.raises(ConfigError) as err:
         movierec.Recommender(ds, "ease").fit()
-    assert str(err.value) == fix
+    assert str(err.value) == f"{said} threshold={fix}"
     assert len(movierec.Recommender(ds, "ease", threshold=1).fit().recommend(1, k=2)) == 2
 
 

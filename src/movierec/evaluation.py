@@ -28,6 +28,7 @@ from movierec.errors import (
     Doors,
     NotFittedError,
     did_you_mean,
+    framed,
     labelled,
     refuses_foreign_keywords,
     some_of,
@@ -316,9 +317,8 @@ class TestCandidatesProtocol(Protocol):
         n_rel = np.bincount(test.users, weights=rel, minlength=test.n_users)
         users = np.flatnonzero(n_rel > 0).astype(np.int32)
         if len(users) == 0:
-            raise ConfigError(
-                f"relevance threshold {threshold} leaves no relevant test items; {LOWER_THRESHOLD}"
-            )
+            said = f"relevance threshold {threshold} leaves no relevant test items"
+            raise ConfigError(framed(LOWER_THRESHOLD, lambda fix: f"{said}; {fix}"))
         keep = n_rel[test.users] > 0
         rows = np.flatnonzero(keep)
         t0 = time.perf_counter()
@@ -405,9 +405,8 @@ class FullRankingProtocol(Protocol):
         rel = self._relevant(test, threshold)
         users = np.flatnonzero(np.diff(rel.indptr) > 0).astype(np.int32)
         if len(users) == 0:
-            raise ConfigError(
-                f"relevance threshold {threshold} leaves no test positives, so there is nothing to rank; {LOWER_THRESHOLD}"
-            )
+            said = f"relevance threshold {threshold} leaves no test positives, so there is nothing to rank"
+            raise ConfigError(framed(LOWER_THRESHOLD, lambda fix: f"{said}; {fix}"))
         seen = _pairs_csr(train)
         rel_u = rel[users]
         recs = np.empty((len(users), k), dtype=np.int32)
@@ -521,7 +520,8 @@ class SampledProtocol(Protocol):
         warnings.warn(self.caution, SampledMetricsWarning, stacklevel=outside_movierec())
         pos_rows = np.flatnonzero(test.ratings >= opts.floor)
         if len(pos_rows) == 0:
-            raise ConfigError(f"relevance threshold {threshold} leaves no test positives; {LOWER_THRESHOLD}")
+            said = f"relevance threshold {threshold} leaves no test positives"
+            raise ConfigError(framed(LOWER_THRESHOLD, lambda fix: f"{said}; {fix}"))
         order = pos_rows[np.argsort(test.users[pos_rows], kind="stable")]
         pu, pi = test.users[order].astype(np.int64), test.items[order].astype(np.int64)
         excluded = (_pairs_csr(train) + relevant_matrix(test, threshold)).tocsr()

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from movierec.errors import ConfigError, DataError, UnknownIdError, spelled
+from movierec.errors import ConfigError, DataError, Doors, UnknownIdError, spelled
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -52,8 +52,18 @@ INT_ID_RULE = (
     "integer ids are written in ASCII digits only, without sign, spaces, underscores or leading zeros"
 )
 
-#: the fix when a relevance threshold leaves nothing: a notebook and the CLI name it differently
-LOWER_THRESHOLD = f"lower the threshold ({spelled('threshold=', '--implicit-threshold')})"
+#: the fix when a relevance threshold leaves nothing, in each door's words (a :class:`Doors`; put it in a
+#: message with :func:`movierec.errors.framed`): it named both in one line, "(threshold= in Python,
+#: --implicit-threshold in the CLI)"
+LOWER_THRESHOLD = Doors("lower the threshold (threshold=)", "lower the threshold (--implicit-threshold)")
+
+
+def _threshold_doors(said: str, value: str, fix: Callable[[str], str]) -> Doors:
+    """``said``, then the fix worded around the threshold to set (``fix(setting)``) in each door's spelling:
+    ``threshold=5`` in Python, ``--implicit-threshold 5`` in the CLI. One line named both ("threshold= in
+    Python, --implicit-threshold in the CLI"), so each reader had the other's syntax in front of them, and
+    the CLI's line took three rows of an 80-column terminal."""
+    return Doors(f"{said}; {fix(f'threshold={value}')}", f"{said}; {fix(f'--implicit-threshold {value}')}")
 
 
 #: the implicit threshold when none is given: MovieLens' 4 stars of 5 (data without ratings: its one value,
@@ -70,8 +80,10 @@ def resolve_threshold(inter: Interactions, threshold: float | None) -> float:
         value = float(threshold)
         if not np.isfinite(value):  # nan compares false with every rating: 'no positives, lower it' misled
             raise ConfigError(
-                f"the implicit threshold must be a finite number, got {threshold!r} "
-                f"({spelled('threshold=', '--implicit-threshold')})"
+                Doors(
+                    f"the implicit threshold must be a finite number, got threshold={threshold!r}",
+                    f"the implicit threshold must be a finite number, got --implicit-threshold {threshold}",
+                )
             )
         return value
     if inter.interactions_only:
@@ -139,18 +151,19 @@ def no_positives(threshold: float, ratings: np.ndarray) -> ConfigError:
     the threshold' left a person with such a file guessing what to lower it to, and that the 1s were movierec's."""
     lo, hi = float(ratings.min()), float(ratings.max())
     if lo == hi:
-        return ConfigError(
-            f"implicit threshold {threshold:g} leaves no positives: every rating is {lo:g} (a file loaded "
-            f"without a rating column is all 1s); set the threshold to {lo:g} to count every row as a positive "
-            f"({spelled('threshold=', '--implicit-threshold')})"
+        said = (
+            f"implicit threshold {threshold:g} leaves no positives: every rating is {lo:g} (a file without a "
+            "rating column is all 1s)"
         )
+        return ConfigError(_threshold_doors(said, f"{lo:g}", lambda setting: f"{setting} counts every row"))
     # 0/1 data (liked or not, clicked or not): 'lower the threshold' gave no value to lower it to
     top = float((ratings >= hi).mean())
+    share = f"{top:.0%}" if top >= 0.01 else "under 1%"
+    said = f"implicit threshold {threshold:g} leaves no positives (ratings range {lo:g}..{hi:g})"
     return ConfigError(
-        f"implicit threshold {threshold:g} leaves no positives (ratings range {lo:g}..{hi:g}); lower the "
-        f"threshold: at {hi:g}, the highest rating, {f'{top:.0%}' if top >= 0.01 else 'under 1%'} of the "
-        "ratings are positives "
-        f"({spelled('threshold=', '--implicit-threshold')})"
+        _threshold_doors(
+            said, f"{hi:g}", lambda s: f"lower it: {s}, the highest rating, counts {share} of them"
+        )
     )
 
 
