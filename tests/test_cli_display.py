@@ -800,3 +800,11 @@ def test_a_row_whose_model_learned_item_features_says_so() -> None:
     assert comp.row("warp", "full-ranking").label == "warp"
     text = comparison_text(comp, width=80)
     assert re.search(r"^warp\+genres +", text, re.M) and not re.search(r"^popularity\+", text, re.M), text
+
+
+def test_the_seed_range_is_never_split_across_help_lines_at_80_columns() -> None:
+    """--seed's '(0 … 2³² − 1).' broke at its spaces: eight commands' help at 80 columns ended the line in
+    '2³² −' and put '1).' alone on the next. The range is one word now, '(0…2³²−1)'."""
+    for command in ("compare", "recommend", "similar", "report", "embed", "export", "tune", "cold-users"):
+        cells = [line.strip(" │") for line in run(command, "--help").stdout.splitlines()]
+        assert any("(0…2³²−1)" in cell for cell in cells), command  # the range whole on one line

@@ -39,7 +39,7 @@ def _tidy_help() -> None:
         option.display_type_rich = display_type_rich
     if option is not None and hasattr(option, "_get_number_range_help_str"):
         # --seed's "[0<=x<=4294967295]" widened the type column of every options table by 12 characters,
-        # squeezing the help beside it at 80 columns; its help says "(0 … 2³² − 1)" instead
+        # squeezing the help beside it at 80 columns; its help says "(0…2³²−1)" instead
         option._get_number_range_help_str = lambda self: None
     argument = getattr(core, "TyperArgument", None)
     if argument is not None and hasattr(argument, "_usage_display_name"):

@@ -228,7 +228,7 @@ RATING_SCALE = typer.Option(
     metavar="MIN MAX",
     help="Declared rating scale, two numbers: --rating-scale 1 5; values outside are errors.",
 )
-SEED = typer.Option(42, "--seed", min=0, max=SEED_MAX, help="Seed for every random step (0 … 2³² − 1).")
+SEED = typer.Option(42, "--seed", min=0, max=SEED_MAX, help="Seed for every random step (0…2³²−1).")
 JSON = typer.Option(False, "--json", help="Print machine-readable JSON instead of a table.")
 # DATASET … RATING_SCALE reach the commands through ratings_options (below), as one RatingsSource.
 # options several commands share, defined once (a command whose help says more keeps its own)

@@ -211,7 +211,7 @@ def train_cmd(
     implicit_threshold: float = _TRAIN_IMPLICIT_THRESHOLD,
     test_size: float = _TRAIN_TEST_SIZE,
     seed: int = typer.Option(
-        42, "--seed", min=0, max=SEED_MAX, help="Seed for the split and ALS initialisation (0 … 2³² − 1)."
+        42, "--seed", min=0, max=SEED_MAX, help="Seed for the split and ALS initialisation (0…2³²−1)."
     ),
     k: int = typer.Option(10, "--k", min=1, help="K for the implicit ranking metrics."),
     max_bad_share: float = _TRAIN_MAX_BAD_SHARE,
