@@ -87,3 +87,17 @@ def planted_demographics(n_users: int = 120, seed: int = 0):  # type: ignore[no-
     inter = Interactions.from_frame(frame, rating_scale=(1.0, 5.0))
     table = pd.DataFrame(users, columns=["userId", "age", "gender", "occupation", "zip"])
     return Dataset("planted", inter, users=table)
+
+
+def planted_movielens_folder(folder, n_users: int = 80):  # type: ignore[no-untyped-def]
+    """:func:`planted_demographics` written as a MovieLens folder (ratings.csv, movies.csv and ml-100k's
+    u.user), so the CLI's ``--dataset FOLDER --user-features demographics`` reads it; ``folder`` returned."""
+    ds = planted_demographics(n_users=n_users)
+    folder.mkdir(parents=True)
+    ds.interactions.to_frame().to_csv(folder / "ratings.csv", index=False)
+    lines = ["movieId,title,genres", *(f"{i},Movie {i} (2000),Drama" for i in range(1, 41))]
+    (folder / "movies.csv").write_text("\n".join(lines) + "\n")
+    (folder / "u.user").write_text(
+        "".join("|".join(map(str, row)) + "\n" for row in ds.users.itertuples(index=False))
+    )
+    return folder

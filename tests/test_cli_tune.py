@@ -169,18 +169,9 @@ def test_best_toml_keeps_the_user_features_tune_ran_with(tmp_path: Path) -> None
     users file is refused in one line before any fit."""
     import json
 
-    from datagen import planted_demographics
+    from datagen import planted_movielens_folder
 
-    ds = planted_demographics(n_users=80)
-    folder = tmp_path / "planted"
-    folder.mkdir()
-    ds.interactions.to_frame().to_csv(folder / "ratings.csv", index=False)
-    titles = [(i, f"Movie {i} (2000)", "Drama") for i in range(1, 41)]
-    lines = ["movieId,title,genres", *(f"{i},{t},{g}" for i, t, g in titles)]
-    (folder / "movies.csv").write_text("\n".join(lines) + "\n")
-    (folder / "u.user").write_text(
-        "".join("|".join(map(str, row)) + "\n" for row in ds.users.itertuples(index=False))
-    )
+    folder = planted_movielens_folder(tmp_path / "planted")
     proc = run_process(
         "tune", "-m", "warp", "--dataset", str(folder), "--user-features", "demographics",
         "--metric", "ndcg@10", "--params", "epochs=5", "--trials", "2", "--cv", "1", "--out", "t",
@@ -210,6 +201,34 @@ def test_best_toml_keeps_the_user_features_tune_ran_with(tmp_path: Path) -> None
     assert (
         "user_features = \"demographics\": dataset 'ml-latest-small' has no user demographics" in proc.stderr
     )
+
+
+def test_best_toml_writes_no_empty_feature_keys_and_compare_runs_it_as_written(tmp_path: Path) -> None:
+    """best.toml of a study without side features read ``item_features = []``, a key a newcomer looks up
+    (docs/tuning.md) to learn it sets nothing. Keys that set nothing are left out; the file still gives
+    tune's test figure in compare --config, and the run's config.toml is the same experiment."""
+    import json
+
+    from datagen import planted_movielens_folder
+    from movierec.experiment import load_experiment
+
+    folder = planted_movielens_folder(tmp_path / "planted")
+    proc = run_process(
+        "tune", "-m", "warp", "--dataset", str(folder), "--metric", "ndcg@10", "--params", "epochs=3",
+        "--trials", "1", "--cv", "1", "--out", "t", cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    toml = (tmp_path / "t" / "best.toml").read_text()
+    assert "features" not in toml and "= []" not in toml, toml
+    assert "[models.params]\n" in toml and "epochs = 3" in toml  # the params it does set
+    proc = run_process("compare", "--config", "t/best.toml", "--out", "runs", "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    (row,) = [r for r in json.loads(proc.stdout) if r["protocol"] == "full-ranking"]
+    best = json.loads((tmp_path / "t" / "best.json").read_text())
+    assert round(row["ndcg@10"], 4) == round(best["test_score"], 4), (row, best["test_score"])
+    (ran,) = (tmp_path / "runs").glob("*/config.toml")
+    assert load_experiment(ran) == load_experiment(tmp_path / "t" / "best.toml")
+    assert "features" not in ran.read_text()
 
 
 def test_best_toml_of_given_files_names_them_relative_to_itself_and_moves_with_them(tmp_path: Path) -> None:

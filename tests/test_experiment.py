@@ -60,6 +60,10 @@ def test_a_config_file_round_trips(tmp_path: Path) -> None:
     again = load_experiment(path)
     assert again == exp
     assert parse_experiment(again.to_toml()) == exp  # load → dump → load is stable
+    # what sets nothing is not written: best.toml read 'item_features = []' and a bare '[models.params]'
+    text = path.read_text()
+    assert "item_features" not in text and "user_features" not in text, text
+    assert text.count("[models.params]") == 1 and "factors = 12" in text, text  # svd's, not baseline's
     assert again.model_pairs() == [
         ("baseline", {}),
         ("svd", {"factors": 12, "learning_rate": 0.01, "biased": True}),

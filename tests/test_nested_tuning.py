@@ -214,3 +214,42 @@ def test_cli_outer_folds_without_a_model_does_not_offer_resume(tmp_path: Path) -
     assert "--resume" not in nested.stderr, nested.stderr
     plain = _cli(cwd=tmp_path)
     assert plain.returncode == 2 and "unless --resume names a --study" in plain.stderr
+
+
+def test_cli_outer_folds_records_and_says_the_user_features_and_refuses_those_it_cannot_use(
+    tmp_path: Path,
+) -> None:
+    """``tune warp --user-features demographics --outer-folds 2`` fitted every fold with them, but nested.json's
+    settings left them out (each study's own settings had them) and nothing printed said so; a spec the data
+    cannot give ('demographics' on ml-latest-small, a second file) was refused only after the plan and fold
+    1's lines, by fold 1's study. Now the settings record the spec, the output names it, and those mistakes
+    are one line before anything else, as is a model that ignores user features (svd: it tuned without them
+    and recorded them)."""
+    from datagen import planted_movielens_folder
+
+    folder = planted_movielens_folder(tmp_path / "planted")
+    args = ["-m", "warp", "--metric", "ndcg@10", "--params", "epochs=3", "--trials", "2", "--cv", "1"]
+    run = _cli(*args, "--dataset", str(folder), "--user-features", "demographics", "--outer-folds", "2",
+               "--out", "n", cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "user features in every fold: demographics" in run.stdout.splitlines(), run.stdout
+    doc = json.loads((tmp_path / "n" / "nested.json").read_text())
+    assert doc["settings"]["user_features"] == "demographics"
+    assert [s["settings"]["user_features"] for s in doc["studies"]] == ["demographics", "demographics"]
+    refused = [
+        (["--user-features", "demographics"], "dataset 'ml-latest-small' has no user demographics"),
+        (["--dataset", str(folder), "--user-features", "a.csv,b.csv"], "take 'demographics', a file, or"),
+        (["--dataset", str(folder), "--user-features", "gone.csv"], "gone.csv: features file not found"),
+    ]
+    for extra, needle in refused:
+        run = _cli(*args, *extra, "--outer-folds", "2", "--out", "m", cwd=tmp_path)
+        assert run.returncode == 2 and needle in run.stderr, run.stderr
+        assert len(run.stderr.strip().splitlines()) == 1 and not run.stdout, run.stderr  # no plan line first
+    svd = ["-m", "svd", "--dataset", str(folder), "--user-features", "demographics", "--trials", "1"]
+    for nested in ([], ["--outer-folds", "2"]):
+        run = _cli(*svd, *nested, "--out", "m", cwd=tmp_path)
+        assert run.returncode == 2, run.stderr
+        assert run.stderr.startswith("movierec: error: svd does not use user features; give them to a model "
+                                     "that does (segment-popularity, bpr, warp, "), run.stderr  # fmt: skip
+        assert len(run.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "m").exists()

@@ -40,7 +40,9 @@ __all__ = [
     "build_user_features",
     "named_feature_row",
     "parse_user_features",
+    "recorded_user_features",
     "resolve_user_features",
+    "user_features_words",
     "visitor_feature_row",
     "zip_region",
 ]
@@ -339,6 +341,24 @@ def parse_user_features(spec: str | None) -> tuple[bool, Path | None]:
                 f"or 'demographics,FILE.csv'; got {spec!r}"
             )
     return demo, path
+
+
+def recorded_user_features(spec: Any) -> str | None:
+    """A ``user_features`` spec as a study, nested.json and a best.toml record it: ``"demographics"``, the
+    features file's absolute path (the file reads it from any folder), or both; ``None`` for none or for
+    a matrix given from Python, which no file can hold."""
+    if not isinstance(spec, str) or not spec.strip():
+        return None
+    demo, path = parse_user_features(spec)  # two files: one line naming what it takes
+    parts = (["demographics"] if demo else []) + ([] if path is None else [str(path.resolve())])
+    return ",".join(parts) or None
+
+
+def user_features_words(spec: str) -> str:
+    """``demographics, extra.csv``: a spec as a person reads it in a summary (a file by its name)."""
+    return ", ".join(
+        p if p.lower() == FAMILY else Path(p).name for p in (s.strip() for s in spec.split(",")) if p
+    )
 
 
 def build_user_features(

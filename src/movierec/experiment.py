@@ -548,9 +548,17 @@ class Experiment(_Worded):
         return dumps_toml(self.to_data())
 
     def to_data(self) -> dict[str, Any]:
-        """Plain data in file order, ``None`` fields left out (TOML has no null); a split of files has no
-        ``kind`` or ``test_size`` (its files are the split)."""
+        """Plain data in file order, ``None`` fields left out (TOML has no null), and so are an empty
+        ``item_features`` and a model's empty ``params``: best.toml read ``item_features = []`` and a bare
+        ``[models.params]`` line, two settings a reader looks up to find they set nothing (both are the
+        defaults, so the file reads back equal). A split of files has no ``kind`` or ``test_size`` (its
+        files are the split)."""
         data = _drop_none(self.model_dump(mode="json"))
+        if not data["item_features"]:
+            del data["item_features"]
+        for model in data["models"]:
+            if not model["params"]:
+                del model["params"]
         if self.split.files():  # and no [dataset] name unless it was given: the files' titles, if any
             data["split"] = {k: v for k, v in data["split"].items() if k not in ("kind", "test_size")}
             if "name" not in self.dataset.model_fields_set:

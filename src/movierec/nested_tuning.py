@@ -294,11 +294,13 @@ def nested_tune(
     _refuse(other)
     req = check_request(model, metric=metric, n_trials=n_trials, cv=cv, timeout=timeout, n_jobs=n_jobs,
                         test_size=None, threshold=threshold, seed=seed, item_features=item_features,
-                        early_stopping=early_stopping, fixed_params=fixed_params)  # fmt: skip  # every option, before the data
+                        user_features=user_features, early_stopping=early_stopping,
+                        fixed_params=fixed_params)  # fmt: skip  # every option, before the data
     if out is not None:
         check_nested_folder(out, option="out=")
     given = not isinstance(outer_folds, (int, np.integer))
     data, inter, ref, sha = _data(dataset, list(outer_folds) if given else None)  # type: ignore[arg-type]
+    _check_user_features(user_features, data, inter)
     from movierec.interactions import resolve_threshold
     from movierec.models.registry import model_kind
 
@@ -314,6 +316,8 @@ def nested_tune(
     for key, value in (("item_features", item_features), ("early_stopping", early_stopping)):
         if value is not None:
             settings[key] = to_jsonable(value)
+    if "user_features" in req.settings:  # as each fold's study records them: a file by its absolute path
+        settings["user_features"] = req.settings["user_features"]
     from movierec.tuning import _say, print_trial, trial_progress
 
     report = trial_progress(progress)
@@ -397,6 +401,17 @@ def _data(
         )
     inter, ref, sha = _dataset_parts(dataset)
     return dataset, inter, ref, sha
+
+
+def _check_user_features(spec: Any, data: Any, inter: Interactions) -> None:
+    """A ``user_features`` spec the data cannot give (``"demographics"`` on ml-latest-small, which has no
+    users file; a features file that does not read) is one line before the plan is said, not after it and
+    fold 1's first lines, where each fold's :func:`~movierec.tuning.tune` would find it. Built once for
+    the whole data here (cheap: a users table or a small CSV) and thrown away; each study builds its own."""
+    if isinstance(spec, str) and spec.strip():
+        from movierec.demographics import resolve_user_features
+
+        resolve_user_features(spec, data, inter)
 
 
 def _with_fold(

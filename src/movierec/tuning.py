@@ -754,6 +754,8 @@ def check_request(
     if names:  # recorded only when given, so studies from before the option compare equal
         _check_features_used(model, fixed_params)
         settings["item_features"] = names
+    if user_features is not None and not (isinstance(user_features, str) and not user_features.strip()):
+        _check_user_features_used(model)
     if (spec := _user_features_setting(user_features)) is not None:  # recorded only when given, as above
         settings["user_features"] = spec
     if early_stopping is not None and early_stopping is not False:  # recorded only when given, as above
@@ -815,6 +817,22 @@ def _check_features_used(model: str, fixed_params: Mapping[str, Any] | None) -> 
     fix = said() if callable(said) else None
     fix = fix or f"change them ({spelled('fixed_params=', '--params')})"
     raise ConfigError(f"{model} does not use item features with these parameters: {fix}, {leave}")
+
+
+def _check_user_features_used(model: str) -> None:
+    """Refuse user features a model never learns from, as item features are (:func:`_check_features_used`):
+    ``tune -m svd --user-features demographics`` tuned svd without them, recorded them, and wrote them into
+    best.toml, where ``compare --config`` then noted "svd ignores user features". A model switch (warp's
+    ``loss``) stays in the bpr family, all of which take them."""
+    from movierec.models.registry import get_class, user_feature_models
+
+    if getattr(get_class(model), "uses_user_features", False):
+        return
+    takers = list(dict.fromkeys(f"{n.split(':')[0]}:*" if ":" in n else n for n in user_feature_models()))
+    raise ConfigError(
+        f"{model} does not use user features; give them to a model that does ({', '.join(takers)}), "
+        f"or leave them out ({spelled('user_features=', '--user-features')})"
+    )
 
 
 #: keywords people reach for that ``tune`` spells otherwise or has no use for: each gets the line saying
@@ -1512,13 +1530,9 @@ def _user_features_setting(spec: Any) -> str | None:
     """A ``user_features`` spec as a study and best.toml record it: ``"demographics"``, the features
     file's absolute path (best.toml reads it from any folder), or both; ``None`` for none or for a
     matrix given from Python, which no file can hold."""
-    if not isinstance(spec, str) or not spec.strip():
-        return None
-    from movierec.demographics import parse_user_features
+    from movierec.demographics import recorded_user_features
 
-    demo, path = parse_user_features(spec)  # two files: one line naming what it takes
-    parts = (["demographics"] if demo else []) + ([] if path is None else [str(path.resolve())])
-    return ",".join(parts) or None
+    return recorded_user_features(spec)
 
 
 def _user_features(spec: Any, dataset: Any, train: Interactions) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -234,7 +234,8 @@ def _run_nested(
     out_dir = out if out is not None else Path("tuning") / _slug(f"{model_name}-{label}-nested")
     check_nested_folder(out_dir)  # someone else's files of our names: refused before the data is read
     # so is any other mistake, and item features the model built with --params would not learn from
-    check_request(model_name, metric=label, test_size=None, fixed_params=fixed, **options)
+    check_request(model_name, metric=label, test_size=None, fixed_params=fixed, user_features=user_features,
+                  **options)  # fmt: skip
     dataset = source.load()
     options["threshold"] = threshold_for(dataset, options["threshold"])
     columns = _trial_columns()
@@ -297,6 +298,8 @@ def _print_nested(result: Any) -> None:
     print_table(table)
     for line in params_lines(result.folds):
         console.print(line, soft_wrap=True)
+    for what, value in _feature_rows(result.settings):  # every fold's trials and refit were fitted with them
+        print_prose(escape(f"{what} in every fold: {value}"))
     print_prose(result.summary())
     print_prose(
         "this estimates the tuning procedure, not one set of parameters (each fold chose its own), so no "
@@ -687,6 +690,20 @@ def _shown(value: Any) -> str:
     return json.dumps(value) if isinstance(value, dict | list) else str(value)
 
 
+def _feature_rows(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``("item features", "genres, tags")`` and ``("user features", "demographics, extra.csv")``, for the
+    side features a study (or every outer fold's study) fitted each trial with; a file by its name."""
+    rows = []
+    if items := settings.get("item_features"):  # names, or as nested_tune was given them ("genres,tags")
+        names = items.split(",") if isinstance(items, str) else items
+        rows.append(("item features", ", ".join(str(n).strip() for n in names)))
+    if users := settings.get("user_features"):
+        from movierec.demographics import user_features_words
+
+        rows.append(("user features", user_features_words(str(users))))
+    return rows
+
+
 def _print_result(result: Any) -> None:
     """The best hyperparameters, the validation and test figures, and the files written."""
     states = list(result.trials["state"]) if result.trials is not None and "state" in result.trials else []
@@ -702,11 +719,8 @@ def _print_result(result: Any) -> None:
     for key, value in (result.settings.get("fixed_params") or {}).items():
         if key not in result.best_params:  # --params: held in every trial
             table.add_row(f"{key} (fixed)", _shown(value))
-    if result.settings.get("item_features"):  # --item-features: given to every trial's fit
-        table.add_row("item features", ", ".join(result.settings["item_features"]))
-    if result.settings.get("user_features"):  # --user-features: recorded, and written into best.toml
-        spec = str(result.settings["user_features"]).split(",")
-        table.add_row("user features", ", ".join(p if p == "demographics" else Path(p).name for p in spec))
+    for row in _feature_rows(result.settings):  # given to every trial's fit; best.toml writes them
+        table.add_row(*row)
     print_table(table)
     files = result.settings.get("split_files") or {}
     named = {part: Path(str(files[part]["path"])).name for part in ("train", "valid") if part in files}
