@@ -890,3 +890,23 @@ def test_evaluate_given_the_dataset_says_it_takes_a_splits_parts(bundled: Datase
             f"evaluate() takes a split's {part} part, not the Dataset: train, test, _ = movierec.make_split(ds), "
             "then evaluate(model, train, test) with the model fitted on train"
         )
+
+
+def test_a_metric_or_a_word_of_a_protocol_names_the_protocol(tiny: Interactions) -> None:
+    """``compare --protocols ranking`` answered "did you mean 'rating'?" (difflib's nearest spelling) where
+    'ranking' is the word full-ranking is named by; ``--protocols rmse`` or ``ndcg@10`` (a metric where a
+    protocol goes) named none. Each names the protocol now, a metric as the protocol that reports it."""
+    o = Oracle(np.zeros(tiny.shape), "implicit")
+    for typed, said in (
+        ("ranking", "(did you mean 'full-ranking'?)"),
+        ("RMSE", "(a metric, not a protocol: 'rating' reports it)"),
+        ("ndcg@10", "(a metric, not a protocol: 'full-ranking' reports it)"),
+        ("hit_rate", "(a metric, not a protocol: 'full-ranking' reports it)"),
+    ):
+        with pytest.raises(ConfigError) as err:
+            E.evaluate(o, tiny, tiny, typed)
+        assert str(err.value).startswith(f"unknown protocol {typed!r} {said}; all 6: "), str(err.value)
+    with pytest.raises(
+        ConfigError, match=r"^unknown protocol 'ful-ranking' \(did you mean 'full-ranking'\?\)"
+    ):
+        E.evaluate(o, tiny, tiny, "ful-ranking")  # a misspelling still gets difflib's pick

@@ -610,6 +610,25 @@ PROTOCOLS: dict[str, Protocol] = {
 }
 
 
+#: metrics typed where a protocol goes (``--protocols rmse``), by the protocol that reports them
+_METRIC_PROTOCOL = {
+    **dict.fromkeys(("rmse", "mae", "mse", "fcp"), "rating"),
+    **dict.fromkeys("ndcg precision p recall r hit-rate hr map mrr coverage novelty".split(), "full-ranking"),
+}
+
+
+def _protocol_hint(key: str) -> str:
+    """What a name that is no protocol most likely meant, where spelling distance guesses wrong: 'ranking'
+    is nearest 'rating' by difflib, but it is the word full-ranking is named by; a metric ('rmse',
+    'ndcg@10') names the protocol that reports it. ``""`` for anything else (:func:`did_you_mean`'s turn)."""
+    if key == "ranking":
+        return " (did you mean 'full-ranking'?)"
+    metric = key.split("@", 1)[0]
+    if metric in _METRIC_PROTOCOL:
+        return f" (a metric, not a protocol: {_METRIC_PROTOCOL[metric]!r} reports it)"
+    return ""
+
+
 def get_protocol(name: str | Protocol) -> Protocol:
     """A protocol by name (``rating``, ``test-candidates``, ``full-ranking``, ``sampled``, ``leave-last-out``,
     ``next-item-in-session``)."""
@@ -618,7 +637,7 @@ def get_protocol(name: str | Protocol) -> Protocol:
     # full_ranking reads as full-ranking, as an experiment file's protocols do
     key = str(name).strip().lower().replace("_", "-")
     if key not in PROTOCOLS:
-        hint = did_you_mean(name, PROTOCOLS)
+        hint = _protocol_hint(key) or did_you_mean(name, PROTOCOLS)
         said = f"unknown protocol {name!r}{hint}; "
         raise ConfigError(
             Doors(  # where each door lists them: a notebook has no --help to read
