@@ -117,3 +117,46 @@ def test_report_config_says_an_early_stopping_metric_is_read_at_10(
     assert (
         f'note: {exp}, line 1: early_stopping = "ndcg" is read as ndcg@10, the top 10 of each list' in err
     ), err
+
+
+@pytest.mark.slow
+def test_report_config_fits_with_the_files_user_features_says_so_and_writes_them_into_best_toml(
+    tmp_path: Path,
+) -> None:
+    """``user_features = "demographics"`` in the file reached the report's fits (abc579c), but nothing on the
+    page said so, and the report's best.toml left them out: segment-popularity, which needs them, won, and
+    ``compare --config best.toml`` then failed ('segment-popularity needs user features'); warp would have
+    trained without them. The page's header and results.json now name them, and best.toml writes them for a
+    model that learns from them. Rows as compare --config's on the same file (neither model draws training
+    curves). The data: datagen's planted MovieLens folder with ml-100k's u.user, on which demographics tell
+    who likes what."""
+    from datagen import planted_movielens_folder
+
+    folder = planted_movielens_folder(tmp_path / "planted")
+    exp = tmp_path / "exp.toml"
+    exp.write_text(
+        f'seed = 3\nuser_features = "demographics"\n\n[dataset]\nname = "{folder}"\n\n'
+        '[[models]]\nname = "popularity"\n\n[[models]]\nname = "segment-popularity"\n',
+        encoding="utf-8",
+    )
+    report = run_process("report", "--config", str(exp), "--out", "rep", "--projection", "pca",
+                         "--map-items", "10", cwd=tmp_path)  # fmt: skip
+    assert report.returncode == 0, report.stderr
+    page = (tmp_path / "rep" / "index.html").read_text(encoding="utf-8")
+    header = page[page.index('<header class="top">') : page.index("</header>")]
+    assert '<span class="nb">user features <b>demographics</b></span>' in header, header
+    data = json.loads((tmp_path / "rep" / "results.json").read_text())
+    assert data["report"]["user_features"] == "demographics"
+    got = {r["model"]: r["ndcg@10"] for r in data["results"] if r["protocol"] == "full-ranking"}
+    assert got["segment-popularity"] > 2 * got["popularity"]  # the demographics did the ranking
+
+    compared = run_process("compare", "--config", str(exp), "--json", cwd=tmp_path)
+    assert compared.returncode == 0, compared.stderr
+    rows = {r["model"]: r["ndcg@10"] for r in json.loads(compared.stdout) if r["protocol"] == "full-ranking"}
+    assert rows == pytest.approx(got, rel=1e-12)
+    best = (tmp_path / "rep" / "best.toml").read_text()
+    assert 'user_features = "demographics"' in best and 'name = "segment-popularity"' in best, best
+    again = run_process("compare", "--config", "rep/best.toml", "--json", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    (row,) = [r for r in json.loads(again.stdout) if r["protocol"] == "full-ranking"]
+    assert row["ndcg@10"] == pytest.approx(got["segment-popularity"], rel=1e-12)

@@ -658,6 +658,7 @@ def _write_best_config(
         k=run.k,
         threshold=run.threshold,
         item_features=[f for f in (spec.features or "").split(",") if f],
+        user_features=_best_user_features(run, spec.name),
     )
     shown = final or path
     header = f"the model {shown.parent}/index.html ranks best; serve it with\n"
@@ -671,6 +672,19 @@ def _write_best_config(
     header += _slice_words(run, label, rows, stopped is not None)
     dump_experiment(exp, path, header=header, read_from=shown.parent)
     return shown
+
+
+def _best_user_features(run: Any, name: str) -> str | None:
+    """The report's user features as best.toml writes them (a file by its absolute path, as tune's), when
+    the model it names learns from them: best.toml left them out, so ``compare --config best.toml`` and
+    ``export --config`` trained warp without the demographics its report row had. A model that ignores them
+    (ease, popularity) gets none, which compare would only note it ignores."""
+    from movierec.demographics import recorded_user_features
+    from movierec.models.registry import get_class
+
+    if not getattr(get_class(name), "uses_user_features", False):
+        return None
+    return recorded_user_features(run.user_features)
 
 
 def _slice_words(run: Any, label: str | None, rows: Sequence[Any], stopped: bool) -> str:
@@ -693,6 +707,18 @@ def _slice_words(run: Any, label: str | None, rows: Sequence[Any], stopped: bool
         "slice; compare --config and export's hold-out check train on the whole training part and read a "
         "little higher"
     )
+
+
+def _header_meta(run: _Run) -> dict[str, Any]:
+    """What the page's header says beyond the split, seed, K and threshold: the user features every model
+    that takes them was fitted with (``user_features``: the page said nothing of them), and on a split of
+    files each file and its sha256 (``split_files``)."""
+    meta: dict[str, Any] = {}
+    if isinstance(run.user_features, str) and run.user_features:
+        meta["user_features"] = run.user_features
+    if run.given is not None and run.ds.split_files:
+        meta["split_files"] = run.ds.split_files
+    return meta
 
 
 def _stopping_meta(early_stopping: Any, given: tuple[Any, ...] | None) -> dict[str, Any]:
@@ -1649,8 +1675,7 @@ def _write(
         # a ratings file without a movies file: the maps have one colour and ids for titles
         "has_genres": bool(run.ds.catalog is not None and run.ds.catalog["genres"].map(len).any()),
     }
-    if run.given is not None and run.ds.split_files:  # the header names each file and its sha256
-        meta["split_files"] = run.ds.split_files
+    meta.update(_header_meta(run))
     if run.early_stopping:  # the model table's best-epoch column and the stopping runs' chart
         meta.update(_stopping_meta(run.early_stopping, run.given))
     payload = _payload(run, meta, summary, table, winners, text, results, ks, curves, maps, base)
@@ -1962,6 +1987,9 @@ def _render(report: Report, **ctx: Any) -> str:
     env.filters["num"] = _fmt
     env.filters["step_label"] = step_label
     env.filters["thousands"] = lambda v: "—" if v is None else f"{v:,}"
+    from movierec.demographics import user_features_words
+
+    env.filters["user_features"] = user_features_words  # 'demographics, extra.csv': a file by its name
     # the column groups of the protocols that ran: a skipped one (rating with implicit models only,
     # test-candidates on positives only) was a group of dashes under a header that said it ran
     ran = set(ctx["meta"].get("protocols_run", _PROTOCOLS))
