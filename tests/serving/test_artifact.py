@@ -282,6 +282,28 @@ def test_an_unknown_user_in_a_notebook_says_what_to_do(svd_artifact) -> None:
     assert len(art.recommend_for_ratings({21: 5.0}, 3)) == 3  # the call the message names works
 
 
+def test_recommend_for_on_an_artifact_names_its_call(svd_artifact) -> None:
+    """The README's ranker.recommend_for({"Alien": 5, …}), typed on the artifact the notebook exported and
+    loaded back, was Python's bare "'Artifact' object has no attribute 'recommend_for'": the artifact's
+    call is recommend_for_ratings. The error names it (and the visitor and history calls); any other
+    missing attribute is Python's own."""
+    import pickle
+
+    art = load_artifact(svd_artifact[0])
+    with pytest.raises(AttributeError) as err:
+        art.recommend_for({21: 5.0})
+    assert str(err.value).startswith(
+        "'Artifact' object has no attribute 'recommend_for'; art.recommend_for_ratings({movie: rating, …}) is "
+        "Recommender.recommend_for's list from an artifact"
+    ), str(err.value)
+    assert "recommend_for_visitor(features" in str(err.value) and "recommend_for_history(" in str(err.value)
+    assert not hasattr(art, "recommend_for")
+    with pytest.raises(AttributeError, match=r"^'Artifact' object has no attribute 'nosuch'$"):
+        art.nosuch  # noqa: B018
+    assert len(art.recommend_for_ratings({21: 5.0}, 3)) == 3  # the call the message names works
+    assert pickle.loads(pickle.dumps(art)).n_items == art.n_items
+
+
 def test_predict_equals_the_models_predicted_rating(svd_artifact, movies: Dataset, tmp_path: Path) -> None:
     """A notebook that exported a rating model reads its predictions back from the artifact (raw ids), as
     it read them from the model; a ranking model's artifact refuses, naming recommend."""

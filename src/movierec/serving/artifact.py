@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -739,6 +739,21 @@ class Artifact(IdMapped):
         from movierec.display import artifact_html
 
         return artifact_html(self)
+
+    if not TYPE_CHECKING:  # a type checker keeps flagging misspelt attributes
+
+        def __getattr__(self, name: str) -> Any:
+            """Only for names that are not attributes: ``recommend_for``, the Recommender's call for someone
+            new (the README's), names the artifact's own instead of Python's bare AttributeError."""
+            if name == "recommend_for":
+                raise AttributeError(
+                    "'Artifact' object has no attribute 'recommend_for'; art.recommend_for_ratings({movie: "
+                    "rating, …}) is Recommender.recommend_for's list from an artifact (recommend_for_visitor("
+                    "features) from user features, recommend_for_history(movies) from a viewing order)",
+                    name=name,
+                    obj=self,
+                )
+            return object.__getattribute__(self, name)  # Python's own error, a property's inner one too
 
     def to_frame(self) -> pd.DataFrame:
         """The artifact's catalogue, row ``i`` = item index ``i``: ``movieId, title, year, genres, ratings``."""
