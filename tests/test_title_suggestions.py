@@ -5,8 +5,10 @@ titles, in the same order, with the same similarities as the full scan of every 
 from __future__ import annotations
 
 import difflib
+import json
 import random
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,25 +25,10 @@ from movierec.titles import (
     title_keys,
 )
 
-#: the misspellings measured in bench/bench_titles.py
-QUERIES = [
-    "Star Warz",
-    "Toy Stroy",
-    "Harry Poter",
-    "Matrx",
-    "Amelie",
-    "Lord of the Rigns",
-    "Pirates of the Carribean",
-    "Batmn",
-    "zzzz",
-    "x" * 200,
-    "  -- star warz: --  ",
-    "the godfather part",
-    "(1995)",
-    "Ice Strom",
-    "Star Wars Episode",
-    "a",
-]
+#: misspellings and odd texts people type, which bench/bench_titles.py times too
+QUERIES: list[str] = json.loads(
+    (Path(__file__).parent / "fixtures" / "misspelt_titles.json").read_text("utf-8")
+)
 
 
 def full_scan(
