@@ -190,7 +190,9 @@ def _titles(dataset: Dataset) -> list[str]:
 @pytest.mark.parametrize("data", ["bundled", "ml100k"])
 def test_every_title_finds_what_it_found_before(data: str, request: pytest.FixtureRequest) -> None:
     titles = _titles(request.getfixturevalue(data))
-    _check(titles, titles)  # as the catalogue spells it: ml-100k has 'Ice Storm, The (1997)' twice
+    # as the catalogue spells it: ml-100k has 'Ice Storm, The (1997)' twice. ml-100k's 1,682 are all asked;
+    # of the bundled 9,724 every 8th (1,216), since the reference takes ~3 ms each there (30 s for all)
+    _check(titles, titles if data == "ml100k" else titles[::8])
 
 
 def test_typed_titles_find_what_they_found_before(bundled: Dataset) -> None:
@@ -200,7 +202,7 @@ def test_typed_titles_find_what_they_found_before(bundled: Dataset) -> None:
     _check(titles, QUERIES)
     _check(titles, QUERIES, support=support, ids=ids, id_hint="the movieId")
     rng = random.Random(3)
-    _check(titles, [q for t in rng.sample(titles, 150) for q in _typed(t, rng)], support=support)
+    _check(titles, [q for t in rng.sample(titles, 60) for q in _typed(t, rng)], support=support)
 
 
 def test_typed_titles_find_what_they_found_before_in_ml100k(ml100k: Dataset) -> None:
