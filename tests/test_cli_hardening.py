@@ -141,6 +141,25 @@ def test_help_and_version_still_exit_0(capsys) -> None:
     assert _run(["export", "--help"], capsys)[0] == 0
 
 
+@pytest.mark.parametrize("args", [["-h"], ["recommend", "-h"], ["data", "info", "-h"], ["spark", "-h"]])
+def test_dash_h_is_help_as_in_most_command_lines(args: list[str], capsys) -> None:
+    """``movierec -h`` and ``movierec recommend -h``, the first thing many type, said "no such option -h";
+    -h is --help now, at every level (no command has a -h of its own), the same page."""
+
+    def page(argv: list[str]) -> tuple[int, str, str]:
+        try:
+            main(argv)
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    code, short, err = page(args)
+    assert code == 0 and err == "" and "Usage: movierec" in short, (code, err)
+    assert short == page([*args[:-1], "--help"])[1]
+
+
 def test_api_key_on_the_command_line_warns(tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
     missing = str(tmp_path / "no-artifact")
     code, err = _run(["serve", "--artifact", missing, "--db", "none", "--api-key", "s3cret"], capsys)

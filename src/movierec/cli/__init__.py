@@ -126,6 +126,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
     add_completion=False,
+    # -h as well as --help, at every level (click's child contexts inherit it): 'movierec -h' and
+    # 'movierec recommend -h' said "no such option -h"; no command has a -h of its own
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 # Each module defines ``register(app)``; modules of optional features may be absent.
