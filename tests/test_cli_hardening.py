@@ -87,6 +87,20 @@ def test_option_mistakes_are_one_line_exit_2(args: list[str], needle: str, capsy
             "no such option --ratd; did you mean --rated? (see 'movierec recommend --help')",
         ),
         (["recommend", "--bogus"], "no such option --bogus (see 'movierec recommend --help')"),
+        # git's and pip's 'help COMMAND' and a 'version' command, where movierec has options for them
+        (
+            ["help", "recommend"],
+            "no such command 'help'; did you mean 'movierec recommend --help'? (see 'movierec --help')",
+        ),
+        (
+            ["data", "help", "fetch"],
+            "no such command 'help'; did you mean 'movierec data fetch --help'? (see 'movierec data --help')",
+        ),
+        (["help", "nosuch"], "no such command 'help' (see 'movierec --help')"),
+        (
+            ["version"],
+            "no such command 'version'; did you mean 'movierec --version'? (see 'movierec --help')",
+        ),
         # the list-length and model words of Surprise (get_top_n's n), implicit (N=) and the papers' top-k
         (
             ["recommend", "--top", "5"],

@@ -33,10 +33,10 @@ def usage_line(exc: Any, argv: list[str] | None, app: Any) -> str:
     where = (
         ctx.command_path if ctx is not None else _command_path(app, sys.argv[1:] if argv is None else argv)
     )
-    return f"{_message(exc)} (see '{where} --help')"
+    return f"{_message(exc, sys.argv[1:] if argv is None else argv)} (see '{where} --help')"
 
 
-def _message(exc: Any) -> str:
+def _message(exc: Any, argv: list[str]) -> str:
     """click's message in the CLI's form: lower-case first word, no closing full stop, the closest name."""
     text = exc.format_message()
     plain = _plain_value_error(exc)
@@ -50,7 +50,8 @@ def _message(exc: Any) -> str:
         commands = [
             c for c in group.list_commands(ctx) if not getattr(group.get_command(ctx, c), "hidden", False)
         ]
-        return f"no such command {name!r}{_closest(name, commands) or _nested(name, group, ctx, commands)}"
+        hint = _closest(name, commands) or _nested(name, group, ctx, commands) or _help_word(name, ctx, argv)
+        return f"no such command {name!r}{hint}"
     if isinstance(exc, _click.exceptions.NoSuchOption) and ctx is not None:
         return f"no such option {exc.option_name}{_closest_option(exc.option_name, ctx)}"
     text = " ".join(text.split()).removesuffix(".")
@@ -180,6 +181,25 @@ OPTION_SYNONYMS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("n", "num", "top", "topk", "top-k", "top_k", "topn", "top-n", "top_n"), ("-k", "--k")),
     **dict.fromkeys(("algo", "algos", "algorithm", "algorithms"), ("--model", "--models")),
 }
+
+
+def _help_word(name: str, ctx: Any, argv: list[str]) -> str:
+    """``"; did you mean 'movierec recommend --help'?"`` for git's and pip's ``help COMMAND`` (the commands
+    after 'help' in ``argv`` that the group ``ctx`` runs have, named), and ``'movierec --version'`` for a
+    ``version`` command where the group has that option; else ``""`` (a bare 'help': the line's own '(see
+    'movierec --help')' is the fix)."""
+    group = ctx.command
+    if name.lower() == "version" and any("--version" in p.opts for p in group.get_params(ctx)):
+        return f"; did you mean '{ctx.command_path} --version'?"
+    if name.lower() != "help" or name not in argv:
+        return ""
+    path, command = [ctx.command_path], group
+    for word in argv[argv.index(name) + 1 :]:
+        sub = command.get_command(ctx, word) if isinstance(command, TyperGroup) else None
+        if sub is None or getattr(sub, "hidden", False):
+            break
+        path, command = [*path, word], sub
+    return f"; did you mean '{' '.join(path)} --help'?" if len(path) > 1 else ""
 
 
 def _closest_option(option: str, ctx: Any) -> str:
