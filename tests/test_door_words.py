@@ -354,3 +354,115 @@ def test_a_genre_refusal_names_every_genre_that_fits_and_says_when_there_are_non
         "movierec: error: --genre: unknown genre 'Comedy': these movies have no genres (a movies file's "
         "genres column gives them)\n"
     )
+
+
+def _tens(folder: Path) -> Path:
+    """``userId,movieId,rating``: 40 users, 30 movies, about half of the pairs rated 1 to 10 (seeded)."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    users, items = np.divmod(np.arange(40 * 30), 30)
+    keep = rng.random(len(users)) < 0.5
+    path = folder / "tens.csv"
+    pd.DataFrame(
+        {
+            "userId": users[keep] + 1,
+            "movieId": items[keep] + 1,
+            "rating": rng.integers(1, 11, int(keep.sum())),
+        }
+    ).to_csv(path, index=False)
+    return path
+
+
+#: the default threshold's note on a 1-10 scale, before its fix: Python's words, then the CLI's
+SCALE = "is MovieLens' 4 stars of 5; on this data's ratings (1–10) it counts {share} of them as positives: set a threshold for this scale ({fix})"
+
+
+def test_a_note_or_warning_names_each_doors_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Notes and warnings named both doors in one line: 'set a threshold for this scale (threshold= in
+    Python, --implicit-threshold in the CLI)'. Now each is a :class:`Doors`: a notebook's warning and a
+    result's notes say ``threshold=``, the CLI's ``note:`` lines ``--implicit-threshold``; the rating models'
+    ranking rows name ``rank_by='prediction'`` or ``--rank-by prediction``."""
+    import warnings
+
+    import pandas as pd
+
+    from clihelp import run_process
+
+    monkeypatch.chdir(tmp_path)
+    path = _tens(tmp_path)
+    frame = pd.read_csv(path)
+    share = f"{float((frame['rating'] >= 4).mean()):.0%}"
+    py, cli = (
+        SCALE.format(share=share, fix="threshold="),
+        SCALE.format(share=share, fix="--implicit-threshold"),
+    )
+
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        movierec.Recommender(frame, "ease")
+    assert [str(w.message) for w in said] == [f"ease learns from ratings ≥ 4, which {py}"]
+    comp = movierec.compare(
+        movierec.load(frame), ["baseline"], protocols="full-ranking", rank_by="prediction", progress=False
+    )
+    ranked = (
+        "the rating models' ranking rows are ranked by the unclipped predicted rating ({}), as LensKit ranks "
+        "a rating scorer, not by the support-shrunk score recommend and the API rank by"
+    )
+    assert f"relevance ≥ 4 {py}" in comp.notes, comp.notes
+    assert ranked.format("rank_by='prediction'") in comp.notes, comp.notes
+
+    done = run_process("recommend", "--ratings", str(path), "--user", "3", "-k", "2", "--min-support", "1")
+    assert (
+        done.returncode == 0
+        and f"note: ease learns from ratings ≥ 4, which {cli}" in done.stderr.splitlines()
+    )
+    done = run_process(
+        "compare", "--ratings", str(path), "--models", "baseline", "--protocols", "full-ranking",
+        "--rank-by", "prediction",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()  # 200 columns: the scale note on one line; the ranking note on two
+    assert f"note: relevance ≥ 4 {cli}" in lines, done.stdout
+    assert " ".join(done.stdout.split()).endswith(f"note: {ranked.format('--rank-by prediction')}"), (
+        done.stdout
+    )
+    assert "in Python" not in done.stdout + done.stderr and "rank_by=" not in done.stdout
+
+
+def test_data_without_ratings_names_pythons_threshold_in_python(tmp_path: Path) -> None:
+    """A log without ratings: its note said 'the implicit threshold defaults to 1: threshold= in Python,
+    --implicit-threshold in the CLI' in a notebook (the CLI's own line names its flag alone,
+    tests/test_data_without_ratings.py)."""
+    import pandas as pd
+
+    ds = movierec.load(pd.read_csv(_tens(tmp_path)).drop(columns="rating"), rating_col=None)
+    note = "no ratings: each row is a positive (threshold= defaults to 1)"
+    assert note in ds.notes, ds.notes
+    assert movierec.compare(ds, ["popularity"], protocols="full-ranking", progress=False).notes == [note]
+    assert [getattr(n, "cli", None) for n in ds.notes if n == note] == [
+        "no ratings: each row is a positive (--implicit-threshold defaults to 1)"
+    ]
+
+
+def test_a_warning_raised_during_a_command_is_said_in_the_clis_words(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The CLI prints a Python warning as ``warning: TEXT``; one raised with a :class:`Doors` text gives
+    the CLI's words there (Python's own display shows the string)."""
+    import warnings
+
+    from movierec.cli import _show_warning
+
+    text = Doors(
+        "set a threshold for this scale (threshold=)", "set a threshold for this scale (--implicit-threshold)"
+    )
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        warnings.warn(text, UserWarning, stacklevel=1)
+    assert str(said[0].message) == "set a threshold for this scale (threshold=)"
+    _show_warning(said[0].message, UserWarning, "f.py", 1)
+    assert capsys.readouterr().err == "warning: set a threshold for this scale (--implicit-threshold)\n"
+    _show_warning(UserWarning("plain words"), UserWarning, "f.py", 1)
+    assert capsys.readouterr().err == "warning: plain words\n"

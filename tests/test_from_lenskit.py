@@ -352,7 +352,7 @@ def test_compare_ranks_by_prediction_as_evaluate_does(bundled: movierec.Dataset,
     assert (row.recs == want.recs).all() and row.notes == want.notes
     assert shrunk.row("baseline", "full-ranking").metrics["ndcg@10"] == pytest.approx(0.1028, abs=1e-4)
     assert comp.row("popularity", "full-ranking").metrics == shrunk.row("popularity", "full-ranking").metrics
-    assert any("--rank-by prediction" in n for n in comp.notes) and not any(
+    assert any("(rank_by='prediction')" in n for n in comp.notes) and not any(
         "rank_by" in n for n in shrunk.notes
     )
     with pytest.raises(ConfigError, match=r"^rank_by must be one of 'shrunk', 'prediction', got 'raw'$"):

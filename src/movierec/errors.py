@@ -126,7 +126,8 @@ class Doors(str):
     """A refusal whose fix each door spells its own way: the string is Python's words (``Recommender(ds,
     'popularity', threshold=0.5)``), ``cli`` the command line's (``--implicit-threshold 0.5``).
     A :class:`MovierecError` raised with one keeps both, and the CLI prints :meth:`MovierecError.in_cli`,
-    so neither reader is handed the other door's syntax. For a message that cannot tell whose it is, where
+    so neither reader is handed the other door's syntax. A note or a warning can be one too: Python shows
+    the string (``warnings.warn``, a result's ``notes``), the CLI prints :func:`in_cli`. For a message that cannot tell whose it is, where
     it is built, :func:`spelled` names both in one line instead."""
 
     cli: str
@@ -138,6 +139,15 @@ class Doors(str):
 
     def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]  # copy and pickle keep both
         return str(self), self.cli
+
+
+def in_cli(text: object) -> str:
+    """``text`` as the command line says it: a :class:`Doors` text's CLI words, else ``text`` itself. Where
+    the CLI prints a note or a warning the library wrote (:func:`movierec.cli.common.say`, compare's notes,
+    a ``warnings.warn`` raised during a command), so a note that is a :class:`Doors` names the flag in the
+    terminal while a notebook's warning and a result's ``notes`` name the keyword."""
+    cli = getattr(text, "cli", None)
+    return cli if isinstance(cli, str) else str(text)
 
 
 def framed(text: str, frame: Callable[[str], str]) -> str:

@@ -976,11 +976,12 @@ RANKED_BY_PREDICTION = (
 )
 
 
-#: :func:`compare`'s note when some of its rows are ranked so
-RANKED_ROWS_NOTE = (
-    "the rating models' ranking rows are ranked by the unclipped predicted rating (rank_by='prediction' in "
-    "Python, --rank-by prediction in the CLI), as LensKit ranks a rating scorer, not by the support-shrunk "
-    "score recommend and the API rank by"
+#: :func:`compare`'s note when some of its rows are ranked so, in each door's words (a :class:`Doors`)
+RANKED_ROWS_NOTE = Doors(
+    "the rating models' ranking rows are ranked by the unclipped predicted rating (rank_by='prediction'), "
+    "as LensKit ranks a rating scorer, not by the support-shrunk score recommend and the API rank by",
+    "the rating models' ranking rows are ranked by the unclipped predicted rating (--rank-by prediction), "
+    "as LensKit ranks a rating scorer, not by the support-shrunk score recommend and the API rank by",
 )
 
 
@@ -2330,8 +2331,11 @@ def _compare_protocols(
 def _folds_wording(note: str, cv: int) -> str:
     """A split note reworded for ``cv`` folds: "one ratings hold-out" is a K-fold split of the ratings,
     "interactions-holdout splits ratings ≥ 4 only" holds for the folds of positives too."""
-    return note.replace("share one ratings hold-out", f"share one {cv}-fold split of the ratings").replace(
-        "interactions-holdout splits ratings", f"the {cv} folds split ratings"
+    return framed(
+        note,
+        lambda text: text.replace(
+            "share one ratings hold-out", f"share one {cv}-fold split of the ratings"
+        ).replace("interactions-holdout splits ratings", f"the {cv} folds split ratings"),
     )
 
 
@@ -2791,11 +2795,12 @@ class _FoldRun:
             return
         ran, most = len(getattr(model, "history_", None) or []), getattr(model, "epochs", None)
         where = f" on fold {fold + 1} of {folds}" if folds > 1 else ""
-        more = spelled(f"({name!r}, {{'time_budget': SECONDS}})", f"--params {name}.time_budget=SECONDS")
-        self.notes.append(
+        said = (
             f"{label} stopped at its {float(model.time_budget):g} s time budget after {ran} of {most} "
-            f"epochs{where}, before it converged, so its figures may be low; give it more time: {more}"
+            f"epochs{where}, before it converged, so its figures may be low; give it more time: "
         )
+        more = Doors(f"({name!r}, {{'time_budget': SECONDS}})", f"--params {name}.time_budget=SECONDS")
+        self.notes.append(framed(more, lambda fix: said + fix))
 
     def _note_ignored(self, what: str, label: str) -> None:
         """One note per kind of side features, naming every model that ignores them."""

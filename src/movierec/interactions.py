@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from movierec.errors import ConfigError, DataError, Doors, UnknownIdError, spelled
+from movierec.errors import ConfigError, DataError, Doors, UnknownIdError
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -103,12 +103,15 @@ def without_ratings_note(inter: Interactions, option: str = "") -> str:
     """What movierec assumes of data without ratings, said once where it is loaded (``Dataset.notes``; the
     CLI prints it as a note) and by ``compare`` when it picked the threshold itself: each row is a positive,
     at the threshold named with its value. ``option`` is the caller's one spelling (``"--implicit-threshold"``
-    from the CLI, whose line fits 80 columns); without it both spellings are named (:func:`spelled`)."""
+    from the CLI, whose line fits 80 columns); without it, each door's (a :class:`Doors`: ``threshold=``
+    in Python, ``--implicit-threshold`` where the CLI prints it), where one line named both."""
     value = f"{float(inter.ratings[0]):g}"
     if option:
         return f"no ratings: each row is a positive ({option} defaults to {value})"
-    both = spelled("threshold=", "--implicit-threshold")
-    return f"no ratings: each row is a positive (the implicit threshold defaults to {value}: {both})"
+    return Doors(
+        f"no ratings: each row is a positive (threshold= defaults to {value})",
+        f"no ratings: each row is a positive (--implicit-threshold defaults to {value})",
+    )
 
 
 def scale_threshold_note(inter: Interactions, what: str = "relevance ≥ 4") -> str | None:
@@ -124,15 +127,17 @@ def threshold_scale_note(
 ) -> str | None:
     """:func:`scale_threshold_note` from the ratings' ``lo``, ``hi`` and the ``share`` of them ≥ 4, for data
     that is not in memory (Spark's, counted in one pass over the table); ``setting``: how the caller's
-    threshold is spelled (default: ``threshold=`` and ``--implicit-threshold``)."""
+    threshold is spelled, else each door's (a :class:`Doors`: ``threshold=`` in Python, ``--implicit-
+    threshold`` where the CLI prints it; one line named both, and ran to three rows at 80 columns)."""
     if hi == 5.0 or lo == hi:
         return None
-    setting = setting or spelled("threshold=", "--implicit-threshold")
-    return (
+    said = (
         f"{what} is MovieLens' 4 stars of 5; on this data's ratings ({lo:g}–{hi:g}) it counts "
         f"{share:.0%} of them as positives: set a threshold for this scale "
-        f"({setting})"
     )
+    if setting:
+        return f"{said}({setting})"
+    return Doors(f"{said}(threshold=)", f"{said}(--implicit-threshold)")
 
 
 def rating_model_without_ratings(model: str, inter: Interactions) -> str:

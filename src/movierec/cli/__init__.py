@@ -16,7 +16,7 @@ from typing import Any
 import typer
 
 from movierec import __version__, interrupts
-from movierec.errors import MovierecError, interrupted_by
+from movierec.errors import MovierecError, in_cli, interrupted_by
 
 
 def _tidy_help() -> None:
@@ -308,10 +308,12 @@ class _InterruptLogFilter(logging.Filter):
 
 def _show_warning(message: Warning | str, category: type[Warning], *_args: Any, **_kwargs: Any) -> None:
     """A Python warning raised during a command, as the CLI's own warnings read: ``warning: <text>`` on
-    one stderr line, not the file path, line number and source line of the library call that raised it."""
+    one stderr line, not the file path, line number and source line of the library call that raised it;
+    one raised with a :class:`movierec.errors.Doors` text in the CLI's words (Python's show its string)."""
     from movierec.cli.common import say
 
-    say("warning", " ".join(str(message).split()))
+    text = message.args[0] if isinstance(message, Warning) and len(message.args) == 1 else message
+    say("warning", " ".join(in_cli(text).split()))
 
 
 def main(argv: list[str] | None = None) -> None:

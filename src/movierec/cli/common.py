@@ -18,7 +18,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from movierec.errors import SEED_MAX, ConfigError, DataError, NotEncodedError
+from movierec.errors import SEED_MAX, ConfigError, DataError, NotEncodedError, in_cli
 from movierec.tables import caption_lines
 from movierec.titles import id_titled, shorten_title
 
@@ -795,10 +795,11 @@ def say(kind: str, text: str) -> None:
     """A note or a warning for the person at the terminal, on stderr, ``kind:`` in yellow (also what library
     pipelines call to report, e.g. serving.pipeline.train_and_export's ``say``); wrapped as
     :func:`print_prose` wraps. ``text`` is literal, not rich markup: an install hint's extra,
-    ``'movierec[viz]'``, read as a style tag, was printed ``'movierec'``."""
+    ``'movierec[viz]'``, read as a style tag, was printed ``'movierec'``. A library's note that names its
+    fix in each door's words (:class:`movierec.errors.Doors`) is said in the CLI's."""
     from rich.markup import escape
 
-    _prose(err_console, f"[yellow]{kind}:[/] {escape(text)}")
+    _prose(err_console, f"[yellow]{kind}:[/] {escape(in_cli(text))}")
 
 
 def print_prose(text: str, *, err: bool = False) -> None:

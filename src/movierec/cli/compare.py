@@ -47,7 +47,7 @@ from movierec.cli.common import (
     typed,
     warn_rating_model,
 )
-from movierec.errors import ConfigError, UnknownIdError
+from movierec.errors import ConfigError, UnknownIdError, in_cli
 from movierec.tables import score_decimals, shown_decimals
 
 # --- option parsing --------------------------------------------------------------------------
@@ -480,7 +480,7 @@ def _print_comparison(comp: Any, *, beyond_tables: bool = False) -> None:
         for extra in tables(comp, width=console.width):
             console.print(Rstripped(extra))  # the console's soft wrap: a group table's title on one line
     for note in comp.notes:
-        print_lines(console, f"[yellow]note:[/] {escape(note)}")
+        print_lines(console, f"[yellow]note:[/] {escape(in_cli(note))}")
 
 
 def _print_json_rows(comp: Any) -> None:

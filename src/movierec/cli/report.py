@@ -27,7 +27,7 @@ from movierec.cli.common import (
     threshold_for,
     typed,
 )
-from movierec.errors import ConfigError
+from movierec.errors import ConfigError, in_cli
 
 
 def _sample(text: str, option: str = "--sample") -> int | None:
@@ -271,7 +271,7 @@ def _report_data(
     with step_status(err_console, f"loading {exp.split.train} and {exp.split.test}", after=5.0):
         ds, pair, notes = experiment_data(exp)
     for note in ds.notes:  # as compare --train --test says each file's notes when it loads them
-        say("note", " ".join(note.split()))
+        say("note", " ".join(in_cli(note).split()))
     return replaced(ds, notes=[*ds.notes, *notes]), pair
 
 

@@ -31,7 +31,7 @@ from movierec.cli.common import (
     threshold_for,
     typed,
 )
-from movierec.errors import ConfigError
+from movierec.errors import ConfigError, in_cli
 
 # dup-ok: typer option declarations (default, flags, help) alike in shape; each declares a different option
 # export's longer options, named here so the command reads as parse → train_and_export() → print
@@ -194,7 +194,7 @@ class _FilesSource:
         with step_status(err_console, f"loading {split.train} and {split.test}", after=5.0):
             ds, _, _ = experiment_data(self.exp)
         for note in ds.notes:
-            say("note", " ".join(note.split()))
+            say("note", " ".join(in_cli(note).split()))
         return ds
 
 

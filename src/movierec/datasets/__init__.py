@@ -45,7 +45,16 @@ from movierec.datasets.registry import (
     registered_name,
 )
 from movierec.datasets.users import USER_FILES, read_users
-from movierec.errors import ConfigError, DataError, Doors, NotEncodedError, did_you_mean, some_of, spelled
+from movierec.errors import (
+    ConfigError,
+    DataError,
+    Doors,
+    NotEncodedError,
+    did_you_mean,
+    framed,
+    some_of,
+    spelled,
+)
 from movierec.interactions import (
     BadRowsError,
     Interactions,
@@ -488,8 +497,9 @@ NO_TIME_FIELD = "no timestamp field: loaded without times"
 
 def _load_notes(inter: Interactions, auto_time: bool, ratings: pd.DataFrame, time_option: str) -> list[str]:
     """A custom ratings table's notes: no times (and how to name a column: ``time_option``, the words for
-    its caller's setting), the unit its times were read in when not seconds, duplicates dropped, and what
-    data without ratings is taken for (every row a positive: the threshold defaults to its one value)."""
+    its caller's setting, or a :class:`Doors` of each door's), the unit its times were read in when not
+    seconds, duplicates dropped, and what data without ratings is taken for (every row a positive: the
+    threshold defaults to its one value)."""
     has_time = "timestamp" in ratings.columns
     notes = _time_notes(ratings)
     if auto_time and not has_time and ratings.attrs.get(HEADER_NOTE):
@@ -498,10 +508,8 @@ def _load_notes(inter: Interactions, auto_time: bool, ratings: pd.DataFrame, tim
             f"{NO_TIME_FIELD}, so time-based splits (temporal, leave-last-out) and time features are unavailable"
         )
     elif auto_time and not has_time:
-        notes.append(
-            f"{NO_TIME_COLUMN}, so time-based splits (temporal, leave-last-out) and time features are "
-            f"unavailable; name another column {time_option}"
-        )
+        said = f"{NO_TIME_COLUMN}, so time-based splits (temporal, leave-last-out) and time features are unavailable"
+        notes.append(framed(time_option, lambda option: f"{said}; name another column {option}"))
     if inter.dropped_duplicates:
         kept = "the latest" if inter.timestamps is not None else "the last row of each in the file (no times)"
         notes.append(f"dropped {inter.dropped_duplicates} duplicate (user, item) ratings, kept {kept}")
@@ -717,7 +725,8 @@ def load_ratings_file(
         meta = _read_catalog(movies, inter, columns.get("item_col", "movieId"), encoding)
     except NotEncodedError as exc:
         raise exc.naming_encoding() from None
-    notes = _load_notes(inter, auto_time, frame, f"({spelled('time_col=', '--time-col')})")
+    # a file is read from both doors: each one's setting (the CLI shortens the note, cli.common._in_one_line)
+    notes = _load_notes(inter, auto_time, frame, Doors("with time_col=", "with --time-col"))
     options = {k: v for k, v in columns.items() if k in _RECORDED and v != _DEFAULT_COLUMNS.get(k)}
     if movies is not None and not isinstance(movies, pd.DataFrame):
         options["movies"] = str(Path(movies).expanduser().resolve())
