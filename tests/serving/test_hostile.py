@@ -433,3 +433,138 @@ def test_a_query_movieid_that_is_no_whole_number_is_the_same_422(
         "msg": f"'1.5' is not a movieId: {A_MOVIE_ID_IS}",
         "input": "1.5",
     }
+
+
+A_USER_ID_IS = "a userId is a whole number written in digits (1, 42, 610)"
+#: each door that takes a userId: (its request with the userId given, where a 422 points)
+USER_DOORS = {
+    "feedback": (
+        lambda u: (
+            "POST",
+            "/feedback",
+            {"userId": u, "movieId": 21, "rating": 4.0, "requestId": uuid.uuid4().hex},
+        ),
+        ["body", "userId"],
+    ),
+    "visitor": (
+        lambda u: ("POST", "/recommendations", {"userId": u, "ratings": [{"movieId": 21, "rating": 4.0}]}),
+        ["body", "userId"],
+    ),
+}
+TOO_LONG = "x" * 129
+INT64_PAST = 99999999999999999999
+RANGE = "lies between -9223372036854775808 and 9223372036854775807 (64 bits)"
+
+
+@pytest.mark.parametrize("door", sorted(USER_DOORS))
+def test_a_body_userid_that_is_no_id_is_one_422_at_the_field_in_words(
+    client: httpx.Client, door: str
+) -> None:
+    """A userId that no id can be, where a body takes one (POST /feedback, a visitor's POST
+    /recommendations): JSON ``1.5``, ``true``, an integer past 64 bits, text over 128 characters or empty
+    were pydantic's two lines at ``[…, "userId", "constrained-int"]`` and ``"constrained-str"``; ``"1.5"``
+    was feedback's look-alike rule ("integer ids are written in ASCII digits only, without sign, …") and a
+    visitor's echoed id. Each is now one 422 at the field saying what a userId is, its body the served
+    OpenAPI's HTTPValidationError. A visitor's ``null`` stays anonymous, and a well-formed id the data does
+    not hold stays a visitor's own (stored by feedback, echoed by the list)."""
+    import jsonschema
+
+    spec = client.get("/openapi.json").json()
+    invalid = {**spec["components"]["schemas"]["HTTPValidationError"], "components": spec["components"]}
+    request, loc = USER_DOORS[door]
+    visitor_tail = f"{A_USER_ID_IS}, or a visitor's own text id, such as 'web-42'"
+    said = {
+        1.5: f"1.5 is not a userId: {visitor_tail}",
+        True: f"true is not a userId: {visitor_tail}",
+        "1.5": f"'1.5' is not a userId: {visitor_tail}",
+        "": f'"" is not a userId: {visitor_tail}',
+        INT64_PAST: f"{INT64_PAST} is not a userId: a userId that is a number {RANGE}",
+        -INT64_PAST: f"{-INT64_PAST} is not a userId: a userId that is a number {RANGE}",
+        TOO_LONG: "a userId has at most 128 characters (this one has 129)",
+    }
+    if door == "feedback":
+        said[None] = f"null is not a userId: {visitor_tail}"
+    for value, msg in said.items():
+        method, path, body = request(value)
+        resp = client.request(method, path, json=body)
+        assert resp.status_code == 422, (door, value, resp.text)
+        jsonschema.validate(resp.json(), invalid)
+        assert resp.json() == {"detail": [{"type": "value_error", "loc": loc, "msg": msg, "input": value}]}, (
+            door,
+            value,
+        )
+    for value in (7, "web-42", 999999, *((None,) if door == "visitor" else ())):
+        method, path, body = request(value)
+        resp = client.request(method, path, json=body)
+        assert resp.status_code in (200, 201), (door, value, resp.text)
+        if door == "visitor":
+            assert resp.json()["userId"] == value
+
+
+def test_a_path_userid_that_is_no_whole_number_is_the_422_get_movies_answers(client: httpx.Client) -> None:
+    """``GET /users/1.5/recommendations`` answered "unknown user id '1.5'" (a 404) where ``GET /movies/1.5``
+    is a 422 saying what a movieId is; a path id over 128 characters was pydantic's "String should have at
+    most 128 characters". Both are now one 422 at the field in words. Text, look-alikes and a whole number
+    the data does not hold (true, 0001, 99999999999999999999) stay the unknown user's 404, as GET /movies/…
+    answers them."""
+    import jsonschema
+
+    spec = client.get("/openapi.json").json()
+    invalid = {**spec["components"]["schemas"]["HTTPValidationError"], "components": spec["components"]}
+    tail = "for someone not in the data, POST /recommendations with their ratings"
+    for value, msg in (
+        ("1.5", f"'1.5' is not a userId: {A_USER_ID_IS}; {tail}"),
+        ("1e3", f"'1e3' is not a userId: {A_USER_ID_IS}; {tail}"),
+        (TOO_LONG, "a userId has at most 128 characters (this one has 129)"),
+    ):
+        resp = client.get(f"/users/{value}/recommendations")
+        assert resp.status_code == 422, (value, resp.text)
+        jsonschema.validate(resp.json(), invalid)
+        assert resp.json() == {
+            "detail": [{"type": "value_error", "loc": ["path", "userId"], "msg": msg, "input": value}]
+        }, value
+    resp = client.get(f"/movies/{TOO_LONG}")
+    assert resp.status_code == 422, resp.text
+    assert resp.json() == {
+        "detail": [
+            {
+                "type": "value_error",
+                "loc": ["path", "movieId"],
+                "msg": "a movieId has at most 128 characters (this one has 129); GET /movies?q=TITLE finds a "
+                "movie's movieId",
+                "input": TOO_LONG,
+            }
+        ]
+    }
+    for value in ("true", "null", "0001", str(INT64_PAST)):
+        resp = client.get(f"/users/{value}/recommendations")
+        assert resp.status_code == 404, (value, resp.text)
+        assert resp.json()["detail"].startswith(f"unknown user id '{value}' in tiny-movies"), resp.text
+
+
+@pytest.mark.parametrize("door", sorted(BODY_DOORS))
+def test_a_body_movieid_past_64_bits_or_over_128_characters_is_one_422_in_words(
+    client: httpx.Client, door: str
+) -> None:
+    """An integer past 64 bits or text over 128 characters (or empty) where a body takes a movieId was
+    pydantic's two lines ("Input should be less than or equal to 9223372036854775807" at ``constrained-int``
+    beside "Input should be a valid string" at ``constrained-str``); now one 422 at the field in words."""
+    import jsonschema
+
+    spec = client.get("/openapi.json").json()
+    invalid = {**spec["components"]["schemas"]["HTTPValidationError"], "components": spec["components"]}
+    path, body, loc = BODY_DOORS[door]
+    find = "GET /movies?q=TITLE finds a movie's movieId"
+    for value, msg in (
+        (INT64_PAST, f"{INT64_PAST} is not a movieId: a movieId that is a number {RANGE}; {find}"),
+        (-INT64_PAST, f"{-INT64_PAST} is not a movieId: a movieId that is a number {RANGE}; {find}"),
+        (TOO_LONG, f"a movieId has at most 128 characters (this one has 129); {find}"),
+        ("", f'"" is not a movieId: {A_MOVIE_ID_IS}'),
+    ):
+        resp = client.post(path, json=body(value))
+        assert resp.status_code == 422, (door, value, resp.text)
+        jsonschema.validate(resp.json(), invalid)
+        assert resp.json() == {"detail": [{"type": "value_error", "loc": loc, "msg": msg, "input": value}]}, (
+            door,
+            value,
+        )

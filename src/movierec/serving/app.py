@@ -269,6 +269,17 @@ def _refuse_a_number_as_id(art: Artifact, movie: object, loc: list[Any] | None =
         raise _unprocessable(loc or ["path", "movieId"], said, movie)
 
 
+def _refuse_a_number_as_user(art: Artifact, user: object, loc: list[Any]) -> None:
+    """A userId written as a number that is no whole one (``/users/1.5/recommendations``, a body's ``"userId":
+    "1.5"``) is a 422 at ``loc`` saying what a userId is (:meth:`Artifact.not_a_user_id`), as ``GET
+    /movies/1.5`` says it of a movieId: the path said "unknown user id '1.5'" (a 404), ``POST /feedback``
+    "'1.5' is not a valid user id (integer ids are written in ASCII digits only, without sign, …)" and a
+    visitor's list echoed it as their id, which their feedback then refused."""
+    said = art.not_a_user_id(user, visitor=loc[0] == "body")
+    if said is not None:
+        raise _unprocessable(loc, said, user)
+
+
 def _refuse_numbers_as_ids(art: Artifact, ratings: list[Any], history: list[Any] | None) -> None:
     """A visitor's rated or seen movieId written as a number that is no whole one (``"1.5"``) is a 422 at
     its entry, as ``GET /movies/1.5`` is (:func:`_refuse_a_number_as_id`); the deny-list says the same at its
@@ -582,6 +593,7 @@ def _recommendation_routes(app: FastAPI, art: Artifact) -> None:
         """Top-``k`` movies for a user of the training data."""
         wanted = [g for g in genres.split(",") if g.strip()] if genres else None
         denied = [m.strip() for m in exclude.split(",") if m.strip()] if exclude else None
+        _refuse_a_number_as_user(art, userId, ["path", "userId"])
         _check_denied(art, ["query", "exclude"], denied)
         u = art.served_user_index(userId)
         if explain and not art.explains_known_users:
@@ -610,6 +622,7 @@ def _recommendation_routes(app: FastAPI, art: Artifact) -> None:
         for n, r in enumerate(body.ratings):
             _refuse_rating(art, ["body", "ratings", n, "rating"], r.rating)
         _refuse_numbers_as_ids(art, body.ratings, body.history)
+        _refuse_a_number_as_user(art, body.userId, ["body", "userId"])
         _refuse_repeated_movies(art, body.ratings)
         _refuse_repeated_history(art, body.history)
         _check_denied(art, ["body", "exclude"], body.exclude)
@@ -654,6 +667,7 @@ def _feedback_route(app: FastAPI) -> None:
         """Store one rating durably; retries with the same ``requestId`` store it once (201 new, 200 repeat)."""
         _refuse_rating(art, ["body", "rating"], body.rating)
         _refuse_a_number_as_id(art, body.movieId, ["body", "movieId"])
+        _refuse_a_number_as_user(art, body.userId, ["body", "userId"])
         movie = art.item_map.to_raw(art.item_index(body.movieId))  # unknown movie -> 404; look-alikes too
         user = art.user_map.canonical(body.userId, "userId")  # stored as the data spells it: "7", never "007"
         row, created = store.add(

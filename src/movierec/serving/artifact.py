@@ -1015,22 +1015,57 @@ class Artifact(IdMapped):
             return None
         return f"{text.strip()!r} is not a movieId: {self._movie_id_is()}"
 
-    def not_a_movie_id_value(self, value: object) -> str:
-        """For a JSON value that is neither a whole number nor text where a request body takes a movieId
-        (``1.5``, ``true``, ``null``, ``[21]``): :meth:`not_a_movie_id`'s sentence, the value as JSON writes
-        it ("1.5 is not a movieId: a movieId is a whole number written in digits (…)"). It was pydantic's two
-        lines, one per spelling an id may have ("Input should be a valid integer", "… a valid string")."""
+    def not_an_id_value(self, field: str, value: object) -> str:
+        """For a value in a request body that no ``field`` (``movieId``, ``userId``) can be: a JSON value of
+        neither type (``1.5``, ``true``, ``null``, ``[21]``), an integer past 64 bits, text empty or over 128
+        characters (:data:`~movierec.serving.schemas.RawId`). :meth:`not_a_movie_id`'s sentence, the value as
+        JSON writes it ("1.5 is not a movieId: a movieId is a whole number written in digits (…)"); a text
+        too long is counted, not echoed. It was pydantic's two lines, one per spelling an id may have ("Input
+        should be a valid integer", "String should have at most 128 characters")."""
+        from movierec.serving.schemas import ID_MAX, ID_MAX_CHARS, ID_MIN
+
+        tail = "; GET /movies?q=TITLE finds a movie's movieId" if field == "movieId" else ""
+        if isinstance(value, str) and len(value) > ID_MAX_CHARS:
+            return f"a {field} has at most {ID_MAX_CHARS} characters (this one has {len(value)}){tail}"
+        if isinstance(value, int) and not isinstance(value, bool):
+            return (
+                f"{value} is not a {field}: a {field} that is a number lies between {ID_MIN} and {ID_MAX} "
+                f"(64 bits){tail}"
+            )
         try:
             shown = json.dumps(value, ensure_ascii=False)
         except (TypeError, ValueError):  # not from JSON; said as Python would
             shown = repr(value)
         if len(shown) > 40:
             shown = shown[:39] + "…"
-        return f"{shown} is not a movieId: {self._movie_id_is()}"
+        what = self._movie_id_is() if field == "movieId" else self._user_id_is(visitor=True)
+        return f"{shown} is not a {field}: {what}"
+
+    def not_a_user_id(self, text: object, visitor: bool) -> str | None:
+        """For a number that is no whole one (``'1.5'``, ``'1e3'``) given where a userId is taken, on data
+        whose userIds are integers: the 422's sentence, as :meth:`not_a_movie_id` says it of a movieId. ``GET
+        /users/1.5/recommendations`` said "unknown user id '1.5'" (a 404), ``POST /feedback`` "userId: '1.5' is
+        not a valid user id (integer ids are written in ASCII digits only, without sign, …)", and a visitor's
+        list echoed it as their id. ``visitor``: where a visitor's own text id is taken too (a body), not only
+        a user of the data (the path). None for anything else (a whole number is an id, known or not)."""
+        if self._user_str or not isinstance(text, str) or not _DECIMAL.fullmatch(text.strip()):
+            return None
+        return f"{text.strip()!r} is not a userId: {self._user_id_is(visitor)}"
+
+    def _user_id_is(self, visitor: bool) -> str:
+        """What a userId of this artifact is: the data's ids, and where a body takes one, a visitor's own."""
+        if self._user_str:
+            example = str(self.user_map.ids[0]) if len(self.user_map.ids) else "u1"
+            what = f"this data's userIds are text, such as {example!r}"
+        else:
+            what = "a userId is a whole number written in digits (1, 42, 610)"
+        if not visitor:
+            return f"{what}; for someone not in the data, POST /recommendations with their ratings"
+        return f"{what}, or a visitor's own text id, such as 'web-42'"
 
     def _movie_id_is(self) -> str:
         """What a movieId of this artifact is, and where a movie's is found: the end of the refusals of
-        something that is none (:meth:`not_a_movie_id`, :meth:`not_a_movie_id_value`)."""
+        something that is none (:meth:`not_a_movie_id`, :meth:`not_an_id_value`)."""
         if self._item_str:  # ids such as tt0114709
             example = str(self.item_map.ids[0]) if len(self.item_map.ids) else "tt0114709"
             what = f"this data's movieIds are text, such as {example!r}"

@@ -139,15 +139,31 @@ def _pattern_in_words(item: dict[str, Any]) -> dict[str, Any]:
     return {**item, "msg": words}
 
 
-def _movie_id_in_words(request: Request, error: dict[str, Any]) -> dict[str, Any]:
-    """A body's movieId that is neither a whole number nor text (``1.5``, ``true``, ``null``: the schema's
-    ``movie_id_type``) said as ``GET /movies/1.5`` says a malformed movieId, a ``value_error`` at the field
-    with the served artifact's words (:meth:`~movierec.serving.artifact.Artifact.not_a_movie_id_value`):
-    "1.5 is not a movieId: a movieId is a whole number written in digits (1, 296, 2571); …"."""
+#: the errors of a body's id that no id can be (schemas.MovieId, schemas.UserId): the field each is about
+_ID_ERRORS = {"movie_id_invalid": "movieId", "user_id_invalid": "userId"}
+
+
+def _id_in_words(request: Request, error: dict[str, Any]) -> dict[str, Any]:
+    """A movieId or userId that no id can be, said as ``GET /movies/1.5`` says a malformed movieId: one
+    ``value_error`` at the field in the served artifact's words
+    (:meth:`~movierec.serving.artifact.Artifact.not_an_id_value`), "1.5 is not a movieId: a movieId is a
+    whole number written in digits (1, 296, 2571); …", "a userId has at most 128 characters (this one has
+    129)". A body's (the schema's ``movie_id_invalid``, ``user_id_invalid``: ``1.5``, ``true``, ``null``, an
+    integer past 64 bits, text empty or too long) was pydantic's two lines; a path's text over 128 characters
+    its "String should have at most 128 characters"."""
     art = getattr(request.app.state, "artifact", None)
-    if error.get("type") != "movie_id_type" or art is None:
+    loc = list(error.get("loc", ()))
+    field = _ID_ERRORS.get(str(error.get("type")))
+    if (
+        error.get("type") == "string_too_long"
+        and loc[:1] == ["path"]
+        and loc[-1:] in (["movieId"], ["userId"])
+    ):
+        field = str(loc[-1])
+    if field is None or art is None:
         return error
-    return {**error, "type": "value_error", "msg": art.not_a_movie_id_value(error.get("input"))}
+    words = {"type": "value_error", "msg": art.not_an_id_value(field, error.get("input"))}
+    return {k: v for k, v in {**error, **words}.items() if k != "ctx"}
 
 
 def _loc_of(request: Request, message: str) -> list[str]:
@@ -162,7 +178,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
-        errors = [_movie_id_in_words(request, e) for e in exc.errors()]
+        errors = [_id_in_words(request, e) for e in exc.errors()]
         return _reply(422, [_pattern_in_words(_said_plainly(request, item)) for item in _items(errors)])
 
     @app.exception_handler(StarletteHTTPException)

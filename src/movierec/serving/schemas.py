@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidatorFunctionWrapHandler, WrapValidator
@@ -38,9 +39,12 @@ def _no_nul(value: int | str) -> int | str:
     raise PydanticCustomError("id_nul_character", "an id may not hold the NUL character (U+0000)")
 
 
+#: what the API takes as an id: an integer of 64 bits, or text of 1 to 128 characters
+ID_MIN, ID_MAX, ID_MAX_CHARS = -(2**63), 2**63 - 1, 128
+
 RawId = Annotated[
-    Annotated[int, Field(strict=True, ge=-(2**63), le=2**63 - 1)]
-    | Annotated[str, Field(min_length=1, max_length=128)],
+    Annotated[int, Field(strict=True, ge=ID_MIN, le=ID_MAX)]
+    | Annotated[str, Field(min_length=1, max_length=ID_MAX_CHARS)],
     # on the union, not its text branch, so a 422's loc is the field's own (["body", "userId"])
     AfterValidator(_no_nul),
 ]
@@ -48,20 +52,41 @@ RawId = Annotated[
 text ids hold no NUL (U+0000)."""
 
 
-def _one_movie_id_error(value: object, handler: ValidatorFunctionWrapHandler) -> object:
-    """A movieId that is neither a whole number nor text (``1.5``, ``true``, ``null``) as one error at the
-    field, ``movie_id_type``, which the app words as ``GET /movies/1.5`` does
-    (:meth:`~movierec.serving.artifact.Artifact.not_a_movie_id_value`). Pydantic said it in two errors, one
-    per branch of :data:`RawId` ("Input should be a valid integer", "Input should be a valid string") at
-    ``[…, "movieId", "constrained-int"]`` and ``"constrained-str"``."""
-    if isinstance(value, (int, str)) and not isinstance(value, bool):
-        return handler(value)
-    raise PydanticCustomError("movie_id_type", "not a movieId: a movieId is a whole number or text")
+def _is_raw_id(value: object) -> bool:
+    """Whether ``value`` is of :data:`RawId`'s types and within its bounds (NUL is its own check)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return ID_MIN <= value <= ID_MAX
+    return isinstance(value, str) and 1 <= len(value) <= ID_MAX_CHARS
 
 
-MovieId = Annotated[RawId, WrapValidator(_one_movie_id_error)]
+def _one_id_error(field: str) -> Callable[[object, ValidatorFunctionWrapHandler], object]:
+    """A validator giving a ``field`` (``movieId``, ``userId``) that no id can be one error at the field,
+    ``movie_id_invalid`` or ``user_id_invalid``, which the app words as ``GET /movies/1.5`` words a malformed
+    movieId (:meth:`~movierec.serving.artifact.Artifact.not_an_id_value`): a value of neither type (``1.5``,
+    ``true``, ``null``), an integer past 64 bits (``99999999999999999999``), text empty or over 128
+    characters. Pydantic said each in two errors, one per branch of :data:`RawId` ("Input should be a valid
+    integer", "String should have at most 128 characters") at ``[…, field, "constrained-int"]`` and
+    ``"constrained-str"``."""
+    kind = "movie_id_invalid" if field == "movieId" else "user_id_invalid"
+
+    def check(value: object, handler: ValidatorFunctionWrapHandler) -> object:
+        if _is_raw_id(value):
+            return handler(value)
+        raise PydanticCustomError(
+            kind, f"not a {field}: a whole number of 64 bits or text of 1 to 128 characters"
+        )
+
+    return check
+
+
+MovieId = Annotated[RawId, WrapValidator(_one_id_error("movieId"))]
 """A raw movie id in a request body: :data:`RawId` (its schema unchanged), with one readable error for a
-value of neither of its types."""
+value that no movieId can be."""
+UserId = Annotated[RawId, WrapValidator(_one_id_error("userId"))]
+"""A raw user id in a request body: :data:`RawId` (its schema unchanged), with one readable error for a
+value that no userId can be."""
 
 Rating = Annotated[
     float,
@@ -268,11 +293,11 @@ class RecommendRequest(_Strict):
         default=False,
         description="Add 'because' to each recommendation: the rated movies it depends on most.",
     )
-    userId: RawId | None = Field(default=None, description="Echoed back; e.g. the web page's visitor id.")
+    userId: UserId | None = Field(default=None, description="Echoed back; e.g. the web page's visitor id.")
 
 
 class FeedbackIn(_Strict):
-    userId: RawId
+    userId: UserId
     movieId: MovieId
     rating: Rating
     requestId: str = Field(
