@@ -808,3 +808,38 @@ def test_the_seed_range_is_never_split_across_help_lines_at_80_columns() -> None
     for command in ("compare", "recommend", "similar", "report", "embed", "export", "tune", "cold-users"):
         cells = [line.strip(" │") for line in run(command, "--help").stdout.splitlines()]
         assert any("(0…2³²−1)" in cell for cell in cells), command  # the range whole on one line
+
+
+def _commands() -> list[list[str]]:
+    """Every command and subcommand the CLI lists (``[]`` for ``movierec`` itself), hidden ones aside."""
+    import typer
+
+    from movierec.cli import app
+
+    def walk(command: object, path: list[str]) -> list[list[str]]:
+        subs = getattr(command, "commands", {})  # typer's own click: a group has its commands by name
+        return [path] + [
+            found
+            for name, sub in subs.items()
+            if not getattr(sub, "hidden", False)
+            for found in walk(sub, [*path, name])
+        ]
+
+    return walk(typer.main.get_command(app), [])
+
+
+def test_no_help_line_at_80_columns_is_a_lone_scrap_of_a_sentence() -> None:
+    """compare --help at 80 columns wrapped --rating-col's '... every row a positive of' and left '1).' alone
+    on the next line (and similar, report, embed, cold-users alike); tune's --header ended in '…).' alone.
+    A line of 1 to 3 characters is such a scrap in any help; each command's help at 80 columns has none."""
+    commands = _commands()
+    assert len(commands) >= 20 and ["compare"] in commands and ["spark", "train"] in commands, commands
+    scraps = []
+    for command in commands:
+        proc = run(*command, "--help")
+        assert proc.returncode == 0, (command, proc.stderr)
+        lines = proc.stdout.splitlines()
+        scraps += [
+            (command, lines[i - 1], line) for i, line in enumerate(lines) if 0 < len(line.strip(" │")) <= 3
+        ]
+    assert not scraps, scraps

@@ -187,7 +187,8 @@ HEADER = typer.Option(
     None,
     "--header/--no-header",
     help="Whether the first line of --ratings names its columns (default: no header when that line is all "
-    "numbers; without one, columns are user, item, rating[, timestamp] by position, or --user-col 2 …).",
+    "numbers; without one, columns are user, item, rating[, timestamp] by position, or by number with "
+    "--user-col 2 and the other column options).",
     show_default=False,
 )
 SEP = typer.Option(
@@ -202,7 +203,7 @@ ITEM_COL = typer.Option("movieId", "--item-col", help="Item id column of --ratin
 RATING_COL = typer.Option(
     "rating",
     "--rating-col",
-    help="Rating column of --ratings ('' for a file without ratings: every row a positive of 1).",
+    help="Rating column of --ratings ('' for a file without ratings: every row is read as 1, a positive).",
 )
 TIME_COL = typer.Option(
     None,
