@@ -1532,6 +1532,9 @@ class Comparison:
         return pd.DataFrame(flat, columns=[*first, *rest])
 
     def metric_names(self) -> list[str]:
+        """The metrics its rows report, each once, in the order first met: ``['rmse', 'mae', 'mse', 'fcp']``
+        under the rating protocol, ``['precision@10', 'recall@10', …]`` under full ranking (the metric columns
+        of :meth:`to_frame`)."""
         names: list[str] = []
         for r in self.rows:
             names.extend(m for m in r.metrics if m not in names)

@@ -400,10 +400,12 @@ class IdMapped:
 
     @property
     def n_users(self) -> int:
+        """How many distinct users it has ids for (its user index runs 0 … n_users − 1)."""
         return len(self.user_map)
 
     @property
     def n_items(self) -> int:
+        """How many distinct movies it has ids for (its item index runs 0 … n_items − 1)."""
         return len(self.item_map)
 
 
@@ -571,6 +573,7 @@ class Interactions(IdMapped):
     # --- shape (n_users, n_items from IdMapped) ----------------------------------------------
     @property
     def n_ratings(self) -> int:
+        """How many rows (ratings, or interactions in data without ratings) the log holds; ``len()`` too."""
         return len(self.users)
 
     def __len__(self) -> int:
@@ -578,6 +581,7 @@ class Interactions(IdMapped):
 
     @property
     def shape(self) -> tuple[int, int]:
+        """``(n_users, n_items)``: the shape of the user × item matrix its ratings fill (:meth:`csr`)."""
         return (self.n_users, self.n_items)
 
     @property
@@ -598,6 +602,7 @@ class Interactions(IdMapped):
 
     @property
     def global_mean(self) -> float:
+        """The mean of all its ratings (0.0 when it has none), on the data's scale: 3.5 on ml-latest-small."""
         return float(self.ratings.mean(dtype=np.float64)) if self.n_ratings else 0.0
 
     def __repr__(self) -> str:
@@ -621,9 +626,11 @@ class Interactions(IdMapped):
         return self._cache["csc"]
 
     def user_counts(self) -> np.ndarray:
+        """How many ratings each user has, indexed by user index (length :attr:`n_users`, zeros included)."""
         return np.bincount(self.users, minlength=self.n_users)
 
     def item_counts(self) -> np.ndarray:
+        """How many ratings each movie has, indexed by item index (length :attr:`n_items`, zeros included)."""
         return np.bincount(self.items, minlength=self.n_items)
 
     # --- derived logs ---------------------------------------------------------------------

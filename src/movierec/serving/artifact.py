@@ -643,8 +643,9 @@ class _Query:
     min_support: int | None = None
 
 
-def _manifest_fact(*keys: str) -> Any:
-    """A read-only :class:`Artifact` property: the manifest's value under ``keys``, as a string."""
+def _manifest_fact(*keys: str, doc: str) -> Any:
+    """A read-only :class:`Artifact` property: the manifest's value under ``keys``, as a string; ``doc`` says
+    what it is (what ``help(art)`` shows under it), the manifest key ending it."""
 
     def fact(self: Artifact) -> str:
         value: Any = self.manifest
@@ -652,7 +653,8 @@ def _manifest_fact(*keys: str) -> Any:
             value = value[key]
         return str(value)
 
-    return property(fact, doc=f"The manifest's {'.'.join(keys)}.")
+    fact.__doc__ = f"{doc} (the manifest's {'.'.join(keys)})."
+    return property(fact)
 
 
 class UnknownMovieError(UnknownIdError):
@@ -760,13 +762,27 @@ class Artifact(IdMapped):
         return pd.DataFrame([self.movie_row(i) for i in range(self.n_items)])
 
     # --- facts ------------------------------------------------------------------------
-    model_name = _manifest_fact("model", "name")
-    model_version = _manifest_fact("model_version")
-    dataset_name = _manifest_fact("dataset", "name")
-    created_at = _manifest_fact("created_at")
+    model_name = _manifest_fact(
+        "model", "name", doc="The model's registry name, as --model takes it: 'svd', 'ease'"
+    )
+    model_version = _manifest_fact(
+        "model_version",
+        doc="12 hex digits hashing the artifact's data files, which every API answer carries as modelVersion "
+        "(an artifact made in memory for the CLI's lists, not exported: 'unsaved')",
+    )
+    dataset_name = _manifest_fact(
+        "dataset",
+        "name",
+        doc="The name of the data it was trained on: 'ml-latest-small'; a ratings file's stem, 'mine' for mine.csv",
+    )
+    created_at = _manifest_fact(
+        "created_at", doc="When it was exported, in UTC, ISO 8601 to the second: '2026-12-07T00:25:56+00:00'"
+    )
 
     @property
     def rating_scale(self) -> tuple[float, float]:
+        """The lowest and highest rating of the data it was trained on, as floats: ``(0.5, 5.0)`` on
+        MovieLens half stars (:attr:`rating_step` is the step between them)."""
         lo, hi = self.manifest["rating_scale"]
         return float(lo), float(hi)
 
@@ -789,6 +805,8 @@ class Artifact(IdMapped):
 
     @property
     def genres(self) -> list[str]:
+        """The genres of its movies, sorted, spelled as the data spells them (``['Action', 'Adventure', …]``;
+        ``[]`` when the movies have none): the names ``recommend(..., genres=)`` takes."""
         return list(self._genre_names)
 
     @property
@@ -1882,6 +1900,8 @@ class Artifact(IdMapped):
         return unrated_movie(text, catalog, self.item_map, self.dataset_name)
 
     def movie_row(self, i: int) -> dict[str, Any]:
+        """Movie index ``i`` (0 … n_items − 1, not its movieId) as the API shows a movie: movieId, title, year,
+        genres (imdbId, tmdbId when the data has links) and ``ratings``, its count of training ratings."""
         return {**self._rows[i], "ratings": int(self._popularity[i])}
 
     def named(self, i: int) -> str:
