@@ -60,8 +60,8 @@ def test_front_door_takes_and_gives_raw_ids(als: movierec.Recommender) -> None:
     assert frame.similarity.iloc[0] == pytest.approx(float(cosine), abs=1e-6)
     with pytest.raises(UnknownIdError):
         als.similar_users(987654)
-    with pytest.raises(ConfigError, match="larger than the users other than this one"):
-        als.similar_users(1, k=train.n_users)
+    everyone = als.similar_users(1, k=10**9)  # k past the users there are: every other user, as recommend's
+    assert len(everyone) == len(als.similar_users(1, k=train.n_users - 1)) == train.n_users - 1
 
 
 def test_a_user_with_an_all_zero_vector_is_like_no_one(als: movierec.Recommender) -> None:

@@ -585,7 +585,7 @@ class Recommender:
         otherwise), and the list is filled from the next best.
         """
         train = self._check_fitted()
-        _check_k(k, train.n_items)
+        k = _check_k(k, train.n_items)
         if _is_sequence(user_id):
             return self._recommend_many(
                 _as_list(user_id), k, exclude_seen=exclude_seen, genres=genres, rerank=rerank,
@@ -710,7 +710,7 @@ class Recommender:
         :meth:`recommend`.
         """
         train = self._check_fitted()
-        _check_k(k, train.n_items)
+        k = _check_k(k, train.n_items)
         if features is not None:
             self._check_visitor_features(features, explain)
         items, values = self._given(ratings, features is not None)
@@ -1068,7 +1068,7 @@ class Recommender:
         if by not in ("lift", "model"):
             raise ConfigError(f"by={by!r}: expected 'lift' (liked together more than chance) or 'model'")
         train = self._check_fitted()
-        _check_k(k, train.n_items - 1, "the catalogue minus the movie itself")
+        k = _check_k(k, train.n_items)
         i = self.movie_index(movie)
         n = train.n_items
         raw = np.full(n, -np.inf, dtype=np.float32)
@@ -1135,7 +1135,7 @@ class Recommender:
         alone. Raw ids in and out, as :meth:`recommend`.
         """
         train = self._check_fitted()
-        _check_k(k, train.n_users - 1, "the users other than this one")
+        k = _check_k(k, train.n_users)
         u = self.user_index(user_id)
         idx, sims = self.model.similar_users(u, k)
         keep = (idx >= 0) & np.isfinite(sims)
@@ -1376,14 +1376,14 @@ def _check_given_once(items: np.ndarray, given: Sequence[object], named: Callabl
         )
 
 
-def _check_k(k: int, n: int, catalogue: str = "") -> None:
-    """A list length as ``recommend`` and the CLI take it: a whole number ≥ 1 and at most the ``n`` movies
-    a list can hold; the CLI's ``-k`` refuses a longer one with the same words, so Python and the
-    terminal agree (a longer list would silently be shorter than asked)."""
+def _check_k(k: int, n: int) -> int:
+    """A list length as ``recommend`` and the CLI take it: a whole number ≥ 1. A list is at most ``k`` long,
+    at every door: one longer than the catalogue is every movie that qualifies, as the artifact, the API
+    and the CLI give it (they did; Python and the CLI refused, so ``recommend(1)`` on a 3-movie file failed
+    with a k nobody typed), and the rated movies, the support floor and ``genres`` shorten a list anyway.
+    Returns ``k`` cut to the ``n`` the list can hold: the rankers allocate ``k`` places per list."""
     check_positive("k", k, integer=True)
-    if k > n:
-        where = f"{catalogue} ({n:,})" if catalogue else f"the catalogue ({n:,} movies)"
-        raise ConfigError(f"k {k} is larger than {where}")
+    return min(int(k), n)
 
 
 def _is_sequence(x: object) -> bool:

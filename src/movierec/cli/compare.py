@@ -863,6 +863,7 @@ def recommend_cmd(
     """
     if k < 1:
         raise ConfigError(f"-k must be ≥ 1, got {k}")
+    k_typed = typed(ctx, "k")
     _check_recommend_mode(user, all_users, bool(rated), out, force, rerank)
     _refuse_training_options(ctx, artifact, params, item_features, model)
     if explain and not rated and user is None:
@@ -884,8 +885,8 @@ def recommend_cmd(
         if user is not None or all_users:
             raise ConfigError("--rated is for someone not in the data: leave out --user and --all-users")
         _recommend_visitor(
-            rated, explain, artifact, k, trained, serving, min_support, as_json, genres, data, exclude
-        )
+            rated, explain, artifact, k, trained, serving, min_support, as_json, genres, data, exclude, k_typed
+        )  # fmt: skip
         return
     if exclude and artifact is None:
         _excluded(_DataMovies(data()), exclude)  # a misspelt movie fails before any training
@@ -902,7 +903,7 @@ def recommend_cmd(
 
         parse_rerank(rerank)  # a bad spec fails before any training
     art, title = _known_user_artifact(user, k, artifact, data, trained, serving, item_features)
-    _recommend_user(art, title, user, k, genres, min_support, rerank, explain, as_json, exclude)
+    _recommend_user(art, title, user, k, genres, min_support, rerank, explain, as_json, exclude, k_typed)
 
 
 def _check_recommend_mode(
@@ -978,6 +979,18 @@ def _refuse_other_model(model: str | None, artifact: Path) -> None:
         )
 
 
+def _note_whole_catalogue(k: int, n_items: int, k_typed: bool, movies: str = "movies") -> None:
+    """A list longer than the catalogue is every movie there is to list, as in Python, the artifact and the
+    API (``k`` is at most ``k`` at every door: the movies already rated, the support floor and ``--genre``
+    shorten a list too). ``recommend --user 1`` on a 3-movie file said "-k 10 is larger than the catalogue
+    (3 movies)" though no ``-k`` was typed; it now lists the movies with this note (``k_typed``: ``-k`` was
+    given, else it is the default; ``movies``: what the list draws from, ``similar``'s "other movies")."""
+    if k <= n_items:
+        return
+    asked = f"-k {k}" if k_typed else f"the default -k {k}"
+    say("note", f"the catalogue holds {n_items:,} {movies}, fewer than {asked}: the list is all that qualify")
+
+
 def _recommend_user(
     art: Any,
     title: str,
@@ -989,11 +1002,12 @@ def _recommend_user(
     explain: bool,
     as_json: bool,
     exclude: list[str] | None = None,
+    k_typed: bool = True,
 ) -> None:
     """``recommend --user``: the known user's list from ``art`` (the API's), printed or as JSON rows;
-    ``exclude``: the ``--exclude`` movies, left out (:func:`_excluded`)."""
-    if k > art.n_items:
-        raise ConfigError(f"-k {k} is larger than the catalogue ({art.n_items:,} movies)")
+    ``exclude``: the ``--exclude`` movies, left out (:func:`_excluded`); ``k_typed``: whether ``-k`` was
+    typed (:func:`_note_whole_catalogue`)."""
+    _note_whole_catalogue(k, art.n_items, k_typed)
     if explain and not art.explains_known_users:
         raise _cannot_explain(art.model_name)
     u = art.user_index(user)
@@ -1370,15 +1384,15 @@ def _recommend_visitor(
     genres: list[str] | None,
     data: Callable[[], Any],
     exclude: list[str] | None = None,
+    k_typed: bool = True,
 ) -> None:
     """``recommend --rated …``: the artifact's visitor list (the API's ``POST /recommendations``). Every
     ``--rated`` and ``--exclude`` movie is checked before any training (``data``: the training data, loaded
-    once)."""
+    once); ``k_typed``: whether ``-k`` was typed (:func:`_note_whole_catalogue`)."""
     from movierec.serving.artifact import load_artifact
 
     movies: Any = load_artifact(artifact) if artifact is not None else _DataMovies(data())
-    if k > movies.n_items:
-        raise ConfigError(f"-k {k} is larger than the catalogue ({movies.n_items:,} movies)")
+    _note_whole_catalogue(k, movies.n_items, k_typed)
     pairs = _visitor_pairs(movies, rated)
     denied = _excluded(movies, exclude)
     if artifact is not None:
@@ -1636,8 +1650,7 @@ def similar_cmd(
         described = f"{m.name}{kind}{with_features} trained on {ds.name}"
         if by == "lift" and not lift:
             described = f"lift on {ds.name}"
-    if k >= art.n_items:
-        raise ConfigError(f"-k {k} is larger than the catalogue minus the movie itself ({art.n_items - 1:,})")
+    _note_whole_catalogue(k, art.n_items - 1, typed(ctx, "k"), "other movies")
     # how to ask for the model's own list, where the note on an empty list names it
     by_model = (
         "--by model"

@@ -1,0 +1,87 @@
+"""A list is at most ``k`` long at every door: Python, the CLI, the artifact and the API.
+
+``movierec recommend --ratings toy.csv --user 1`` on a 6-movie file said "error: -k 10 is larger than the
+catalogue (6 movies)" though no ``-k`` was typed, and Python's ``recommend(1)`` refused too, while a loaded
+artifact's ``recommend(1, k=20000)`` and the API gave every movie there was. Now each gives every movie
+that qualifies (the CLI adds a note naming the catalogue's size), and the four answers are the same list."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import movierec
+from clihelp import run_cli
+from movierec.serving.artifact import Artifact
+
+#: 5 users, 6 movies: user 1 rated movies 1 and 2, so a list for them holds at most the other 4
+ROWS = [
+    (1, 1, 5), (1, 2, 4),
+    (2, 1, 4), (2, 3, 5), (2, 4, 4), (2, 5, 2),
+    (3, 2, 5), (3, 3, 4), (3, 6, 4),
+    (4, 1, 5), (4, 4, 5), (4, 6, 3),
+    (5, 3, 4), (5, 5, 4), (5, 2, 4),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("toy") / "toy.csv"
+    path.write_text("userId,movieId,rating\n" + "".join(f"{u},{i},{r}\n" for u, i, r in ROWS))
+    return path
+
+
+@pytest.fixture(scope="module")
+def fitted(toy: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[movierec.Recommender, Artifact]:
+    rec = movierec.Recommender(movierec.load(toy), "ease").fit()
+    return rec, rec.export(tmp_path_factory.mktemp("art") / "ease")
+
+
+def test_python_and_the_artifact_give_every_movie_for_a_k_past_the_catalogue(
+    fitted: tuple[movierec.Recommender, Artifact],
+) -> None:
+    rec, art = fitted
+    every = rec.recommend(1, min_support=0).movieId.tolist()  # the default k=10, on a 6-movie catalogue
+    assert sorted(every) == [3, 4, 5, 6]  # every movie user 1 has not rated
+    for k in (4, 50, 10**9):
+        assert rec.recommend(1, k=k, min_support=0).movieId.tolist() == every
+        assert art.recommend(1, k=k, min_support=0).movieId.tolist() == every
+    assert len(rec.recommend_for({1: 5}, k=10**9, min_support=0)) == 5  # every movie but the one rated
+    assert len(rec.similar(1, k=10**9, min_support=0)) == len(rec.similar(1, k=5, min_support=0))
+
+
+def test_the_api_gives_the_same_list(fitted: tuple[movierec.Recommender, Artifact], tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from movierec.serving.app import ServeSettings
+    from movierec.serving.server import build_server
+    from movierec.serving.store import FeedbackStore
+
+    rec, art = fitted
+    asgi, _ = build_server([art.path], FeedbackStore(tmp_path / "fb.db"), ServeSettings(static=False))
+    r = TestClient(asgi).get("/users/1/recommendations", params={"k": 50})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    rows = body["recommendations"] if isinstance(body, dict) else body
+    listed = [row["movieId"] for row in rows]  # the artifact's support floor, as Python's default
+    assert listed == rec.recommend(1, k=50).movieId.tolist() == art.recommend(1, k=50).movieId.tolist()
+    assert listed == rec.recommend(1).movieId.tolist()
+
+
+@pytest.mark.parametrize(
+    ("k", "said"), [([], "fewer than the default -k 10"), (["-k", "50"], "fewer than -k 50")]
+)
+def test_the_cli_lists_them_with_a_note_rather_than_refusing_a_k_nobody_typed(
+    toy: Path, fitted: tuple[movierec.Recommender, Artifact], capsys: pytest.CaptureFixture[str],
+    k: list[str], said: str,
+) -> None:  # fmt: skip
+    code, out, err = run_cli(
+        ["recommend", "--ratings", str(toy), "--user", "1", "-m", "ease", "--min-support", "0", "--json", *k],
+        capsys,
+    )
+    assert code == 0, err
+    assert f"the catalogue holds 6 movies, {said}" in " ".join(err.split())
+    expected = fitted[0].recommend(1, min_support=0).movieId.tolist()
+    assert [row["movieId"] for row in json.loads(out)] == expected
