@@ -432,21 +432,25 @@ def test_info_says_its_sha256_is_of_the_files_bytes(tmp_path):
         (20, "under a minute"),
         (2 * 86400, "2 days"),
         (86400 + 8640, "1.1 days"),
+        (60 * 86400, "60 days"),
+        (91 * 86400, "3 months"),
+        (400 * 86400, "1.1 years"),
     ],
 )
 def test_info_says_a_short_time_span_in_hours_or_minutes(tmp_path, seconds, said):
     """A log of one afternoon read 'time span 1970-01-01 → 1970-01-01 (0.0 days)', and two whole days
     '(2.0 days)'. A span under a day is said in hours or minutes, and a whole number shows no decimals, as a
-    count does elsewhere (tables.shown_decimals); ml-latest-small's reads as before."""
+    count does elsewhere (tables.shown_decimals); from two months on in months, from a year on in years:
+    ml-latest-small's '(8,213.8 days)' reads '(22.5 years)'."""
     f = tmp_path / "short.csv"
     f.write_text(f"userId,movieId,rating,timestamp\n1,1,4,1000\n1,2,3,{1000 + seconds}\n2,1,5,1010\n")
     proc = run("data", "info", "--ratings", str(f))
     assert proc.returncode == 0, proc.stderr
-    assert re.search(rf"time span\s+│\s+1970-01-0\d → 1970-01-0\d \({re.escape(said)}\)", proc.stdout), (
+    assert re.search(rf"time span\s+│\s+1970-01-0\d → 197\d-\d\d-\d\d \({re.escape(said)}\)", proc.stdout), (
         proc.stdout
     )
     if seconds == 2000:
-        assert "(8,213.8 days)" in run("data", "info").stdout
+        assert "(22.5 years)" in run("data", "info").stdout
 
 
 def test_an_offline_fetch_names_the_url_once_in_what_to_do(tmp_path):

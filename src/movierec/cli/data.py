@@ -290,14 +290,24 @@ def _print_genres(counts: dict[str, int]) -> None:
 
 
 def _span_text(first: str, last: str) -> str:
-    """How long a log spans (ISO times), in the unit that says it: '8,213.8 days', '12 days' (a whole
+    """How long a log spans (ISO times), in the unit that says it: '22.5 years' (ml-latest-small read
+    '8,213.8 days', a number nobody reads as a span), '3 months' from two months on, '12 days' (a whole
     number shows no decimals, as a count does elsewhere), and under a day in hours or minutes ('5.5 hours',
-    '33 minutes', 'under a minute'): a log of one afternoon read '(0.0 days)'."""
+    '33 minutes', 'under a minute'): a log of one afternoon read '(0.0 days)'. ``--json``'s ``days`` stays
+    the count of days."""
     import pandas as pd
 
     seconds = (pd.Timestamp(last) - pd.Timestamp(first)).total_seconds()
-    for unit, size, digits in (("day", 86400, 1), ("hour", 3600, 1), ("minute", 60, 0)):
-        if seconds >= size:
+    day = 86400.0
+    units = (  # (unit, said from, size, decimals)
+        ("year", 365.25 * day, 365.25 * day, 1),
+        ("month", 61 * day, 30.4375 * day, 1),
+        ("day", day, day, 1),
+        ("hour", 3600.0, 3600.0, 1),
+        ("minute", 60.0, 60.0, 0),
+    )
+    for unit, start, size, digits in units:
+        if seconds >= start:
             n = round(seconds / size, digits)
             shown = f"{n:,.0f}" if float(n).is_integer() else f"{n:,.{digits}f}"
             return f"{shown} {unit}{'' if n == 1 else 's'}"
