@@ -1459,6 +1459,10 @@ class Comparison:
     #: label -> the item features that model learned from ('genres+tags'; 'features' for a matrix given in
     #: Python), for the tables' model cells ('ease+genres+tags'); the labels, the rows' keys, stay as they are
     item_features: dict[str, str] = field(default_factory=dict)
+    #: the user features the models that take them learned from, as a person reads them (``"demographics"``,
+    #: ``"demographics, extra.csv"``; ``"features"`` for a matrix given in Python), for the caption (no model's
+    #: label names them); ``None`` when none did (none given, or only models that ignore them)
+    user_features: str | None = None
 
     def protocol_order(self) -> list[str]:
         """The protocols that have rows, in the order they were asked for: ``rating, test-candidates,
@@ -1641,6 +1645,14 @@ def features_words(item_features: Any, sep: str = "+") -> str:
     if isinstance(item_features, (list, tuple)) and all(isinstance(f, str) for f in item_features):
         return sep.join(f.strip() for f in item_features if f.strip())
     return "features"
+
+
+def _user_features_words(user_features: Any) -> str:
+    """User features as the caption names them: a spec as a person reads it (``"demographics, extra.csv"``,
+    :func:`movierec.demographics.user_features_words`); a matrix given in Python → ``features``."""
+    from movierec.demographics import user_features_words
+
+    return user_features_words(user_features) if isinstance(user_features, str) else "features"
 
 
 def resolve_item_features(
@@ -2467,6 +2479,8 @@ class _FoldRun:
         self.stops: dict[str, list[dict[str, Any]]] = {}
         #: label -> the item features its model learned from, as its table row names them ('genres+tags')
         self.featured: dict[str, str] = {}
+        #: whether a model learned from the user features (the caption names them then)
+        self.user_featured = False
         #: fold -> the tag rows on its test pairs left out of its item features (ItemFeatures.held_out_tags)
         self.held_out_tags: dict[int, int] = {}
 
@@ -2505,6 +2519,7 @@ class _FoldRun:
             fit_train=fit_train,
             protocols=[p.name for p in self.protos],
             item_features=dict(self.featured),
+            user_features=_user_features_words(self.user_features) if self.user_featured else None,
         )
 
     def fit_view(self, train: Interactions, kind: str) -> Interactions:
@@ -2564,6 +2579,8 @@ class _FoldRun:
         item_feats, user_feats = self._side_features(train, test, fold)
         if self.user_features is not None and not getattr(model, "uses_user_features", False) and fold == 0:
             self._note_ignored("user features", label)
+        if user_feats is not None and getattr(model, "uses_user_features", False):
+            self.user_featured = True  # the caption names them
         if item_feats is not None and not uses_item_features(model) and fold == 0:
             self._note_ignored("item features", label)
         elif item_feats is not None:

@@ -227,16 +227,20 @@ def model_cells(comp: Any) -> dict[str, str]:
 
 
 def caption(comp: Any) -> str:
-    """The one line of provenance printed above the tables (wraps on a narrow terminal)."""
+    """The one line of provenance printed above the tables (wraps on a narrow terminal), with the user
+    features the models learned from where some did (``comp.user_features``: ``user features
+    demographics``, as the report's page says them): a row's label names its item features
+    (``warp+genres``), and nothing printed named the user features segment-popularity or warp learned from."""
     sha = comp.dataset_sha256[:12] if comp.dataset_sha256 else "?"
     relevance = (
         "the next item"
         if comp.split.startswith(("leave-last-out", "last-session"))
         else f"≥ {comp.threshold:g}"
     )
+    users = getattr(comp, "user_features", None)
     return (
         f"{comp.dataset} (sha256 {sha}…) · split: {comp.split} · K={comp.k} · "
-        f"relevance {relevance} · seed {comp.seed}"
+        f"relevance {relevance}{f' · user features {users}' if users else ''} · seed {comp.seed}"
     )
 
 

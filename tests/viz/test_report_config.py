@@ -160,3 +160,40 @@ def test_report_config_fits_with_the_files_user_features_says_so_and_writes_them
     assert again.returncode == 0, again.stderr
     (row,) = [r for r in json.loads(again.stdout) if r["protocol"] == "full-ranking"]
     assert row["ndcg@10"] == pytest.approx(got["segment-popularity"], rel=1e-12)
+
+
+def test_compare_and_report_captions_name_the_user_features_a_model_learned_from(tmp_path: Path) -> None:
+    """The caption compare and report print above their tables named the data, split, K, relevance and seed,
+    and no user features: a row's label names its item features (``warp+genres``), but segment-popularity's
+    row, ranked by demographics, read as if it learned from ratings alone (the report's page said so since
+    6c0e280; the terminal did not). Now the caption says 'user features demographics' where a model learned
+    from them, from the option and from an experiment file alike; with only models that ignore them it says
+    nothing of them (the note 'popularity ignores user features' does)."""
+    from datagen import planted_movielens_folder
+
+    folder = planted_movielens_folder(tmp_path / "planted")
+    tail = " · K=10 · relevance ≥ 4 · user features demographics · seed 3"
+
+    def first_line(*args: str) -> str:
+        done = run_process(*args, cwd=tmp_path)  # 200 columns: the caption on one line
+        assert done.returncode == 0, done.stderr
+        return done.stdout.splitlines()[0]
+
+    data = ["--dataset", str(folder), "--user-features", "demographics", "--seed", "3"]
+    line = first_line(
+        "compare", *data, "--models", "popularity,segment-popularity", "--protocols", "full-ranking"
+    )
+    assert line.startswith("planted (sha256 ") and line.endswith(tail), line
+    line = first_line("compare", *data, "--models", "popularity", "--protocols", "full-ranking")
+    assert line.endswith(" · K=10 · relevance ≥ 4 · seed 3"), line  # no model learned from them
+    exp = tmp_path / "exp.toml"
+    exp.write_text(
+        f'seed = 3\nuser_features = "demographics"\n\n[dataset]\nname = "{folder}"\n\n'
+        '[[models]]\nname = "popularity"\n\n[[models]]\nname = "segment-popularity"\n',
+        encoding="utf-8",
+    )
+    assert first_line("compare", "--config", str(exp)).endswith(tail)
+    report = first_line(
+        "report", "--config", str(exp), "--out", "rep", "--projection", "pca", "--map-items", "10"
+    )
+    assert report.startswith("planted (sha256 ") and report.endswith(tail), report

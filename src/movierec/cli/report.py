@@ -388,7 +388,8 @@ def _print_report(rep: Any) -> None:
     )
     if view.rows:  # compare's provenance line, and why the report's figures differ a little from compare's
         first = view.rows[0]
-        print_caption(console, caption(SimpleNamespace(**{f: getattr(first, f) for f in _CAPTION})))
+        said = {f: getattr(first, f) for f in _CAPTION}  # and the user features, which no row records
+        print_caption(console, caption(SimpleNamespace(**said, user_features=rep.user_features)))
         held = next((n for n in rep.notes if n.startswith("validation slice:")), None)
         if held is not None:
             print_lines(console, f"[dim]{_slice_note(held)}[/]")

@@ -410,6 +410,8 @@ class Report:
     best_label: str | None = None
     #: on a split of files, what ``export --config best.toml`` trains on (every file given), said in "next:"
     trains_on: str | None = None
+    #: the user features a model learned from (``"demographics"``), for the terminal's caption; ``None``: none did
+    user_features: str | None = None
 
 
 def step_label(key: str) -> str:
@@ -1055,6 +1057,8 @@ class _Trained:
     fitted: dict[str, Any]
     fit_train: dict[str, Any]
     base: Any  # the first Comparison: split, test set and provenance the page reports
+    #: the user features a model learned from, as the comparisons' captions name them (``None``: none did)
+    user_features: str | None = None
 
 
 _PROTOCOLS = ("rating", "full-ranking", "test-candidates")
@@ -1444,6 +1448,7 @@ def _collect(trained: _Trained, comp: Any, rename: dict[str, str], notes: list[s
     for r in comp.rows:
         r.label = rename.get(r.label, r.label)
     trained.rows.extend(comp.rows)
+    trained.user_features = trained.user_features or getattr(comp, "user_features", None)
     for lab, model in comp.models.items():
         trained.fitted[rename.get(lab, lab)] = model
         trained.fit_train[rename.get(lab, lab)] = comp.fit_train[lab]
@@ -1700,6 +1705,7 @@ def _write(
         best_config=best_config,
         best_label=best_label if best_config is not None else None,
         trains_on=_files_words(run.ds) if run.given is not None and run.ds.split_files else None,
+        user_features=trained.user_features,
     )
     html = _render(  # the page shows the report record, with the charts and sections around it
         report,
