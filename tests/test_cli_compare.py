@@ -1074,6 +1074,9 @@ def test_popularitys_own_list_prints_its_counts_whole(capsys: pytest.CaptureFixt
     assert code == 0, err
     row = next(line for line in out.splitlines() if "Shawshank" in line)
     assert row.split("│")[4].strip() == "274" and "274.000" not in out, out
+    # its score is the count: one column of it, not 'score 274' beside 'ratings of 4+ 274' (the caption says)
+    assert row.count("274") == 1 and " score " not in out.split("Shawshank")[0], out
+    assert "score: the ratings of 4+ column" in out, out
 
 
 def test_popularitys_list_says_its_score_is_a_count_in_the_cli_and_in_python(
@@ -1088,11 +1091,12 @@ def test_popularitys_list_says_its_score_is_a_count_in_the_cli_and_in_python(
     from movierec.display import SCORE_OF_RANKING_MODEL
 
     said = "how many ratings of 4+ the movie has in the training data"
+    shown = "score: the ratings of 4+ column, how many the movie has in the training data"  # one column
     code, out, err = run_cli(["recommend", "-m", "popularity", "--user", "1", "-k", "3"], capsys)
     assert code == 0, err
-    assert f"score: {said}" in out and "only the order means something" not in out, out
+    assert shown in out and "only the order means something" not in out, out
     code, out, err = run_cli(["recommend", "-m", "popularity", "--rated", "Toy Story=5", "-k", "3"], capsys)
-    assert code == 0 and f"score: {said}" in out, out + err
+    assert code == 0 and shown in out, out + err
     rec = movierec.Recommender("ml-latest-small", "popularity").fit()
     for frame in (rec.recommend(1, k=3), rec.export(tmp_path / "pop").recommend(1, 3)):
         assert frame.attrs["about"] == {"score": said}, frame.attrs
@@ -1115,6 +1119,7 @@ def test_popularitys_list_says_its_score_is_a_count_in_the_cli_and_in_python(
         capsys,
     )
     assert code == 0 and "only the order means something" in out and said not in out, out + err
+    assert " score " in out.split("Shawshank")[0], out  # a sum of ratings, no count: its own column
 
 
 def test_recommend_without_a_model_uses_an_item_based_one_for_given_ratings_and_reasons(

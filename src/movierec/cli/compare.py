@@ -1158,7 +1158,14 @@ def _print_list(
     # list drops the predicted rating, but its score is still the shrunk prediction
     meaning = score_meaning(with_rating or rates, score_count, reranked)  # popularity's 274: ratings of 4+
     caption = "score: " + (fallback_score(counted) if fallback else meaning)
-    cols = [("#", "right"), ("movieId", "right"), ("title", "left"), ("score", "right")]
+    # popularity's score is the count beside it (274 | 274): one column, the count's, said to be the score
+    shared = _score_is_the_count(rows, because)
+    if shared:
+        said = f", before {reranked} re-ordered the list" if reranked else ""
+        own = f"score: the {counted} column, how many the movie has in the training data{said}"
+        caption = caption if fallback else own  # the fallback's already names the count
+    cols = [("#", "right"), ("movieId", "right"), ("title", "left")]
+    cols += [] if shared else [("score", "right")]
     cols += [("predicted\nrating", "right")] if with_rating else []  # two lines: 9 columns wide, not 16
     cols += [("because", "left")] if because else [(counted.replace(" of ", "\nof ", 1), "right")]
     # a count: 274, not 274.000 (the fallback's, or popularity's own list: Python's list prints it so too)
@@ -1168,7 +1175,7 @@ def _print_list(
     # (the table drops such a title column: list_table)
     titled = not rows or not id_titled([r["title"] for r in rows], [r["movieId"] for r in rows])
     for n, r in enumerate(rows, 1):
-        row = [str(n), str(r["movieId"]), str(r["title"]), f"{r['score']:.{digits}f}"]
+        row = [str(n), str(r["movieId"]), str(r["title"])] + ([] if shared else [f"{r['score']:.{digits}f}"])
         row += [f"{r['predictedRating']:.2f}"] if with_rating else []
         # one reason a line: joined by '; ' the terminal broke them anywhere ('Back to the Future' / '(1985)')
         reasons = [movie_named(b["title"], b["movieId"], titled=titled) for b in r.get("because") or []]
@@ -1176,11 +1183,19 @@ def _print_list(
     # the clipped predicted rating goes first where titles would wrap: 5.00 on most rows of a top 10, it
     # tells less than the title, and the score beside it is that rating shrunk (the caption says so)
     table = list_table(
-        cols, cells, title_column=None if because else 2, optional=(4,) if with_rating else (),
+        cols, cells, title_column=None if because else 2, optional=(len(cols) - 2,) if with_rating else (),
         reasons=len(cols) - 1 if because else None,
         title=title, title_justify="left", caption=caption, caption_justify="left",
     )  # fmt: skip
     print_table(table)
+
+
+def _score_is_the_count(rows: list[dict[str, Any]], because: bool) -> bool:
+    """Whether every row's score is its count column's number: popularity's list (and the fallback's) showed
+    'score 274' beside 'ratings of 4+ 274', the same numbers twice; :func:`_print_list` then shows one."""
+    if because or not rows:
+        return False
+    return all(isinstance(r.get("ratings"), (int, float)) and float(r["score"]) == r["ratings"] for r in rows)
 
 
 def _excluded(movies: Any, texts: list[str] | None) -> list[object] | None:
