@@ -18,7 +18,7 @@ import pytest
 
 import movierec
 from clihelp import run_cli
-from movierec.errors import ArtifactError, ConfigError, Doors, MovierecError, framed
+from movierec.errors import ArtifactError, ConfigError, DataError, Doors, MovierecError, framed
 
 #: the CLI's one line is at most two rows of an 80-column terminal (test_cli_hardening's TWO_ROWS)
 TWO_ROWS = 160
@@ -172,6 +172,32 @@ def test_each_door_names_its_own_fix(
     assert code == 2 and err == f"movierec: error: {in_cli}\n", err
     assert len(err.rstrip("\n")) <= TWO_ROWS, (len(err), err)
     assert not (tmp_path / "art").exists()
+
+
+def test_a_dataset_not_fetched_yet_names_each_doors_fetch(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ml-100k before it is fetched (an empty data home: nothing is downloaded): the refusal named both doors
+    in one line, "fetch it (movierec.datasets.fetch('ml-100k') in Python, movierec data fetch ml-100k in the
+    CLI), or fetch a download made by hand (path= in Python, --path in the CLI)"; each door now reads the
+    call or the command it can type."""
+    home = tmp_path / "data"
+    home.mkdir()
+    monkeypatch.setenv("MOVIEREC_DATA", str(home))
+    monkeypatch.chdir(tmp_path)
+    said = f"dataset 'ml-100k' is not in the cache ({home / 'ml-100k'}); fetch it: "
+    with pytest.raises(DataError) as exc:
+        movierec.load("ml-100k")
+    assert str(exc.value) == (
+        f"{said}movierec.datasets.fetch('ml-100k') (add path=PATH for a download made by hand)"
+    )
+    cli = (
+        f"movierec: error: {said}movierec data fetch ml-100k (add --path PATH for a download made by hand)\n"
+    )
+    for args in (["compare", "--dataset", "ml-100k"], ["data", "info", "--dataset", "ml-100k"]):
+        code, out, err = run_cli(args, capsys)
+        assert (code, out, err) == (2, "", cli), (args, err)
+    assert list(home.iterdir()) == []  # nothing fetched
 
 
 def test_an_experiment_file_names_the_fix_of_the_door_that_reads_it(

@@ -378,6 +378,38 @@ def test_compare_ranks_by_prediction_as_evaluate_does(bundled: movierec.Dataset,
     ], bad.stderr
 
 
+def test_compare_notes_say_only_what_its_rating_rows_rank_by(
+    bundled: movierec.Dataset, capsys: pytest.CaptureFixture[str], tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """compare's notes say one thing a rating model's ranking rows are ranked by: the shrunk score by default,
+    the unclipped prediction under ``rank_by="prediction"`` (``--rank-by prediction``). With it, compare said
+    both, "explicit models are ranked by predicted rating, shrunk for rarely rated movies" beside "... ranked
+    by the unclipped predicted rating ..., not by the support-shrunk score"."""
+    from clihelp import run_cli
+    from movierec.errors import in_cli
+    from movierec.evaluation import RANKED_ROWS_NOTE
+
+    shrunk_note = "explicit models are ranked by predicted rating, shrunk for rarely rated movies, in the ranking protocols"
+    train, test = movierec.split.crossfold_users(bundled.interactions, 5, 0.2, seed=42)[0]
+    models = [("baseline", {"epochs": 1}), ("popularity", {})]
+    kw = {"split": (train, test), "protocols": "full-ranking", "progress": False}
+    by_prediction = movierec.compare(bundled, models, rank_by="prediction", **kw).notes
+    assert RANKED_ROWS_NOTE in by_prediction and shrunk_note not in by_prediction, by_prediction
+    shrunk = movierec.compare(bundled, models, **kw).notes
+    assert shrunk_note in shrunk and not any("unclipped" in n for n in shrunk), shrunk
+
+    monkeypatch.chdir(tmp_path)
+    args = ["compare", "-m", "baseline,popularity", "-p", "baseline.epochs=1", "--protocols", "full-ranking"]
+    for extra, said, unsaid in [
+        (["--rank-by", "prediction"], in_cli(RANKED_ROWS_NOTE), shrunk_note),
+        ([], shrunk_note, "unclipped"),
+    ]:
+        code, out, err = run_cli([*args, *extra], capsys)
+        printed = " ".join((out + err).split())
+        assert code == 0, err
+        assert f"note: {said}" in printed and unsaid not in printed, printed
+
+
 def test_an_experiment_file_ranks_by_prediction(bundled: movierec.Dataset, tmp_path) -> None:
     """``rank_by = "prediction"`` in an experiment file is compare's ``rank_by`` (``compare --config``: the
     row LensKit's lists give, NDCG@10 0.0448); unset, the default; a bad value names the key, and

@@ -1861,12 +1861,12 @@ def compare(
     for name, params in specs:  # validate hyperparameters up front so a typo fails before any training
         create(name, **params)
     splitter, key, threshold, notes = _compare_split(
-        inter, split, protos, specs, kinds, threshold, seed=seed, cv=cv, test_size=test_size
+        inter, split, protos, specs, kinds, threshold, seed=seed, cv=cv, test_size=test_size, rank_by=rank_by
     )
     progress = _compare_progress(progress, len(specs))
     run = _FoldRun(ds, protos, key, k, threshold, seed, item_features, user_features, progress, notes)
     run.beyond, run.genres, run.user_groups, run.monitor = beyond, genres, groups, monitor
-    run.rank_by = _check_rank_by(rank_by)  # a bad value is one line before any training
+    run.rank_by = rank_by  # checked by _compare_split: a bad value is one line before any training
     run.stopping = _check_stopping(early_stopping, specs, key, monitor, _has_valid(splitter))  # pre-fit
     run.given_stop = _given_stopping(run.stopping, splitter)  # split=(train, valid, test): stop on valid
     labels = _labels(specs, _given_labels(models))
@@ -1930,10 +1930,12 @@ def _compare_split(
     seed: int,
     cv: int | None,
     test_size: float,
+    rank_by: str = "shrunk",
 ) -> tuple[S.Splitter, str, float, list[str]]:
     """:func:`compare`'s splitter (named, or the pair given), its key, the threshold it resolved and the
-    notes the split and the data call for."""
+    notes the split and the data call for (what rating models rank by: ``rank_by``)."""
     notes: list[str] = []
+    rank_by = _check_rank_by(rank_by)
     if threshold is None and assumes_threshold(inter):  # every row a positive: 4 would leave none
         notes.append(without_ratings_note(inter))
     threshold = resolve_threshold(inter, threshold)
@@ -1944,7 +1946,7 @@ def _compare_split(
         split = next(
             (n for n in _SPLIT_BOUND if any(p.name == _SPLIT_BOUND[n] for p in protos)), "ratings-holdout"
         )
-    key = _split_key(split, protos, kinds, threshold, notes)
+    key = _split_key(split, protos, kinds, threshold, notes, rank_by=rank_by)
     _check_positives(inter, protos, kinds, threshold)
     _note_scale(inter, specs, protos, kinds, threshold, notes)
     _note_low_rated_candidates(inter, key, protos, threshold, notes)
@@ -2387,9 +2389,17 @@ def _note_tied_latest(inter: Interactions, key: str, notes: list[str]) -> None:
 
 
 def _split_key(
-    split: str, protos: Sequence[Protocol], kinds: Sequence[str], threshold: float, notes: list[str]
+    split: str,
+    protos: Sequence[Protocol],
+    kinds: Sequence[str],
+    threshold: float,
+    notes: list[str],
+    *,
+    rank_by: str = "shrunk",
 ) -> str:
-    """The split policy: ``auto`` picks the hold-out the models' kinds call for; notes say what that means."""
+    """The split policy: ``auto`` picks the hold-out the models' kinds call for; notes say what that means,
+    and what the explicit models' ranking rows rank by where that is the shrunk score (under
+    ``rank_by="prediction"`` :data:`RANKED_ROWS_NOTE` says so instead: the two notes said both)."""
     key = S.split_key(split)
     if key not in SPLITS:
         raise ConfigError(S.unknown_split(split, SPLITS))
@@ -2417,7 +2427,7 @@ def _split_key(
         notes.append(
             f"implicit models train on training ratings ≥ {threshold:g}; test positives = test ratings ≥ {threshold:g}"
         )
-    if any(kd == "explicit" for kd in kinds) and any(p.ranking for p in protos):
+    if rank_by == "shrunk" and any(kd == "explicit" for kd in kinds) and any(p.ranking for p in protos):
         notes.append(
             "explicit models are ranked by predicted rating, shrunk for rarely rated movies, in the ranking protocols"
         )

@@ -77,7 +77,9 @@ def test_unknown_and_uncached_names(tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match=r"^unknown dataset 'ml-100' \(did you mean 'ml-100k'\?\); known: "):
         get_spec("ml-100")
     assert locate(REGISTRY["ml-1m"]) is None
-    with pytest.raises(DataError, match=r"'ml-1m' is not in the cache.*data fetch ml-1m"):
+    with pytest.raises(
+        DataError, match=r"'ml-1m' is not in the cache.*; fetch it: movierec.datasets.fetch\('ml-1m'\)"
+    ):
         load("ml-1m")
 
 

@@ -447,7 +447,8 @@ def test_cli_reads_a_ratings_file_without_times_and_says_so(capsys) -> None:
     assert code == 0, err
     assert json.loads(out)["n_ratings"] == 3
     # one line within 80 columns, the CLI's flag only: it was 190 columns, three lines at 80, naming the
-    # lost splits and 'time_col= in Python' (ds.notes keeps that)
+    # lost splits and 'time_col= in Python'. ds.notes keeps the lost splits, in Python's words ('name another
+    # column with time_col='; the note's CLI words say 'with --time-col': test_message_spellings)
     line = "note: no 'timestamp' column: loaded without times (--time-col names another)"
     assert line in err.splitlines() and len(line) <= 80, err
     assert err.count("no 'timestamp' column") == 1, err  # once, not once per printer (it was twice)

@@ -319,6 +319,17 @@ def _layout(folder: Path) -> tuple[str, str, str | None, str, str | None, str]:
 _FILE_SUFFIXES = (".csv", ".dat", ".data", ".tsv", ".txt", ".parquet", ".gz", ".bz2", ".xz", ".zip")
 
 
+def _not_cached(name: str) -> Doors:
+    """The refusal of a registered dataset that is not fetched yet, with each door's command that fetches
+    it (one line named both: "(movierec.datasets.fetch('ml-100k') in Python, movierec data fetch ml-100k
+    in the CLI)")."""
+    said = f"dataset {name!r} is not in the cache ({cache_dir() / name}); fetch it: "
+    return Doors(
+        f"{said}movierec.datasets.fetch({name!r}) (add path=PATH for a download made by hand)",
+        f"{said}movierec data fetch {name} (add --path PATH for a download made by hand)",
+    )
+
+
 def load(
     name_or_path: str | Path | pd.DataFrame = "ml-latest-small",
     *,
@@ -344,11 +355,7 @@ def load(
         spec = get_spec(text)
         folder = locate(spec)
         if folder is None:
-            raise DataError(
-                f"dataset {spec.name!r} is not in the cache ({cache_dir() / spec.name}); "
-                f"fetch it ({spelled(f'movierec.datasets.fetch({spec.name!r})', f'movierec data fetch {spec.name}')}), "
-                f"or fetch a download made by hand ({spelled('path=', '--path')})"
-            )
+            raise DataError(_not_cached(spec.name))
         if spec.bundled and rating_scale not in (None, tuple(spec.rating_scale)):
             # a declared scale is checked as for any folder (it was ignored: ml-latest-small's 0.5 and 5
             # passed a declared 1..3 silently); the cached copy holds the registry's scale
