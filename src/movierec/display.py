@@ -105,16 +105,21 @@ _TEXT_COLUMNS = ("title", "genres", "because")
 def _left_aligned(table: str, frame: pd.DataFrame) -> str:
     """pandas' HTML ``table`` of ``frame`` with its text columns' header and cells aligned left: a class
     naming their positions (the rule is the table's own, whatever else the page shows) and one CSS rule.
-    Each row starts with the index's ``<th>`` cells, so column ``i`` is child ``nlevels + i + 1``."""
+    Each row starts with the index's ``<th>`` cells, so column ``i`` is child ``nlevels + i + 1``. The title
+    column is at least 16em wide: a browser fits a table to a narrow output by wrapping the columns that
+    can wrap, so 'One Flew Over the Cuckoo's Nest (1975)' took three lines while the one-word header
+    ``predicted_rating`` kept its width; the table now scrolls sideways rather than squeezing the titles."""
     spots = [frame.index.nlevels + i + 1 for i, c in enumerate(frame.columns) if c in _TEXT_COLUMNS]
     if not spots or 'class="dataframe"' not in table:
         return table
     name = "mr-left-" + "-".join(map(str, spots))
     # table.dataframe.NAME outranks the docs site's '.jupyter-wrapper table.dataframe td' (right-aligned)
     cells = ", ".join(f"table.dataframe.{name} {c}:nth-child({n})" for n in spots for c in ("td", "th"))
-    return f"<style>{cells} {{text-align: left}}</style>" + table.replace(
-        'class="dataframe"', f'class="dataframe {name}"', 1
-    )
+    style = f"<style>{cells} {{text-align: left}}</style>"
+    if "title" in frame.columns:  # a narrow output squeezed titles to three lines beside 'predicted_rating'
+        at = frame.index.nlevels + list(frame.columns).index("title") + 1
+        style += f"<style>table.dataframe.{name} td:nth-child({at}) {{min-width: 16em}}</style>"
+    return style + table.replace('class="dataframe"', f'class="dataframe {name}"', 1)
 
 
 #: ``frame.attrs`` key of a list's notes: ``{column: what its numbers mean}``
@@ -187,6 +192,11 @@ _FLOOR = {"genres": 8, "because": 16, "title": 14}
 #: in the title, the IMDb and TMDb ids are for code (``frame["imdbId"]``), the training count is the
 #: column that cut svd's titles at 80 columns to 'Dr.… (1964)'; the frame keeps every one
 _SPARE = ("imdbId", "tmdbId", "year", "n_ratings", "n_liked")
+#: left out next, where titles are still cut without :data:`_SPARE`: a rating model's clipped prediction
+#: (5.000 on most rows of a top 10) under a 16-character name cut 'One Flew Over the Cuckoo's Nest (1975)'
+#: to 'One Flew Over the… (1975)' and 'Crime|Drama' to 'Crime|D…' at 80 columns; the CLI's list leaves
+#: its predicted rating out first too (list_table's optional column), and score is that rating shrunk
+_SPARE_NEXT = ("predicted_rating",)
 
 
 def _decimals(column: object, values: pd.Series) -> int:
@@ -202,7 +212,8 @@ def fitted_text(frame: pd.DataFrame, width: int | None = None) -> str:
     """``frame`` as text within ``width`` columns (the console's, as pandas measures it), every column
     shown; where that cuts a title or wraps the columns, without ``imdbId, tmdbId, year`` and the count
     (:data:`_SPARE`: a list's DataFrame carries them, as an artifact's does, and at 80 columns they cut
-    'Terminator 2: Judgment Day (1991)' to 'Terminat… (1991)') and a last line naming them."""
+    'Terminator 2: Judgment Day (1991)' to 'Terminat… (1991)'), then, where titles are still cut, without the
+    predicted rating (:data:`_SPARE_NEXT`), and a last line naming them."""
     from pandas.io.formats.console import get_console_size
 
     width = width or get_console_size()[0] or int(pd.get_option("display.width"))
@@ -213,14 +224,21 @@ def fitted_text(frame: pd.DataFrame, width: int | None = None) -> str:
         note = f"(not shown, in the frame: {', '.join(untitled)}; the data has no titles: movies= gives them)"
         return _fitted_text(frame.drop(columns=untitled), width) + "\n" + textwrap.fill(note, width)
     text = _fitted_text(frame, width)
-    spare = [c for c in _SPARE if c in frame.columns]
     titles = frame["title"].astype(str) if "title" in frame.columns else pd.Series(dtype=str)
-    if not spare or (all(t in text for t in titles.head(20)) and "\\\n" not in text):
+    spare: list[str] = []
+    for more in (_SPARE, _SPARE_NEXT):  # the ids and counts first, then the predicted rating
+        fits = all(t in text for t in titles.head(20)) and "\\\n" not in text
+        left = [c for c in more if c in frame.columns]
+        if fits:
+            break
+        if left:
+            spare += left
+            text = _fitted_text(frame.drop(columns=spare), width)
+    if not spare:
         return text
     import textwrap
 
-    note = textwrap.fill(f"(not shown, in the frame: {', '.join(spare)})", width)
-    return _fitted_text(frame.drop(columns=spare), width) + "\n" + note
+    return text + "\n" + textwrap.fill(f"(not shown, in the frame: {', '.join(spare)})", width)
 
 
 def _untitled(frame: pd.DataFrame) -> list[str]:
