@@ -33,7 +33,7 @@ from movierec.serving.schemas import (
     FeedbackIn,
     FeedbackOut,
     Health,
-    Movie,
+    MovieDetail,
     MovieList,
     NotReady,
     Ready,
@@ -388,6 +388,13 @@ def _counted(art: Artifact) -> str:
     return "likes" if art.liked_from is not None else "ratings"
 
 
+def _counts_said(art: Artifact) -> dict[str, Any]:
+    """``ratingsCounted`` and ``likedFrom`` for the movie answers (GET /movies, /movies/{id}), as the lists
+    carry them: ease's Toy Story read ``"ratings": 147`` (its likes; it has 215 ratings) with nothing saying
+    so outside GET /health; the field keeps its name for the clients and the page that read it."""
+    return {"ratingsCounted": _counted(art), "likedFrom": art.liked_from}
+
+
 def create_app(
     artifact: Artifact, store: FeedbackStore | None, settings: ServeSettings | None = None
 ) -> FastAPI:
@@ -522,7 +529,7 @@ def _movie_routes(app: FastAPI, art: Artifact) -> None:
         """
         search = search or q
         found = art.search(search, limit)
-        body: dict[str, Any] = {"query": search, "movies": found}
+        body: dict[str, Any] = {"query": search, "movies": found, **_counts_said(art)}
         unrated = art.unrated_matches(search, limit)  # in the catalogue, rated by nobody: Niagara (1953)
         if unrated:
             body["unrated"] = unrated
@@ -533,11 +540,12 @@ def _movie_routes(app: FastAPI, art: Artifact) -> None:
             body["didYouMean"] = await run_in_threadpool(art.suggest, search)
         return _json(body)
 
-    @app.get("/movies/{movieId}", response_model=Movie, tags=["movies"], responses=responses(404))
+    @app.get("/movies/{movieId}", response_model=MovieDetail, tags=["movies"], responses=responses(404))
     async def movie(movieId: RawId) -> Response:
-        """One movie: title, year, genres and how many training ratings it has."""
+        """One movie: title, year, genres and how many training ratings it has (``ratingsCounted``: all of
+        them, or the likes, the ratings at or above ``likedFrom``, that the model learned from)."""
         _refuse_a_number_as_id(art, movieId)
-        return _json(art.movie(movieId))
+        return _json({**art.movie(movieId), **_counts_said(art)})
 
     @app.get("/movies/{movieId}/similar", **_RECS, responses=responses(404))
     async def similar(movieId: RawId, k: ListLength = 10, by: SimilarBy = None) -> Response:
