@@ -67,7 +67,7 @@ def test_double_colon_and_other_delimiters_load_alike(tabbed: Path, tmp_path: Pa
         assert (got.ratings == want.ratings).all() and got.n_users == want.n_users
     proc = run_process("data", "info", "--ratings", str(tmp_path / "colons.txt"), "--sep", "::", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    with pytest.raises(ConfigError, match="delimiter= in Python, --sep in the CLI"):
+    with pytest.raises(ConfigError, match=r"or '::' \(delimiter=\)$"):
         movierec.load(tabbed, delimiter=", ")
 
 

@@ -58,8 +58,8 @@ def test_a_headerless_file_loads_by_position_with_one_note_and_header_overrides(
     note = (
         f"note: {tsv.name} has no header row (its first line, {first!r}, is all numbers): columns read by "
         "position, 1 the user, 2 the item, 3 the rating, 4 the timestamp; if that line names the columns, "
-        "say so (header=True in Python, --header in the CLI)"
-    )
+        "say so (--header)"
+    )  # the CLI's own setting (one line named both doors'; Python's notes say header=True)
     proc = run_process("data", "info", "--ratings", tsv.name, "--json", cwd=tsv.parent)
     assert proc.returncode == 0, proc.stderr
     assert " ".join(proc.stderr.split()) == note  # one note, the only thing on stderr
@@ -72,7 +72,7 @@ def test_a_headerless_file_loads_by_position_with_one_note_and_header_overrides(
 
     refused = _one_line(run_process("data", "info", "--ratings", tsv.name, "--header", cwd=tsv.parent))
     assert refused.startswith(f"{tsv.name}: the first line looks like data, not a header"), refused
-    assert refused.endswith("(header=False in Python, --no-header in the CLI)"), refused
+    assert refused.endswith("its columns by position (--no-header)"), refused
 
     # the same file through a command that trains: the note once, the threshold as on any rated data
     proc = run_process("compare", "--ratings", tsv.name, "--models", "popularity", "--json", cwd=tsv.parent)
@@ -83,7 +83,9 @@ def test_a_headerless_file_loads_by_position_with_one_note_and_header_overrides(
 
     # Python: header=None guesses, False forces (and is recorded, so best.toml loads it the same way)
     ds = movierec.load(tsv)
-    assert ds.notes[0] == note.removeprefix("note: ").replace(tsv.name, str(tsv), 1)
+    assert ds.notes[0] == note.removeprefix("note: ").replace(tsv.name, str(tsv), 1).replace(
+        "(--header)", "(header=True)"
+    )
     forced = movierec.load(tsv, header=False)
     assert forced.load_options == {"header": False} and forced.sha256 == ds.sha256
     again = DatasetConfig.of(str(tsv), forced.load_options).load()

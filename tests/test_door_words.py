@@ -18,6 +18,7 @@ import pytest
 
 import movierec
 from clihelp import run_cli
+from movierec.datasets.fetch import fetch
 from movierec.errors import ArtifactError, ConfigError, DataError, Doors, MovierecError, framed
 
 #: the CLI's one line is at most two rows of an 80-column terminal (test_cli_hardening's TWO_ROWS)
@@ -188,8 +189,9 @@ def test_a_dataset_not_fetched_yet_names_each_doors_fetch(
     said = f"dataset 'ml-100k' is not in the cache ({home / 'ml-100k'}); fetch it: "
     with pytest.raises(DataError) as exc:
         movierec.load("ml-100k")
-    assert str(exc.value) == (
-        f"{said}movierec.datasets.fetch('ml-100k') (add path=PATH for a download made by hand)"
+    assert str(exc.value) == (  # movierec.datasets.fetch, as it was named, is the module: not callable
+        f"{said}from movierec.datasets.fetch import fetch; fetch('ml-100k') (add path=PATH for a download "
+        "made by hand)"
     )
     cli = (
         f"movierec: error: {said}movierec data fetch ml-100k (add --path PATH for a download made by hand)\n"
@@ -198,6 +200,75 @@ def test_a_dataset_not_fetched_yet_names_each_doors_fetch(
         code, out, err = run_cli(args, capsys)
         assert (code, out, err) == (2, "", cli), (args, err)
     assert list(home.iterdir()) == []  # nothing fetched
+
+
+#: give an address or a file: the rest of a URL refusal after its setting
+_GIVE = "give an http://, https://, ftp:// or file:// address, or a file on this machine"
+#: (Python's refusal, the CLI's line) where one line named both doors' settings: "(url= in Python, --url in
+#: the CLI)", "(delimiter= in Python, --sep in the CLI)", "('ml-100k' in Python, --dataset ml-100k in the CLI)"
+_SPLIT = (
+    "split ml100k-u1 is defined on ml-100k (100,000 ratings, 943 users, 1682 items, in file order); this "
+    "dataset has 100,836 ratings, 610 users, 9724 items: use the ml-100k dataset ({}) or another split"
+)
+_SEP = (
+    "delimiter ', ' cannot separate fields: give one character (',', ';', '|'), tab (or '\\t'), or '::' ({})"
+)
+DATA_CASES = [
+    pytest.param(
+        lambda home: fetch("ml-1m", url="notaurl"),
+        ["data", "fetch", "ml-1m", "--url", "notaurl"],
+        f"url='notaurl' is not a download URL: {_GIVE} (path=)",
+        f"--url 'notaurl' is not a download URL: {_GIVE} (--path)",
+        id="not-a-url",
+    ),
+    pytest.param(
+        lambda home: fetch("ml-1m", url="http://"),
+        ["data", "fetch", "ml-1m", "--url", "http://"],
+        "the download URL url='http://' names no host",
+        "the download URL --url 'http://' names no host",
+        id="url-without-host",
+    ),
+    pytest.param(
+        lambda home: movierec.compare(movierec.load(), ["popularity"], split="ml100k-u1", progress=False),
+        ["compare", "--models", "popularity", "--split", "ml100k-u1"],
+        _SPLIT.format("movierec.load('ml-100k')"),
+        _SPLIT.format("--dataset ml-100k"),
+        id="canonical-split-on-other-data",
+    ),
+    pytest.param(
+        lambda home: movierec.load(home / "r.csv", delimiter=", "),
+        ["data", "info", "--ratings", "r.csv", "--sep", ", "],
+        _SEP.format("delimiter="),
+        _SEP.format("--sep"),
+        id="delimiter-of-two-characters",
+    ),
+]
+
+
+@pytest.mark.parametrize(("python", "args", "in_python", "in_cli"), DATA_CASES)
+def test_a_data_refusal_names_each_doors_setting(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    python: Callable[[Path], Any],
+    args: list[str],
+    in_python: str,
+    in_cli: str,
+) -> None:
+    """The datasets package's refusals that named both doors in one line ("(url= in Python, --url in the
+    CLI)"): each door's whole line now names the setting, call or command it can type. Nothing is downloaded
+    (an empty data home; the URLs are refused before any connection)."""
+    home = tmp_path / "data"
+    home.mkdir()
+    (tmp_path / "r.csv").write_text("userId,movieId,rating\n1,10,4\n")
+    monkeypatch.setenv("MOVIEREC_DATA", str(home))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(MovierecError) as exc:
+        python(tmp_path)
+    assert str(exc.value) == in_python
+    code, _out, err = run_cli(args, capsys)
+    assert (code, err) == (2, f"movierec: error: {in_cli}\n"), err
+    assert list(home.iterdir()) == []
 
 
 def test_an_experiment_file_names_the_fix_of_the_door_that_reads_it(

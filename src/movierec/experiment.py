@@ -192,7 +192,7 @@ class DatasetConfig(_Worded):
         try:
             return check_encoding(str(v))
         except ConfigError as exc:
-            raise ValueError(str(exc).replace(" (encoding= in Python, --encoding in the CLI)", "")) from None
+            raise ValueError(str(exc).replace(" (encoding=)", "")) from None  # the file's key names it
 
     @field_validator("delimiter", mode="before")
     @classmethod
@@ -206,7 +206,7 @@ class DatasetConfig(_Worded):
         try:
             sep = parse_delimiter(str(v))
         except ConfigError as exc:
-            raise ValueError(str(exc)) from None
+            raise ValueError(str(exc).replace(" (delimiter=)", "")) from None  # the file's key names it
         return {"\t": "tab", " ": "space"}.get(sep, sep)
 
     @field_validator("name")

@@ -78,7 +78,8 @@ def test_unknown_and_uncached_names(tmp_path, monkeypatch):
         get_spec("ml-100")
     assert locate(REGISTRY["ml-1m"]) is None
     with pytest.raises(
-        DataError, match=r"'ml-1m' is not in the cache.*; fetch it: movierec.datasets.fetch\('ml-1m'\)"
+        DataError,
+        match=r"'ml-1m' is not in the cache.*; fetch it: from movierec.datasets.fetch import fetch; fetch\('ml-1m'\)",
     ):
         load("ml-1m")
 

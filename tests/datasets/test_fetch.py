@@ -237,7 +237,14 @@ def test_server_down_says_so_and_how_to_place_files(cache):
     with pytest.raises(DownloadError) as err:
         fetch_spec(spec_for(url), progress=False, timeout=5)
     msg = str(err.value)
-    assert "connection refused" in msg and "--path" in msg and "\n" not in msg
+    # each door's way to fetch a file by hand (one line named both): Python's call here, the CLI's command
+    # in its words (test_cli_fetch_server_down)
+    assert "connection refused" in msg and "\n" not in msg
+    assert "by hand and fetch that file: fetch('ml-test', path='ml-test.zip'), or unzip it" in msg, msg
+    assert (
+        "--path" not in msg
+        and "movierec data fetch ml-test --path ml-test.zip, or unzip" in err.value.in_cli()
+    )
     assert leftovers(cache) == []
 
 

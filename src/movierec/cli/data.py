@@ -100,8 +100,8 @@ def _check_fetch_name(name: str) -> None:
     """A NAME that is not a registered dataset, in fetch's words: an existing file or folder (the archive
     or folder a newcomer downloaded, typed where the name goes) gets the command that takes it, ``--path``,
     and a folder the option that reads it in place; any other name the closest one and the list.
-    get_spec's own line ends 'or give a folder or ratings file by its path (… --ratings FILE in the CLI)',
-    which fetch has no option for."""
+    get_spec's own line ends 'or give a folder by its path (--dataset FOLDER) or a ratings file (--ratings
+    FILE)', options fetch has not."""
     from movierec.datasets import REGISTRY
     from movierec.errors import ConfigError, closest, did_you_mean
 

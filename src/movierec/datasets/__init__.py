@@ -53,7 +53,6 @@ from movierec.errors import (
     did_you_mean,
     framed,
     some_of,
-    spelled,
 )
 from movierec.interactions import (
     BadRowsError,
@@ -322,10 +321,11 @@ _FILE_SUFFIXES = (".csv", ".dat", ".data", ".tsv", ".txt", ".parquet", ".gz", ".
 def _not_cached(name: str) -> Doors:
     """The refusal of a registered dataset that is not fetched yet, with each door's command that fetches
     it (one line named both: "(movierec.datasets.fetch('ml-100k') in Python, movierec data fetch ml-100k
-    in the CLI)")."""
+    in the CLI)", and ``movierec.datasets.fetch`` is the module, not the function: calling it failed)."""
     said = f"dataset {name!r} is not in the cache ({cache_dir() / name}); fetch it: "
     return Doors(
-        f"{said}movierec.datasets.fetch({name!r}) (add path=PATH for a download made by hand)",
+        f"{said}from movierec.datasets.fetch import fetch; fetch({name!r}) (add path=PATH for a download "
+        "made by hand)",
         f"{said}movierec data fetch {name} (add --path PATH for a download made by hand)",
     )
 
@@ -475,13 +475,15 @@ def _load_folder(
     return Dataset(name, inter, movies, tags, digest.result(), str(folder), notes, users)
 
 
-def _folder_columns(exc: MissingColumnsError, file: Path) -> str:
+def _folder_columns(exc: MissingColumnsError, file: Path) -> Doors:
     """The fix for a dataset folder's ratings file without MovieLens' column names: it named ``--user-col
-    user_id``, which ``--dataset`` (and ``load(folder)``) takes no part of; the file read on its own takes it."""
+    user_id``, which ``--dataset`` (and ``load(folder)``) takes no part of; the file read on its own takes it,
+    in each door's words (a :class:`Doors`; one line named both, "(movierec.load(...) in Python, --ratings
+    ... in the CLI)")."""
     flags = " ".join(f"{MissingColumnsError._FLAGS[role][0]} {col or 'COLUMN'}" for role, col in exc.fixes)
     words = ", ".join(f"{MissingColumnsError._FLAGS[role][1]}={col or 'COLUMN'!r}" for role, col in exc.fixes)
-    how = spelled(f"movierec.load({str(file)!r}, {words})", f"--ratings {file} {flags}")
-    return f"{exc.head}; a dataset folder's files take MovieLens' column names: rename them, or read the file on its own ({how})"
+    said = f"{exc.head}; a dataset folder's files take MovieLens' column names: rename them, or read the file on its own"
+    return Doors(f"{said}: movierec.load({str(file)!r}, {words})", f"{said}: --ratings {file} {flags}")
 
 
 def reloadable(ref: str) -> bool:
@@ -492,8 +494,10 @@ def reloadable(ref: str) -> bool:
 def _time_notes(ratings: pd.DataFrame) -> list[str]:
     """The parser's notes on a ratings frame: a text file read without a header row because its first line
     is all numbers (:data:`~movierec.datasets.parsers.HEADER_NOTE`), timestamps that were milliseconds,
-    microseconds or nanoseconds (:func:`movierec.interactions.epoch_seconds`); a list of zero to two notes."""
-    return [str(ratings.attrs[key]) for key in (HEADER_NOTE, TIME_NOTE) if ratings.attrs.get(key)]
+    microseconds or nanoseconds (:func:`movierec.interactions.epoch_seconds`); a list of zero to two notes,
+    each as the parser wrote it (``str()`` would drop a :class:`Doors` note's CLI words)."""
+    notes = [ratings.attrs.get(key) for key in (HEADER_NOTE, TIME_NOTE)]
+    return [note if isinstance(note, str) else str(note) for note in notes if note]
 
 
 #: how a ratings table's note begins when it was read without times: it has no 'timestamp' column, or
@@ -762,7 +766,8 @@ _DEFAULT_COLUMNS: dict[str, Any] = {
 
 def check_encoding(encoding: str | None) -> str | None:
     """``encoding`` in Python's own spelling (``"CP-1252"`` → ``"cp1252"``), or ``None`` for UTF-8's default;
-    a name Python does not know is one :class:`ConfigError` (encoding= in Python, --encoding in the CLI)."""
+    a name Python does not know is one :class:`ConfigError` naming ``encoding=`` (``--encoding`` where the
+    CLI prints it: a :class:`Doors`)."""
     if encoding is None:
         return None
     import codecs
@@ -770,8 +775,11 @@ def check_encoding(encoding: str | None) -> str | None:
     try:
         name = codecs.lookup(str(encoding)).name
     except LookupError:
+        known = "give a name Python knows, such as utf-8, cp1252 or latin-1"
         raise ConfigError(
-            f"unknown text encoding {encoding!r} ({spelled('encoding=', '--encoding')}): give a name Python "
-            "knows, such as utf-8, cp1252 or latin-1"
+            Doors(
+                f"unknown text encoding {encoding!r} (encoding=): {known}",
+                f"unknown text encoding {encoding!r} (--encoding): {known}",
+            )
         ) from None
     return {"iso8859-1": "latin-1"}.get(name, name)

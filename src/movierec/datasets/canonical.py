@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from movierec.errors import ConfigError, spelled
+from movierec.errors import ConfigError, Doors
 from movierec.interactions import Interactions
 
 __all__ = ["CANONICAL_SPLITS", "check_ml1m_shape", "ml100k_rows"]
@@ -43,11 +43,16 @@ _ML1M = (1_000_209, 6040, 3706)
 def _check_shape(inter: Interactions, name: str, expected: tuple[int, int, int], dataset: str) -> None:
     got = (inter.n_ratings, inter.n_users, inter.n_items)
     if got != expected:
-        raise ConfigError(
+        said = (
             f"split {name} is defined on {dataset} ({expected[0]:,} ratings, {expected[1]} users, "
             f"{expected[2]} items, in file order); this dataset has {got[0]:,} ratings, {got[1]} users, "
-            f"{got[2]} items: use the {dataset} dataset ({spelled(repr(dataset), f'--dataset {dataset}')}) or "
-            "another split"
+            f"{got[2]} items: use the {dataset} dataset"
+        )  # each door's way to name it (one line named both: "('ml-100k' in Python, --dataset ml-100k in the CLI)")
+        raise ConfigError(
+            Doors(
+                f"{said} (movierec.load({dataset!r})) or another split",
+                f"{said} (--dataset {dataset}) or another split",
+            )
         )
 
 

@@ -26,7 +26,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from movierec.datasets.registry import DatasetSpec, cache_dir, get_spec
-from movierec.errors import ConfigError, DownloadError, spelled
+from movierec.errors import ConfigError, Doors, DownloadError, framed
 from movierec.output_folders import move_aside, temporary_folder
 
 __all__ = ["MAX_RATIO", "MAX_UNPACKED_BYTES", "fetch", "fetch_spec", "safe_members"]
@@ -112,12 +112,19 @@ def _check_url(url: str) -> None:
 
     parts = urlsplit(url.strip())
     if parts.scheme.lower() not in _URL_SCHEMES:
+        give = "give an http://, https://, ftp:// or file:// address, or a file on this machine"
         raise ConfigError(
-            f"{url!r} is not a download URL ({spelled('url=', '--url')}): give an http://, https://, ftp:// "
-            f"or file:// address, or a file on this machine ({spelled('path=', '--path')})"
+            Doors(
+                f"url={url!r} is not a download URL: {give} (path=)",
+                f"--url {url!r} is not a download URL: {give} (--path)",
+            )
         )
     if parts.scheme.lower() != "file" and not parts.hostname:
-        raise ConfigError(f"the download URL {url!r} ({spelled('url=', '--url')}) names no host")
+        raise ConfigError(
+            Doors(
+                f"the download URL url={url!r} names no host", f"the download URL --url {url!r} names no host"
+            )
+        )
 
 
 @contextmanager
@@ -189,13 +196,15 @@ def _fetch_locked(
 # --- download -------------------------------------------------------------------------------
 
 
-def _offline_hint(spec: DatasetSpec, url: str) -> str:
-    """How to get the data without this download, in a notebook's and the CLI's words."""
-    fetch_call = f"movierec.datasets.fetch({spec.name!r}, path='{spec.name}.zip')"
-    fetch_command = f"movierec data fetch {spec.name} --path {spec.name}.zip"
-    return (
-        f"download {url} by hand and fetch that file ({spelled(fetch_call, fetch_command)}), or unzip it "
-        f"into {cache_dir() / spec.name}"
+def _offline_hint(spec: DatasetSpec, url: str) -> Doors:
+    """How to get the data without this download, in each door's words (a :class:`Doors`: one line named
+    both, "(movierec.datasets.fetch('ml-1m', path='ml-1m.zip') in Python, movierec data fetch ml-1m --path
+    ml-1m.zip in the CLI)"; Python's caller holds :func:`fetch`, the module's name is not it)."""
+    unzip = f"or unzip it into {cache_dir() / spec.name}"
+    return Doors(
+        f"download {url} by hand and fetch that file: fetch({spec.name!r}, path='{spec.name}.zip'), {unzip}",
+        f"download {url} by hand and fetch that file: movierec data fetch {spec.name} --path {spec.name}.zip, "
+        f"{unzip}",
     )
 
 
@@ -221,7 +230,9 @@ def _network_failure(spec: DatasetSpec, url: str, exc: BaseException) -> Downloa
         why = str(reason) or type(reason).__name__
     # the URL once, in the hint that says what to do with it: 'cannot download ml-1m from URL: …; download URL
     # by hand …' was 409 columns, the same 55-character URL twice
-    return DownloadError(f"cannot download {spec.name}: {why}; {_offline_hint(spec, url)}")
+    return DownloadError(
+        framed(_offline_hint(spec, url), lambda hint: f"cannot download {spec.name}: {why}; {hint}")
+    )
 
 
 def _download(url: str, part: Path, spec: DatasetSpec, *, progress: bool | None, timeout: float) -> None:

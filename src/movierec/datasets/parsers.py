@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from movierec.datasets.compression import read_unpacked
-from movierec.errors import ConfigError, DataError, not_encoded, spelled
+from movierec.errors import ConfigError, DataError, Doors, framed, not_encoded, spelled
 from movierec.interactions import (
     BadRowsError,
     RowProblem,
@@ -98,10 +98,15 @@ def _check_not_a_movielens_folder(path: Path) -> None:
         [n for n in ("ratings.csv", "ratings.dat", "u.data") if (path / n).is_file()] if path.is_dir() else []
     )
     if found:
-        how = spelled(f"movierec.load({str(path)!r})", f"--dataset {path}")
+        how = Doors(f"movierec.load({str(path)!r})", f"--dataset {path}")  # each door's (one line said both)
         raise DataError(
-            f"{path}: is a folder, expected a file; it holds {found[0]}: load the folder as a dataset, its "
-            f"titles included ({how}), or name the file: {path / found[0]}"
+            framed(
+                how,
+                lambda it: (
+                    f"{path}: is a folder, expected a file; it holds {found[0]}: load the folder as a "
+                    f"dataset, its titles included ({it}), or name the file: {path / found[0]}"
+                ),
+            )
         )
 
 
@@ -117,10 +122,8 @@ def parse_delimiter(value: str) -> str:
     sep = _DELIMITER_NAMES.get(value.lower(), value)  # as given: ', ' is two characters, not a comma
     if sep == "::" or (len(sep) == 1 and sep not in '"\r\n'):
         return sep
-    raise ConfigError(
-        f"delimiter {value!r} cannot separate fields: give one character (',', ';', '|'), tab (or '\\t'), "
-        f"or '::' ({spelled('delimiter=', '--sep')})"
-    )
+    said = f"delimiter {value!r} cannot separate fields: give one character (',', ';', '|'), tab (or '\\t'), or '::'"
+    raise ConfigError(Doors(f"{said} (delimiter=)", f"{said} (--sep)"))  # each door's (one line said both)
 
 
 def _sep_shown(sep: str) -> str:
@@ -221,9 +224,13 @@ def _read_table(
             where = _bad_field_count_line(source, delimiter, int(m.group(1)))
             line, got = where if where is not None else (None, int(m.group(2)))
             at = f", line {line}" if line is not None else ""
+            said = f"{label}{at}: expected {m.group(1)} {_sep_shown(delimiter)}-separated fields, found {got}"
+            rest = "a truncated line or broken quoting?)"
             raise DataError(
-                f"{label}{at}: expected {m.group(1)} {_sep_shown(delimiter)}-separated fields, found {got} "
-                f"(wrong delimiter ({spelled('delimiter=', '--sep')}), a truncated line or broken quoting?)"
+                Doors(
+                    f"{said} (wrong delimiter (delimiter=), {rest}",
+                    f"{said} (wrong delimiter (--sep), {rest}",
+                )
             ) from None
         raise _ConversionFailed(msg) from None
     finally:
@@ -425,12 +432,13 @@ def _text_source(path: Path, fmt: str, delimiter: str | None) -> tuple[Path | by
     if sep == _DAT_SEP and _DAT_SEP.encode() not in source[:4096] and source[:4096].strip():  # type: ignore[index,operator]
         first = source[: source.find(b"\n") if b"\n" in source else 200].decode("latin-1")  # type: ignore[union-attr,index,operator]
         other = _sniff_delimiter(first, "::")
-        hint = (
-            f" (it looks {other!r}-separated: {spelled(f'delimiter={other!r}', _sep_flag(other))})"
+        said = f"{label}, line 1: expected '::'-separated fields"
+        looks = f" (it looks {other!r}-separated: " if other else ""
+        raise DataError(  # each door's setting (one line named both)
+            Doors(f"{said}{looks}delimiter={other!r})", f"{said}{looks}{_sep_flag(other)})")
             if other
-            else ""
+            else said
         )
-        raise DataError(f"{label}, line 1: expected '::'-separated fields{hint}")
     return source, sep
 
 
@@ -475,22 +483,26 @@ def headerless_columns(
     :func:`read_ratings` gives when the header was ``guessed`` away (``None`` when said outright)."""
     given = (user_col, item_col, rating_col, "timestamp")
     user, item, rating, time = _positions(label, first, sep, given, time_optional=True, time_option=False)
-    note = _headerless_note(label, first, (user, item, rating, time)) if guessed else None
+    note = _headerless_note(label, first, (user, item, rating, time), both=True) if guessed else None
     return user, item, rating or "", note
 
 
-def _headerless_note(label: str, first: str, placed: tuple[str | None, ...]) -> str:
+def _headerless_note(label: str, first: str, placed: tuple[str | None, ...], *, both: bool = False) -> str:
     """The note for a text file read without a header row because its first line is all values: which
-    column was read as what, and how to say the first line is a header after all."""
+    column was read as what, and how to say the first line is a header after all, in each door's words (a
+    :class:`Doors`), or with ``both`` in one line naming both (Spark's reader prints it for either door)."""
     roles = ", ".join(
         f"{col} the {role}" for (role, _), col in zip(_ROLES, placed, strict=True) if col is not None
     )
     what = "numbers and dates" if re.search(r"\d{4}-\d{2}-\d{2}", first) else "numbers"
     shown = first.strip().replace(_DAT_SEP, "::")[:60]  # the file's '::', not the reader's stand-in
-    return (
+    said = (
         f"{label} has no header row (its first line, {shown!r}, is all {what}): columns read "
-        f"by position, {roles}; if that line names the columns, say so ({spelled('header=True', '--header')})"
+        f"by position, {roles}; if that line names the columns, say so"
     )
+    if both:
+        return f"{said} ({spelled('header=True', '--header')})"
+    return Doors(f"{said} (header=True)", f"{said} (--header)")  # each door's (one line named both)
 
 
 def _option(role: str, value: object, *, flags: bool) -> str:
@@ -661,11 +673,11 @@ def _check_columns(
         header = (
             ", ".join(names) + " (tab-separated)" if sep == "\t" else sep.replace(_DAT_SEP, "::").join(names)
         )
-        raise DataError(
+        said = (
             f"{label}: the first line looks like data, not a header ({first.strip()[:60]!r}): "
-            f"add a header row such as {header}, or read the file without one, its columns by position "
-            f"({spelled('header=False', '--no-header')})"
+            f"add a header row such as {header}, or read the file without one, its columns by position"
         )
+        raise DataError(Doors(f"{said} (header=False)", f"{said} (--no-header)"))  # each door's
     present = {c for c, _ in wanted if c in cols}
     guesses = _guess_columns([role for _, role in missing], [c for c in cols if c not in present])
     if time_optional:  # without a likely column the file loads without times: nothing to name

@@ -10,7 +10,7 @@ from typing import Any
 
 from platformdirs import user_cache_dir
 
-from movierec.errors import ConfigError, did_you_mean, spelled
+from movierec.errors import ConfigError, Doors, did_you_mean
 
 __all__ = ["REGISTRY", "DatasetSpec", "cache_dir", "dataset_name", "get_spec", "registered_name"]
 
@@ -101,9 +101,14 @@ def get_spec(name: str) -> DatasetSpec:
     the closest known one first ("did you mean 'ml-100k'?" for ``ml-100``), then the whole list."""
     canon = registered_name(name)
     if canon is None:
-        raise ConfigError(
-            f"unknown dataset {name!r}{did_you_mean(name, REGISTRY)}; known: {', '.join(REGISTRY)}; or give "
-            f"a folder or ratings file by its path ({spelled('movierec.load(PATH)', '--ratings FILE')})"
+        said = (
+            f"unknown dataset {name!r}{did_you_mean(name, REGISTRY)}; known: {', '.join(REGISTRY)}; or give"
+        )
+        raise ConfigError(  # each door's way (one line named both: "(movierec.load(PATH) in Python, ...)")
+            Doors(
+                f"{said} a folder or ratings file by its path: movierec.load(PATH)",
+                f"{said} a folder by its path (--dataset FOLDER) or a ratings file (--ratings FILE)",
+            )
         )
     return REGISTRY[canon]
 
