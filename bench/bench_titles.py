@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "src"))
 MISSPELT: list[str] = json.loads((ROOT / "tests" / "fixtures" / "misspelt_titles.json").read_text("utf-8"))
 
 #: what people type for a title: exact, with the year, lower case, a part, an article at the end or the
-#: front, with or without accents, a number
+#: front, with or without accents, a number, the words without their punctuation, a year after them
 TYPED = [
     "Toy Story",
     "Toy Story (1995)",
@@ -44,6 +44,9 @@ TYPED = [
     "Amelie",
     "300",
     "1",
+    "star wars episode iv",
+    "Star Wars (1977)",
+    "Batman 1989",
 ]
 
 

@@ -643,10 +643,10 @@ TWO_ROWS = 160
             ["similar", "Star Warz"],
             "Star Wars: Episode IV - A New Hope (1977); … V - The Empire Strikes Back (1980) (or 11 more)?",
         ),  # 147, with Rogue One and Solo first; then one title "(or 7 more)" of 13
-        (["similar", "The"], "Silence of the Lambs, The (1991) and 2938 more; be more specific"),  # 453
+        (["similar", "The"], "Shawshank Redemption, The (1994) [318] and 2939 more; be more specific"),  # 453
         (
             ["similar", "Harry Potter"],
-            "8 movies: Harry Potter and the… (2001); … Chamber of Secrets (2002) and 6 more; be more specific",
+            "8 movies: Harry Potter and… (2001) [4896]; … Chamber of Secrets (2002) [5816] and 6 more; add the year",
         ),  # 191: one title of 95 characters "and 7 more"
         (["tune", "-m", "svd", "--metric", "ndgc"], "(did you mean 'ndcg'?); valid: rmse, "),  # 164
         (

@@ -790,7 +790,10 @@ def test_similar_given_a_number_that_is_no_title_names_the_movie_id() -> None:
     every title of a year with a 1 in it."""
     rec = movierec.Recommender("ml-latest-small", "popularity").fit()
     assert rec.similar("1")["movieId"].tolist() == rec.similar(1)["movieId"].tolist()
-    with pytest.raises(ConfigError, match=r"'51' matches 2 movies: Formula 51 \(2001\); Planet 51 \(2009\)"):
+    with pytest.raises(
+        ConfigError,
+        match=r"'51' matches 2 movies: Formula 51 \(2001\) \[5678\]; Planet 51 \(2009\) \[72701\]",
+    ):
         rec.similar("51")
 
 

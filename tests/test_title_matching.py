@@ -71,6 +71,20 @@ QUERIES = [
     "-",
     "…",
     "(",
+    "star wars episode iv",
+    "Star Wars (1977)",
+    "Star Wars 1977",
+    "Batman 1989",
+    "Batman (1990)",
+    "heat 1995",
+    "schindlers list",
+    "x men",
+    "1984",
+    "2001: A Space Odyssey",
+    "2001 a space odyssey",
+    "Blade Runner 2049",
+    "death-race 2000",
+    "Nonexistent Film",
 ]
 
 
@@ -157,11 +171,20 @@ def _answer(match: object, query: str, titles: Sequence[str], **kw: object) -> t
         return type(exc).__name__, str(exc)
 
 
-def _check(titles: Sequence[str], queries: Sequence[str], **kw: object) -> None:
+def _check(titles: Sequence[str], queries: Sequence[str], **kw: object) -> dict[str, str]:
+    """Every query gets the movie or the error the old function gave, but for those it found no title for
+    that match_title now finds as people type titles (punctuation left out, a year after the title,
+    bracketed or not): those are returned, query → the title found, for the caller to list."""
+    found = {}
     for query in queries:
-        assert _answer(match_title, query, titles, **kw) == _answer(
-            reference_match_title, query, titles, **kw
-        ), query
+        new, old = (
+            _answer(match_title, query, titles, **kw),
+            _answer(reference_match_title, query, titles, **kw),
+        )
+        if new != old:
+            assert (old[0], new[0]) == ("UnknownIdError", "found"), (query, old, new)
+            found[query] = str(titles[new[1]])  # type: ignore[call-overload]
+    return found
 
 
 def _typed(title: str, rng: random.Random) -> list[str]:
@@ -192,24 +215,47 @@ def test_every_title_finds_what_it_found_before(data: str, request: pytest.Fixtu
     titles = _titles(request.getfixturevalue(data))
     # as the catalogue spells it: ml-100k has 'Ice Storm, The (1997)' twice. ml-100k's 1,682 are all asked;
     # of the bundled 9,724 every 8th (1,216), since the reference takes ~3 ms each there (30 s for all)
-    _check(titles, titles if data == "ml100k" else titles[::8])
+    assert _check(titles, titles if data == "ml100k" else titles[::8]) == {}
+
+
+#: the queries of QUERIES the old function found no title for and match_title finds on ml-latest-small, as
+#: people type titles: without the colon or dash, a year after the words (bracketed or not, where the title
+#: has more words: 'Star Wars (1977)' is Episode IV, the one 1977 title with 'star wars' in it), the title
+#: whose words those are where several of that year hold them ('heat 1995': Heat, not another 1995 film)
+NEWLY_FOUND = {
+    "AMÉLIE (2001)": "Amelie (Fabuleux destin d'Amélie Poulain, Le) (2001)",
+    "star wars episode iv": "Star Wars: Episode IV - A New Hope (1977)",
+    "Star Wars (1977)": "Star Wars: Episode IV - A New Hope (1977)",
+    "Star Wars 1977": "Star Wars: Episode IV - A New Hope (1977)",
+    "Batman 1989": "Batman (1989)",
+    "heat 1995": "Heat (1995)",
+    "x men": "X-Men (2000)",
+}
 
 
 def test_typed_titles_find_what_they_found_before(bundled: Dataset) -> None:
     titles = _titles(bundled)
     support = np.random.default_rng(0).integers(0, 4, len(titles))  # few values: ties are ordered too
     ids = {str(n): n for n in range(len(titles))}  # a number that is also an id says so in the error
-    _check(titles, QUERIES)
-    _check(titles, QUERIES, support=support, ids=ids, id_hint="the movieId")
+    assert _check(titles, QUERIES) == NEWLY_FOUND
+    assert _check(titles, QUERIES, support=support, ids=ids, id_hint="the movieId") == NEWLY_FOUND
     rng = random.Random(3)
-    _check(titles, [q for t in rng.sample(titles, 60) for q in _typed(t, rng)], support=support)
+    assert _check(titles, [q for t in rng.sample(titles, 60) for q in _typed(t, rng)], support=support) == {}
+
+
+#: NEWLY_FOUND's kind on ml-100k's titles
+NEWLY_FOUND_ML100K = {
+    "Star Wars 1977": "Star Wars (1977)",
+    "Batman 1989": "Batman (1989)",
+    "heat 1995": "Heat (1995)",
+}
 
 
 def test_typed_titles_find_what_they_found_before_in_ml100k(ml100k: Dataset) -> None:
     titles = _titles(ml100k)
     rng = random.Random(5)
-    _check(titles, QUERIES)
-    _check(titles, [q for t in rng.sample(titles, 150) for q in _typed(t, rng)])
+    assert _check(titles, QUERIES) == NEWLY_FOUND_ML100K
+    assert _check(titles, [q for t in rng.sample(titles, 150) for q in _typed(t, rng)]) == {}
 
 
 def test_small_and_odd_title_lists() -> None:
@@ -244,9 +290,10 @@ def test_small_and_odd_title_lists() -> None:
         "les",
     ]
     for support in (None, np.arange(len(titles))):
-        _check(titles, queries, support=support)
-    _check(["Toy Story (1995)"], ["toy", "zz", "Toy Story"])
-    _check([], ["toy"])
+        # the new forms: a year after the title, the words without their punctuation ('Ma-trix!')
+        assert _check(titles, queries, support=support) == {"heat 1995": "Heat (1995)", "ma trix": "Ma-trix!"}
+    assert _check(["Toy Story (1995)"], ["toy", "zz", "Toy Story"]) == {}
+    assert _check([], ["toy"]) == {}
 
 
 def test_titles_that_are_not_a_list_of_str() -> None:
@@ -254,8 +301,8 @@ def test_titles_that_are_not_a_list_of_str() -> None:
     index of a list is found by the list itself (no str() of each title a query), so 1 and 1.0, equal
     as numbers, must not share one."""
     titles = ["300 (2007)", "Heat (1995)", "1", "Toy Story (1995)"]
-    _check(titles, ["300", "heat", "1", "toy"])
-    _check(np.array(titles), ["300", "heat", "1", "toy"])  # type: ignore[arg-type]
+    assert _check(titles, ["300", "heat", "1", "toy"]) == {}
+    assert _check(np.array(titles), ["300", "heat", "1", "toy"]) == {}  # type: ignore[arg-type]
     for numbers in ([1, 2.5, 300], [1.0, 2.5, 300.0], [True, 2.5, 300]):
-        _check(numbers, ["1", "1.0", "true", "300", "300.0", "2.5"])  # type: ignore[arg-type]
-    _check([["a list"], "Heat (1995)"], ["heat", "list"])  # type: ignore[list-item]
+        assert _check(numbers, ["1", "1.0", "true", "300", "300.0", "2.5"]) == {}  # type: ignore[arg-type]
+    assert _check([["a list"], "Heat (1995)"], ["heat", "list"]) == {}  # type: ignore[list-item]

@@ -6,8 +6,12 @@ Titles are compared case- and accent-insensitively with a trailing article moved
 ('Matrix, The (1999)' → 'the matrix (1999)'). A query resolves to one movie when it is an exact
 title (with or without the year), a unique substring of the title without its year (a number: a whole
 number in it), the one title holding it as whole words where several hold it ('Episode V' is in
-'Episode VI' too, but as words only in 'Episode V - The Empire Strikes Back'), or a near-certain misspelling of a whole title (similarity ≥ :data:`ACCEPT` and clearly
-ahead of the next: 'toy stroy'). Anything weaker is never taken silently: the error asks "did you mean
+'Episode VI' too, but as words only in 'Episode V - The Empire Strikes Back'), where no title holds it
+as typed the one title holding its words without their punctuation ('star wars episode iv') or, with a
+year after them, bracketed or not, the one title of that year holding them ('Star Wars (1977)', 'Batman
+1989'), or a near-certain misspelling of a whole title (similarity ≥ :data:`ACCEPT` and clearly
+ahead of the next: 'toy stroy'). Anything weaker is never taken silently: several titles are listed,
+most-rated first with their movieIds, saying whether adding the year picks one; none asks "did you mean
 …?" with the closest titles (similarity ≥ :data:`SUGGEST`), most-rated first among equals. Similarity
 is difflib's ratio against the whole title and against each run of the title's words as long as the
 query, so 'matrx' meets 'matrix' rather than 'Max'.
@@ -21,7 +25,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from movierec.errors import ConfigError, Doors, UnknownIdError, closest
 
@@ -52,13 +56,17 @@ __all__ = [
     "shorten_title",
     "suggest_titles",
     "title_keys",
+    "typed_title",
     "unknown_movie_id",
     "unrated_movie",
     "warn_if_respelled",
 ]
 
 ACCEPT = 0.85
-SUGGEST = 0.6
+#: the least similarity a suggested title has: at 0.6, 'Nonexistent Film' suggested 'A Pigeon Sat on a
+#: Branch Reflecting on Existence' (0.643, 'on existence'), 'my fake film' My Family (0.667) and '(1995)'
+#: 'Airport 1975' (0.6); a misspelling people make is 0.8 or more ('Matrx' 0.909, 'Ice Strom' 0.889)
+SUGGEST = 0.7
 #: a suggestion trails the closest title by at most this much: 'Matrx' met the three Matrix films at 0.909
 #: and then Mad Max, Mary and Max and Beyond the Mat at 0.75, titles no one meant
 SUGGEST_MARGIN = 0.15
@@ -180,6 +188,11 @@ _TRAIL_PUNCTUATION = re.compile(r"[^\w)]*$")
 _TITLE_END, _TEXT_END = "\n", "\x1f"
 
 
+#: which texts of a title :meth:`_TitleIndex.texts` reads: with the year (``True``), without, or without
+#: and in :func:`plain_words` (``"plain"``)
+_Texts = bool | Literal["plain"]
+
+
 class _TitleIndex:
     """What :func:`match_title` and the suggestions read of one list of titles, worked out once per list
     (:func:`_title_index`): each title's keys and folded text, and the titles each key names (a dict
@@ -192,7 +205,7 @@ class _TitleIndex:
         self.folded = [fold_title(t) for t in titles]
         self.keys = [_folded_keys(f) for f in self.folded]
         self.named = _KeyLookup(self.keys)
-        self._texts: dict[bool, tuple[list[tuple[str, str]], str, np.ndarray]] = {}
+        self._texts: dict[_Texts, tuple[list[tuple[str, str]], str, np.ndarray]] = {}
 
     @functools.cached_property
     def named_without_article(self) -> _KeyLookup:
@@ -204,23 +217,26 @@ class _TitleIndex:
         """The bare titles' words with their characters counted, for the suggestions (:func:`_close_scores`)."""
         return _WordCounts(self.keys)
 
-    def texts(self, with_year: bool) -> tuple[list[tuple[str, str]], str, np.ndarray]:
+    def texts(self, with_year: _Texts) -> tuple[list[tuple[str, str]], str, np.ndarray]:
         """The two texts of each title a part of a title is looked for in: its full key and folded title
-        (``with_year``), else both without the year; then all of them as one string, each title's two
-        parted by :data:`_TEXT_END` and ended by :data:`_TITLE_END`, and where each title starts in it."""
+        (``with_year``), else both without the year (``"plain"``: those in :func:`plain_words`); then all
+        of them as one string, each title's two parted by :data:`_TEXT_END` and ended by
+        :data:`_TITLE_END`, and where each title starts in it."""
         import numpy as np
 
         if with_year not in self._texts:
             pairs = [
-                (full, folded) if with_year else (bare, _YEAR.sub("", folded))
+                (full, folded) if with_year is True else (bare, _YEAR.sub("", folded))
                 for (full, bare), folded in zip(self.keys, self.folded, strict=True)
             ]
+            if with_year == "plain":
+                pairs = [(plain_words(a), plain_words(b)) for a, b in pairs]
             joined = [f"{a}{_TEXT_END}{b}" for a, b in pairs]
             lengths = np.array([len(t) + 1 for t in joined], dtype=np.int64)
             self._texts[with_year] = pairs, _TITLE_END.join(joined), np.cumsum(lengths) - lengths
         return self._texts[with_year]
 
-    def holders(self, part: str, with_year: bool) -> list[int]:
+    def holders(self, part: str, with_year: _Texts) -> list[int]:
         """The titles, in order, with ``part`` in one of their :meth:`texts`: one search of the string of
         them all, where a Python loop looked in each title (20-35 ms a query on 9,742 titles)."""
         import numpy as np
@@ -230,13 +246,24 @@ class _TitleIndex:
         found = [m.start() for m in re.finditer(f"{re.escape(part)}.*", text)]
         return (np.searchsorted(starts, found, side="right") - 1).tolist()
 
-    def with_word(self, part: str, titles: list[int], with_year: bool) -> list[int]:
+    def with_word(self, part: str, titles: list[int], with_year: _Texts) -> list[int]:
         """Those of ``titles`` with ``part`` in one of their :meth:`texts` as whole words: 'Episode V' is in
         'Episode VI' too, but not as words. Title by title, as :meth:`holders` found them: a search of all
         titles at once that starts with a look behind took 17 ms on 9,742 titles, one for the text 1 ms."""
         word = re.compile(rf"(?<!\w){re.escape(part)}(?!\w)")
         pairs = self.texts(with_year)[0]
         return [i for i in titles if any(word.search(t) for t in pairs[i])]
+
+    @functools.cached_property
+    def years(self) -> list[str | None]:
+        """Each title's year (``None`` where it has none), for a year typed after a title (:func:`_typed_form`)."""
+        return [m.group(1) if (m := _YEAR.search(f)) else None for f in self.folded]
+
+    def plain_holders(self, words: str) -> list[int]:
+        """The titles, in order, holding ``words`` (in :func:`plain_words`) as whole words in one of their
+        texts without the year read as :func:`plain_words`: one search of them all (:meth:`holders`),
+        then whole words on the titles found (:meth:`with_word`)."""
+        return self.with_word(words, self.holders(words, "plain"), "plain")
 
 
 class _KeyLookup:
@@ -428,6 +455,8 @@ REFUSAL_WIDTH = 143
 #: the longest one suggested title runs (:func:`shorten_title` keeps its year): 'Harry Potter and the
 #: Sorcerer's Stone (a.k.a. …) (2001)' alone, 95 characters, left room for no other title
 SUGGESTED_CELLS = 36
+#: the least a first title followed by its id is cut to, so that a second one fits (:func:`_fitted_titles`)
+TAGGED_CELLS = 24
 
 
 def _after_shared_words(title: str, first: str) -> str:
@@ -456,17 +485,30 @@ def _did_you_mean_titles(head: str, names: Sequence[str]) -> str:
     return f"{head}{'; '.join(shown)}{more}?"
 
 
-def _fitted_titles(names: Sequence[str], room: int) -> list[str]:
+def _fitted_titles(names: Sequence[str], room: int, tags: Sequence[str] = ()) -> list[str]:
     """The first of ``names`` (best first, a few: no more fit) that fit ``room`` characters joined by '; ',
     at least one, as :func:`_did_you_mean_titles` and :func:`_ambiguity` name them: after the first, the
     words shared with it said as '…' and each cut to :data:`SUGGESTED_CELLS`; the first keeps what the
     second leaves it, or where no second fits, the whole room ('Star Wars: Episode IV - A New Hope (1977)
-    and 12 more')."""
-    rest = [shorten_title(_after_shared_words(t, names[0]), SUGGESTED_CELLS) for t in names[1:8]]
+    and 12 more'). ``tags``, one a name where given (' [260]', its movieId), follow each name whole, in
+    the cells the name has."""
+    tag = [*tags, *[""] * len(names)]
+    rest = [
+        shorten_title(_after_shared_words(t, names[0]), SUGGESTED_CELLS - len(tag[n])) + tag[n]
+        for n, t in enumerate(names[1:8], start=1)
+    ]
     first = max(SUGGESTED_CELLS, room - 2 - len(rest[0]) if rest else room)
-    shown = [shorten_title(names[0], first), *rest]
+    shown = [shorten_title(names[0], first - len(tag[0])) + tag[0], *rest]
     n = titles_that_fit(shown, room)
-    return shown[:n] if n > 1 else [shorten_title(names[0], max(SUGGESTED_CELLS, room))]
+    cut = room - 2 - len(rest[0]) - len(tag[0]) if rest else 0
+    if n == 1 and tags and len(names[0]) > SUGGESTED_CELLS and cut >= TAGGED_CELLS:
+        # ids take the room a second title had: a long first title cut shorter ('Harry Potter and… (2001)
+        # [4896]; … Chamber of Secrets (2002) [5816]'), where its 95 characters left room for no other
+        shown[0] = shorten_title(names[0], cut) + tag[0]
+        n = titles_that_fit(shown, room)
+    return (
+        shown[:n] if n > 1 else [shorten_title(names[0], max(SUGGESTED_CELLS, room) - len(tag[0])) + tag[0]]
+    )
 
 
 def suggest_titles(
@@ -715,6 +757,54 @@ def unrated_movie(query: str, catalog: pd.DataFrame | None, rated: _Ids, dataset
     return None
 
 
+#: a year typed after a title, in brackets or not: 'Batman 1989', 'Star Wars (1977)'
+_TYPED_YEAR = re.compile(r"^(.*?\S)\s*(?:\((\d{4})\)|(?<=\s)(\d{4}))$")
+#: what :func:`plain_words` drops (an apostrophe: 'schindlers' is 'schindler's') or reads as a space
+_APOSTROPHES = re.compile(r"['’`]")
+_PUNCTUATION = re.compile(r"[^\w\s]|_")
+
+
+def plain_words(text: str) -> str:
+    """A folded text's words without their punctuation: 'star wars: episode iv - a new hope' → 'star wars
+    episode iv a new hope', so a title typed without its colon or dash still reads as its words."""
+    return " ".join(_PUNCTUATION.sub(" ", _APOSTROPHES.sub("", text)).split())
+
+
+def _typed_form(q: str, index: _TitleIndex) -> int | None:
+    """The one title a folded query ``q`` that names none as it is names as people type titles, else
+    ``None``: its words without the punctuation ('star wars episode iv'), or with a year after them,
+    bracketed or not, the one title of that year holding the words ('Star Wars (1977)', 'Batman 1989');
+    where several hold them, the one whose title is those words. Read only where no title holds ``q``
+    (:func:`_match`), so '1984', '2001: A Space Odyssey' and '300' are the titles they always were."""
+    year = _TYPED_YEAR.match(q)
+    forms = [(year.group(1), year.group(2) or year.group(3))] if year else []
+    for words, in_year in [*forms, (q, None)]:
+        plain = plain_words(words)
+        if not plain:
+            continue
+        cands = index.plain_holders(plain)
+        if in_year is not None:
+            cands = [i for i in cands if index.years[i] == in_year]
+        if len(cands) > 1:  # 'Heat 1995': Heat, not another 1995 film with 'heat' in its title
+            cands = [i for i in cands if plain in _plain_names(index.keys[i][1])] or cands
+        if len(cands) == 1:
+            return cands[0]
+    return None
+
+
+def typed_title(query: str, titles: Sequence[str]) -> int | None:
+    """The one title of ``titles`` that ``query`` names only as people type titles (:func:`_typed_form`:
+    'star wars episode iv', 'Batman 1989'), else ``None``: for a search by part of a title (the API's
+    ``GET /movies?q=``) that found no title holding the text as it is, as :func:`match_title` reads it."""
+    q = fold_title(query)
+    return _typed_form(q, _title_index(titles)) if q else None
+
+
+def _plain_names(bare: str) -> tuple[str, str]:
+    """A bare title key in :func:`plain_words`, with and without a leading article."""
+    return plain_words(bare), plain_words(_LEADING.sub("", bare))
+
+
 def _match(query: str, q: str, titles: Sequence[str], support: np.ndarray | None, id_hint: str) -> int:
     index = _title_index(titles)
     keys = index.keys
@@ -731,6 +821,8 @@ def _match(query: str, q: str, titles: Sequence[str], support: np.ndarray | None
         cands = index.with_word(q, cands, with_year) or cands
     if len(cands) == 1:
         return cands[0]
+    if not cands and (typed := _typed_form(q, index)) is not None:
+        return typed
     if not cands:
         near = _suggestions(q, index, support, len(titles))  # all: the count says the rest
         whole = sorted(
@@ -748,23 +840,42 @@ def _match(query: str, q: str, titles: Sequence[str], support: np.ndarray | None
 
 
 def _ambiguity(query: str, cands: list[int], titles: Sequence[str], id_hint: str, ids: _Ids | None) -> str:
-    """ "'Ice Storm' matches 2 movies: …; be more specific or use --movie-id". Titles that read the same
-    (ml-100k has 'Ice Storm, The (1997)' twice, as movieIds 305 and 865) carry their ids when
-    ``ids`` can say them, since no more specific title can pick one of them."""
+    """ "'star wars' matches 13 movies: Star Wars: Episode IV - A New Hope (1977) [260]; … V - The Empire
+    Strikes Back (1980) [1196] and 11 more; add the year or use --movie-id": the first few (most-rated
+    first where the caller knows support) as fit two rows at 80 columns, each with its movieId where
+    ``ids`` can say them, and "add the year" where the query with the first one's year names it
+    (:func:`_typed_form`), else "be more specific". Titles that read the same (ml-100k has 'Ice Storm, The
+    (1997)' twice, as movieIds 305 and 865) carry their ids as ``[movieId 305]``, since no more specific
+    title can pick one of them."""
     shown = [titles[i] for i in cands[:8]]
     repeated = {t for t in shown if shown.count(t) > 1}
     raw = getattr(ids, "to_raw", None)  # an IdMap; a bare lookup cannot go back from index to id
     use = f"use {id_hint}" if id_hint.startswith("--") else f"give {id_hint}"  # a flag, or 'the movieId'
     hint = use if repeated and raw is not None else f"be more specific or {use}"
+    if not repeated and _year_picks(query, cands[0], titles):  # 'the movieId': two rows hold two titles
+        hint = f"add the year or {use if id_hint.startswith('--') else id_hint}"
     head = f"{query!r} matches {len(cands)} movies: "
     if repeated and raw is not None:  # same-titled ones all carry their ids
         shown = [
             f"{t} [movieId {raw(i)}]" if t in repeated else t for t, i in zip(shown, cands, strict=False)
         ]
     elif not repeated:  # as many as fit two rows ('Harry Potter': one title of 95 characters, 191 columns)
-        shown = _fitted_titles(shown, REFUSAL_WIDTH - len(head) - len(f" and {len(cands)} more; {hint}"))
+        tags = [f" [{raw(i)}]" for i in cands[: len(shown)]] if raw is not None else []
+        shown = _fitted_titles(
+            shown, REFUSAL_WIDTH - len(head) - len(f" and {len(cands)} more; {hint}"), tags
+        )
     more = f" and {len(cands) - len(shown)} more" if len(cands) > len(shown) else ""
     return f"{head}{'; '.join(shown)}{more}; {hint}"
+
+
+def _year_picks(query: str, movie: int, titles: Sequence[str]) -> bool:
+    """Whether ``query`` with the year of title ``movie`` after it ('star wars 1977') names that movie."""
+    year = _YEAR.search(str(titles[movie]))
+    if year is None:
+        return False
+    typed, index = fold_title(f"{query} {year.group(1)}"), _title_index(titles)
+    # as match_title reads it where no title holds it as typed; no suggestions ('1 1995': 20 ms) are asked
+    return not index.holders(typed, False) and _typed_form(typed, index) == movie
 
 
 def genre_spellings(genre_lists: Iterable[Iterable[str]]) -> dict[str, str]:
@@ -875,9 +986,12 @@ def unknown_user(user: object, where: str, ids: Any, fix: str) -> str:
 
 def respelled(query: str, title: str) -> bool:
     """Whether ``query`` named ``title`` only as a near spelling ('toy stroy' for Toy Story (1995)), not as
-    the title or a part of it (``'toy story'``, ``'matrix'``, ``'amelie'``)."""
+    the title or a part of it (``'toy story'``, ``'matrix'``, ``'amelie'``), nor as its words typed without
+    their punctuation or with its year after them ('star wars episode iv', 'Batman 1989': :func:`_typed_form`)."""
     q = fold_title(query)
-    return not any(q in key for key in (*title_keys(title), fold_title(title)))
+    if any(q in key for key in (*title_keys(title), fold_title(title))):
+        return False
+    return _typed_form(q, _TitleIndex([str(title)])) is None  # not kept: the lists kept are the data's
 
 
 def warn_if_respelled(query: str, title: str) -> None:

@@ -55,6 +55,7 @@ from movierec.titles import (
     search_key,
     suggest_titles,
     title_keys,
+    typed_title,
     unknown_movie_id,
     unknown_user,
     unrated_movie,
@@ -1838,6 +1839,8 @@ class Artifact(IdMapped):
             order = np.argsort(-self._popularity, kind="stable")[:limit]
             return [self.movie_row(int(i)) for i in order]
         hits = [i for i, key in enumerate(self._keys) if q in key]
+        typed = None if hits else typed_title(text, self.titles)  # 'star wars episode iv', 'Batman 1989'
+        hits = [typed] if typed is not None else hits
         hits.sort(
             key=lambda i: (
                 not (self._keys[i].startswith(q) or f"| {q}" in self._keys[i]),
