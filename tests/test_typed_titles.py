@@ -113,3 +113,20 @@ def test_an_ambiguous_title_lists_the_most_rated_with_their_movieids_in_two_rows
     with pytest.raises(ConfigError, match=r"and 2939 more; be more specific or give the movieId$"):
         rec.similar("The")
     assert len(str(err.value)) <= REFUSAL_WIDTH
+
+
+def test_a_weak_likeness_is_no_suggestion_and_punctuation_around_a_query_no_word() -> None:
+    """'Nonexistent Film' suggested 'A Pigeon Sat on a Branch Reflecting on Existence' (0.643, through 'on
+    existence'): under SUGGEST (0.7) it is no suggestion, and the refusal says how to look instead. The
+    dashes around '-- star warz: --' counted as words, so it was compared with runs of four words and
+    suggested Star Maps and Star Trek (0.667); it now meets 'Star Wars' as 'Star Warz' does."""
+    from movierec.errors import UnknownIdError
+    from movierec.titles import suggest_titles
+
+    titles = [str(t) for t in movierec.load("ml-latest-small").catalog["title"]]  # type: ignore[index]
+    with pytest.raises(UnknownIdError) as err:
+        match_title("Nonexistent Film", titles)
+    assert str(err.value) == "no movie title matches 'Nonexistent Film'; try part of the title or --movie-id"
+    framed = suggest_titles("  -- star warz: --  ", titles)
+    assert [titles[i] for i, _ in framed] == [titles[i] for i, _ in suggest_titles("Star Warz", titles)]
+    assert all(titles[i].startswith("Star Wars") for i, _ in framed), framed

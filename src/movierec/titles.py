@@ -164,8 +164,8 @@ def _similarity(q: str, bare: str, floor: float = 0.0) -> float:
     if m.real_quick_ratio() >= floor and m.quick_ratio() >= floor:
         best = m.ratio()
     words = bare.split()
-    n = max(1, len(q.split()))
     q_run = _EDGE_PUNCTUATION.sub("", q) or q
+    n = max(1, len(q_run.split()))  # the words it says: '-- star warz: --' is two, as 'star warz'
     for size in {n, n + 1}:
         for start in range(0, max(1, len(words) - size + 1)):
             # a run's edge punctuation is no part of what it says: 'star wars:' is 'star wars', so
@@ -404,8 +404,8 @@ def _close_scores(q: str, index: _TitleIndex) -> dict[int, float]:
     under the closest ratio found less the margin: of 9,742 titles' runs, tens to hundreds of ratios."""
     import numpy as np
 
-    n = max(1, len(q.split()))
     q_run = _EDGE_PUNCTUATION.sub("", q) or q
+    n = max(1, len(q_run.split()))
     counts = index.word_counts
     found = [(q, True, *counts.bounds(q, counts.longest, whole=True))]
     found += [(q_run, False, *counts.bounds(q_run, s, whole=False)) for s in sorted({n, n + 1})]
