@@ -190,8 +190,8 @@ def test_a_dataset_not_fetched_yet_names_each_doors_fetch(
     with pytest.raises(DataError) as exc:
         movierec.load("ml-100k")
     assert str(exc.value) == (  # movierec.datasets.fetch, as it was named, is the module: not callable
-        f"{said}from movierec.datasets.fetch import fetch; fetch('ml-100k') (add path=PATH for a download "
-        "made by hand)"
+        f"{said}movierec.load('ml-100k', download=True) (a download made by hand: "
+        "from movierec.datasets.fetch import fetch; fetch('ml-100k', path=PATH))"
     )
     cli = (
         f"movierec: error: {said}movierec data fetch ml-100k (add --path PATH for a download made by hand)\n"

@@ -79,7 +79,7 @@ def test_unknown_and_uncached_names(tmp_path, monkeypatch):
     assert locate(REGISTRY["ml-1m"]) is None
     with pytest.raises(
         DataError,
-        match=r"'ml-1m' is not in the cache.*; fetch it: from movierec.datasets.fetch import fetch; fetch\('ml-1m'\)",
+        match=r"'ml-1m' is not in the cache.*; fetch it: movierec.load\('ml-1m', download=True\)",
     ):
         load("ml-1m")
 

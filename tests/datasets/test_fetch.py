@@ -10,6 +10,7 @@ import subprocess
 import threading
 import time
 import zipfile
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from clihelp import run_process
 from movierec.datasets import REGISTRY, bundled_path, load, locate
 from movierec.datasets.fetch import fetch, fetch_spec
 from movierec.datasets.registry import DatasetSpec
-from movierec.errors import ConfigError, DownloadError
+from movierec.errors import ConfigError, DataError, DownloadError
 
 # --- fixtures -------------------------------------------------------------------------------
 
@@ -369,6 +370,23 @@ def test_bundled_needs_no_download(cache):
 
 def run_cli(*args: str, env_data: Path) -> subprocess.CompletedProcess[str]:
     return run_process(*args, env={"MOVIEREC_DATA": str(env_data)})
+
+
+def test_load_with_download_fetches_a_registered_dataset_then_loads_it(server, cache, monkeypatch):
+    """movierec.load('ml-latest', download=True) (Surprise's load_builtin without its prompt) fetches the
+    release into the data home and loads it; without download= the same call is refused, naming it."""
+    server.files["ml-latest.zip"] = dataset_zip("ml-latest")
+    monkeypatch.setitem(
+        REGISTRY, "ml-latest", replace(REGISTRY["ml-latest"], url=server.url("ok/ml-latest.zip"))
+    )
+    with pytest.raises(DataError, match=r"fetch it: movierec\.load\('ml-latest', download=True\)"):
+        load("ml-latest")
+    assert server.seen == [] and not (cache / "ml-latest").exists()  # refused: nothing fetched
+    ds = load("ml-latest", download=True)
+    assert ds.interactions.n_ratings == 1500 and (cache / "ml-latest" / "ratings.csv").is_file()
+    seen = len(server.seen)
+    assert load("ml-latest", download=True).interactions.n_ratings == 1500
+    assert len(server.seen) == seen  # in the cache now: no second download
 
 
 def test_cli_fetch_success_then_listed(server, cache):

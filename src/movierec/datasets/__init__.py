@@ -319,13 +319,13 @@ _FILE_SUFFIXES = (".csv", ".dat", ".data", ".tsv", ".txt", ".parquet", ".gz", ".
 
 
 def _not_cached(name: str) -> Doors:
-    """The refusal of a registered dataset that is not fetched yet, with each door's command that fetches
-    it (one line named both: "(movierec.datasets.fetch('ml-100k') in Python, movierec data fetch ml-100k
-    in the CLI)", and ``movierec.datasets.fetch`` is the module, not the function: calling it failed)."""
+    """The refusal of a registered dataset that is not fetched yet, with each door's way to fetch it:
+    Python's ``movierec.load(name, download=True)`` (as Surprise's ``Dataset.load_builtin`` offers a
+    download), the CLI's ``movierec data fetch``; and for a download made by hand, each door's ``path``."""
     said = f"dataset {name!r} is not in the cache ({cache_dir() / name}); fetch it: "
     return Doors(
-        f"{said}from movierec.datasets.fetch import fetch; fetch({name!r}) (add path=PATH for a download "
-        "made by hand)",
+        f"{said}movierec.load({name!r}, download=True) (a download made by hand: "
+        f"from movierec.datasets.fetch import fetch; fetch({name!r}, path=PATH))",
         f"{said}movierec data fetch {name} (add --path PATH for a download made by hand)",
     )
 
@@ -335,12 +335,18 @@ def load(
     *,
     rating_scale: tuple[float, float] | None = None,
     with_tags: bool = True,
+    download: bool = False,
     **columns: Any,
 ) -> Dataset:
     """Load a registered dataset by name (bundled or cached), a MovieLens-layout folder or a ratings
     file by path, or a pandas DataFrame of ratings (:func:`from_frame`; ``columns`` name its columns,
     as for a file: ``user_col``, ``item_col``, ``rating_col``, ``time_col``, and ``movies``: a movies
-    file or DataFrame for titles, its id column named as ``item_col`` or ``movieId``)."""
+    file or DataFrame for titles, its id column named as ``item_col`` or ``movieId``).
+
+    A registered dataset that is not in the cache is refused unless ``download`` is true: then it is
+    fetched first (:func:`movierec.datasets.fetch.fetch`: checksum verified, a bar on a terminal), as
+    ``movierec data fetch NAME`` does, so ``movierec.load('ml-100k', download=True)`` is Surprise's
+    ``Dataset.load_builtin('ml-100k')`` without its prompt. GroupLens' terms apply to what it fetches."""
     if rating_scale is not None:  # a scale of nan, inf or MIN ≥ MAX is refused before anything is read
         rating_scale = check_rating_scale(rating_scale)
     if isinstance(name_or_path, pd.DataFrame):
@@ -354,6 +360,10 @@ def load(
     if text in REGISTRY:
         spec = get_spec(text)
         folder = locate(spec)
+        if folder is None and download:
+            from movierec.datasets.fetch import fetch
+
+            folder = fetch(spec)
         if folder is None:
             raise DataError(_not_cached(spec.name))
         if spec.bundled and rating_scale not in (None, tuple(spec.rating_scale)):
