@@ -14,7 +14,6 @@ import re
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +38,7 @@ from movierec.datasets.parsers import (
 from movierec.datasets.registry import (
     REGISTRY,
     DatasetSpec,
+    bundled_path,
     cache_dir,
     dataset_name,
     get_spec,
@@ -284,11 +284,6 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
         while block := fh.read(chunk):
             h.update(block)
     return h.hexdigest()
-
-
-def bundled_path() -> Path:
-    """Folder of the ``ml-latest-small`` copy shipped inside the package."""
-    return Path(str(resources.files("movierec.datasets").joinpath("bundled", "ml-latest-small")))
 
 
 def locate(spec: DatasetSpec) -> Path | None:

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from movierec.datasets.registry import DatasetSpec, cache_dir, get_spec
+from movierec.datasets.registry import DatasetSpec, bundled_path, cache_dir, get_spec
 from movierec.errors import ConfigError, Doors, DownloadError, framed
 from movierec.output_folders import move_aside, temporary_folder
 
@@ -64,8 +64,6 @@ def fetch(
     if url is not None:
         _check_url(url)
     if spec.bundled and path is None and url is None:
-        from movierec.datasets import bundled_path
-
         return bundled_path()
     root = cache_dir()
     target = root / spec.name

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,12 @@ def get_spec(name: str) -> DatasetSpec:
             )
         )
     return REGISTRY[canon]
+
+
+def bundled_path() -> Path:
+    """Folder of the ``ml-latest-small`` copy shipped inside the package (here, not in the package's
+    ``__init__``, so :mod:`movierec.datasets.fetch` reads it without importing the package it serves)."""
+    return Path(str(resources.files("movierec.datasets").joinpath("bundled", "ml-latest-small")))
 
 
 def cache_dir() -> Path:
