@@ -8,6 +8,7 @@ that qualifies (the CLI adds a note naming the catalogue's size), and the four a
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,14 @@ def test_the_cli_lists_them_with_a_note_rather_than_refusing_a_k_nobody_typed(
     assert f"the catalogue holds 6 movies, {said}" in " ".join(err.split())
     expected = fitted[0].recommend(1, min_support=0).movieId.tolist()
     assert [row["movieId"] for row in json.loads(out)] == expected
+
+
+def test_the_cli_table_is_headed_by_the_length_it_has(toy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The 6-movie file's user 1 has rated some of them: the table's heading said "top 10 for user 1" over
+    the few left; it names the rows it shows."""
+    code, out, err = run_cli(
+        ["recommend", "--ratings", str(toy), "--user", "1", "-m", "ease", "--min-support", "0"], capsys
+    )
+    assert code == 0, err
+    n = len(re.findall(r"^│ +\d+ │", out, flags=re.M))
+    assert 0 < n < 10 and f"top {n} for user 1 · ease" in out and "top 10" not in out, out

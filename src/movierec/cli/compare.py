@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -1185,9 +1186,16 @@ def _print_list(
     table = list_table(
         cols, cells, title_column=None if because else 2, optional=(len(cols) - 2,) if with_rating else (),
         reasons=len(cols) - 1 if because else None,
-        title=title, title_justify="left", caption=caption, caption_justify="left",
+        title=_as_long_as(title, len(rows)), title_justify="left", caption=caption, caption_justify="left",
     )  # fmt: skip
     print_table(table)
+
+
+def _as_long_as(title: str, n: int) -> str:
+    """A list's heading with the length it has: "top 10 for user 1" over the 3 movies a small catalogue
+    (or a genre, or the rated movies left out) leaves read as a list cut short; it says "top 3" then."""
+    asked = re.match(r"top (\d+) ", title)
+    return f"top {n} {title[asked.end() :]}" if asked and n < int(asked.group(1)) else title
 
 
 def _score_is_the_count(rows: list[dict[str, Any]], because: bool) -> bool:
@@ -1693,8 +1701,6 @@ def _print_similar(
     try:
         rows = art.similar_rows(raw, k, min_support=min_support, by=by[1])
     except ConfigError as exc:  # the artifact speaks the API's by=lift; this command's option is --by lift
-        import re
-
         raise ConfigError(re.sub(r"\bby=(lift|model)\b", r"--by \1", str(exc))) from None
     note = art.similar_empty_reason(raw, min_support, "--min-support 0", by=by[0]) if not rows else None
     note = note and note.replace("by=model", by_model)
