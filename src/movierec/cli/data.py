@@ -242,22 +242,21 @@ def _artifact_info(artifact: Path, others: list[str], as_json: bool) -> None:
     ``data info`` counts a dataset's (:func:`_print_genres`). The CLI listed an artifact's genres nowhere,
     so a misspelt ``--genre`` had no command to point to. ``others``: the options given beside it, which
     describe a dataset (refused)."""
-    from collections import Counter
-
     from movierec.errors import ConfigError
     from movierec.serving.artifact import load_artifact
+    from movierec.titles import genre_counts
 
     if others:
         raise ConfigError(f"--artifact describes the artifact's own data: leave out {', '.join(others)}")
     art = load_artifact(artifact)
-    counts = Counter(str(g) for genres in art.to_frame()["genres"] for g in genres if g)
+    counts = genre_counts(art.to_frame()["genres"])  # most first, as a dataset's
     info = {
         "artifact": str(artifact),
         "model": art.model_name,
         "dataset": art.dataset_name,
         "n_users": art.n_users,
         "n_items": art.n_items,
-        "genres": dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),  # most first, as a dataset's
+        "genres": counts,
     }
     if as_json:
         print_json(info)
@@ -271,7 +270,7 @@ def _artifact_info(artifact: Path, others: list[str], as_json: bool) -> None:
     table.add_row("items", f"{art.n_items:,}")
     print_table(table)
     if counts:
-        _print_genres(info["genres"])
+        _print_genres(counts)
     else:
         print_prose("Its items have no genres: --genre has nothing to filter by.")
 

@@ -232,12 +232,9 @@ class Dataset:
     def genre_counts(self) -> dict[str, int]:
         """How many rated movies (:meth:`item_table`) each genre has, most first (ties by name); empty for
         data without genres."""
-        counts: dict[str, int] = {}
-        for genres in self.item_table()["genres"]:
-            for g in genres:
-                if g:
-                    counts[str(g)] = counts.get(str(g), 0) + 1
-        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+        from movierec.titles import genre_counts
+
+        return genre_counts(self.item_table()["genres"])
 
     def summary(self) -> dict[str, Any]:
         """The numbers ``movierec data info`` prints (also its ``--json`` output)."""
