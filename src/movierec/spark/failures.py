@@ -196,7 +196,7 @@ def job_failures() -> Iterator[None]:
 
     Use it inside the ``with`` of the session, so the JVM still runs while the causes are read.
     """
-    from movierec.spark.session import raise_if_interrupted
+    from movierec.spark.session import py4j_quiet, raise_if_interrupted
 
     kinds = _spark_exception_types()
     try:
@@ -205,18 +205,25 @@ def job_failures() -> Iterator[None]:
         raise_if_interrupted()  # a job cut off by Ctrl-C is no failure to explain
         if not kinds or not isinstance(exc, kinds):
             raise
-        try:
-            cause = root_cause(exc)
-        except Exception:  # the JVM went away: what Python holds of the message is all there is
-            held = _SQLSTATE.sub("", _held_text(exc))
-            cause = _CONDITION.sub("", _first_line(held.partition("\n: ")[2] or held)) or JVM_GONE
-        if "StackOverflowError" in cause:  # a lineage too long to serialize (ALS without checkpoints)
-            cause += (
-                "; a lineage too long for the stack: give Spark a checkpoint folder every executor "
-                "reads (--conf spark.checkpoint.dir=…), a larger thread stack than movierec's -Xss4m "
-                "(--conf spark.driver.extraJavaOptions=-Xss16m, and spark.executor.extraJavaOptions on a "
-                "cluster), or fewer iterations"
-            )
-        log = _write_log(exc)
+        with py4j_quiet():  # a JVM gone mid-read: py4j's traceback on the root logger is no news
+            cause, log = _cause_and_log(exc)
         where = f" (full stack in {log})" if log is not None else ""
         raise SparkJobError(f"the Spark job failed: {cause}{where}", log) from exc
+
+
+def _cause_and_log(exc: BaseException) -> tuple[str, Path | None]:
+    """A failed job's root cause in one line, and the log holding its whole stack (both read from the JVM
+    while it runs; what Python holds when it is gone)."""
+    try:
+        cause = root_cause(exc)
+    except Exception:  # the JVM went away: what Python holds of the message is all there is
+        held = _SQLSTATE.sub("", _held_text(exc))
+        cause = _CONDITION.sub("", _first_line(held.partition("\n: ")[2] or held)) or JVM_GONE
+    if "StackOverflowError" in cause:  # a lineage too long to serialize (ALS without checkpoints)
+        cause += (
+            "; a lineage too long for the stack: give Spark a checkpoint folder every executor "
+            "reads (--conf spark.checkpoint.dir=…), a larger thread stack than movierec's -Xss4m "
+            "(--conf spark.driver.extraJavaOptions=-Xss16m, and spark.executor.extraJavaOptions on a "
+            "cluster), or fewer iterations"
+        )
+    return cause, _write_log(exc)

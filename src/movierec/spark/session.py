@@ -625,6 +625,29 @@ class _DropPy4JTracebacks(logging.Filter):
         return not (record.name == "root" and f"{os.sep}py4j{os.sep}" in record.pathname)
 
 
+@contextmanager
+def py4j_quiet() -> Iterator[None]:
+    """Drop py4j's root-logger tracebacks for the block, leaving the root's handlers as they were.
+
+    Why: a call to a JVM that died mid-answer makes py4j log ``logging.exception("Exception while
+    sending command.")`` on the root logger, which also installs ``basicConfig``'s stderr handler when
+    the root has none. Reading a failed job's cause (:func:`movierec.spark.failures.job_failures`) and
+    stopping the session (:func:`_stop`) each end in one line of their own when the JVM is gone; CI
+    once printed 25 lines of ``ConnectionResetError`` and ``Py4JNetworkError`` before that line, whenever
+    the JVM closed the pooled connection during the read rather than before it (a race: the same run
+    usually passed). Only these two reads are quieted: py4j's records elsewhere reach the root as
+    before."""
+    root = logging.getLogger()
+    drop, guard = _DropPy4JTracebacks(), logging.NullHandler()
+    root.addFilter(drop)
+    root.addHandler(guard)
+    try:
+        yield
+    finally:
+        root.removeFilter(drop)
+        root.removeHandler(guard)
+
+
 class _Stopping:
     """Quiets an interrupted session: py4j's Python logging and the driver's log4j output, until
     :meth:`restore` puts both back (the driver is stopped by then)."""
@@ -728,7 +751,8 @@ def _stop(spark: Any) -> None:
     command's own: a finished ``spark train`` once exited 1 with a Py4JNetworkError from the gateway's
     shutdown (its artifact complete), and a failed job's clear line would give way to a Py4J trace."""
     try:
-        spark.stop()
+        with py4j_quiet():
+            spark.stop()
     except Exception as exc:  # Py4JError, ConnectionError, …: the JVM did not answer its shutdown
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print_note(f"note: Spark did not stop cleanly ({type(exc).__name__}: {first})")
