@@ -111,8 +111,21 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         return importlib.import_module(f"movierec.{name}")
-    where = f"; it is {_ONE_DOWN[name]}" if name in _ONE_DOWN else ""
+    where = f"; it is {_ONE_DOWN[name]}" if name in _ONE_DOWN else _model_hint(name)
     raise AttributeError(f"module 'movierec' has no attribute {name!r}{where}")
+
+
+def _model_hint(name: str) -> str:
+    """``"; a model is picked by its name: movierec.Recommender(ds, 'svd') …"`` for a model's name typed as
+    the package's attribute (``movierec.SVD()``, Surprise's ``SVD()``), else ``""``. ``_``-names are what
+    tools probe (IPython's ``_repr_html_``, ``__wrapped__``): they stay Python's plain error, without the
+    registry's import."""
+    if name.startswith("_"):
+        return ""
+    from movierec.models.registry import model_attribute_hint
+
+    hint = model_attribute_hint(name)
+    return f"; {hint}" if hint else ""
 
 
 def __dir__() -> list[str]:

@@ -30,6 +30,7 @@ __all__ = [
     "merge_params",
     "missing_module",
     "missing_requirement",
+    "model_attribute_hint",
     "model_kind",
     "own_model",
     "registered_name",
@@ -266,6 +267,42 @@ def unknown_model(name: str, names: list[str], guesses: Iterable[str] = ()) -> D
 
 #: the models a newcomer most often starts from, named where a mistyped model has no close match
 _FIRST_PICKS = ("svd", "ease", "als", "popularity")
+
+#: Surprise's, LightFM's and implicit's class names for a model registered here under another word, as a
+#: notebook types them after ``import movierec`` (``movierec.LightFM()``): the model, and why it is that one
+_OTHER_CLASSES = {
+    "baselineonly": ("baseline", "Surprise's BaselineOnly is baseline here"),
+    "lightfm": ("warp", FOREIGN_MODELS["lightfm"]),
+    "alternatingleastsquares": ("als", "implicit's AlternatingLeastSquares is als here"),
+    "bayesianpersonalizedranking": (
+        "bpr",
+        "implicit's BayesianPersonalizedRanking is bpr here (LightFM's model; implicit:bpr runs implicit's own)",
+    ),
+}
+
+
+def _folded(word: str) -> str:
+    return word.lower().replace("-", "").replace("_", "")
+
+
+def model_attribute_hint(word: str) -> str | None:
+    """How to get the model ``word`` names, for the package's AttributeError: ``movierec.SVD()`` (Surprise's
+    ``SVD()``) said only "module 'movierec' has no attribute 'SVD'". ``word`` is a registered name or its
+    class's, in any case, ``_`` or nothing for ``-`` (``SVD``, ``knn_basic``, ``KNNBasic``), or another
+    library's class name (:data:`_OTHER_CLASSES`); the reference backends (``surprise:svd``) are left out,
+    as their classes are for parity checks. ``None`` for a word that names no model here."""
+    key = _folded(word)
+    for name, (module, cls, _extra) in MODELS.items():
+        if ":" not in name and key in (_folded(name), cls.lower()):
+            return f"a model is picked by its name: {_recommender_call(name)} (the class itself: from {module} import {cls})"
+    if key in _OTHER_CLASSES:
+        name, why = _OTHER_CLASSES[key]
+        return f"{why}; a model is picked by its name: {_recommender_call(name)}"
+    return None
+
+
+def _recommender_call(name: str) -> str:
+    return f"movierec.Recommender(ds, {name!r}) with ds = movierec.load('ml-latest-small')"
 
 
 def get_class(name: str) -> type[BaseRecommender]:
