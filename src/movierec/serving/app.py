@@ -270,11 +270,11 @@ def _refuse_a_number_as_id(art: Artifact, movie: object, loc: list[Any] | None =
 
 
 def _refuse_a_number_as_user(art: Artifact, user: object, loc: list[Any]) -> None:
-    """A userId written as a number that is no whole one (``/users/1.5/recommendations``, a body's ``"userId":
-    "1.5"``) is a 422 at ``loc`` saying what a userId is (:meth:`Artifact.not_a_user_id`), as ``GET
-    /movies/1.5`` says it of a movieId: the path said "unknown user id '1.5'" (a 404), ``POST /feedback``
-    "'1.5' is not a valid user id (integer ids are written in ASCII digits only, without sign, …)" and a
-    visitor's list echoed it as their id, which their feedback then refused."""
+    """A userId that no userId of the data can be is a 422 at ``loc`` saying what a userId is, its input
+    echoed (:meth:`Artifact.not_a_user_id`): a number that is no whole one (``/users/1.5/recommendations``,
+    a body's ``"userId": "1.5"``), as ``GET /movies/1.5`` says it of a movieId, and in a body any other
+    spelling of a number (``"007"``, ``"+7"``). ``POST /feedback`` and a visitor's ``POST /recommendations``
+    take the same userIds by one rule: a list is never made for an id its feedback would refuse."""
     said = art.not_a_user_id(user, visitor=loc[0] == "body")
     if said is not None:
         raise _unprocessable(loc, said, user)
@@ -524,8 +524,8 @@ def _movie_routes(app: FastAPI, art: Artifact) -> None:
         """Movies whose title contains ``search`` (prefix matches and popular movies first); empty: most rated.
 
         ``unrated`` names the catalogue movies containing it that nobody rated (the model cannot use them).
-        When nothing contains it, ``didYouMean`` lists titles spelled like it. ``q`` is taken for ``search``
-        (``?q=toy`` was ignored and answered the most-rated movies).
+        When nothing contains it, ``didYouMean`` lists titles spelled like it. ``q`` is another name for
+        ``search`` (``?q=toy``).
         """
         search = search or q
         found = art.search(search, limit)
@@ -677,7 +677,7 @@ def _feedback_route(app: FastAPI) -> None:
         _refuse_a_number_as_id(art, body.movieId, ["body", "movieId"])
         _refuse_a_number_as_user(art, body.userId, ["body", "userId"])
         movie = art.item_map.to_raw(art.item_index(body.movieId))  # unknown movie -> 404; look-alikes too
-        user = art.user_map.canonical(body.userId, "userId")  # stored as the data spells it: "7", never "007"
+        user = art.user_map.canonical(body.userId, "userId")  # "7" or 7 is stored as the data spells it: 7
         row, created = store.add(
             body.requestId,
             str(user),

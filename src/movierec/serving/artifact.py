@@ -31,7 +31,16 @@ import scipy.sparse as sp
 
 from movierec.display import ABOUT, fallback_score, score_meaning, similarity_meaning
 from movierec.errors import ArtifactError, ConfigError, Doors, MovierecError, UnknownIdError, spelled
-from movierec.interactions import IdMap, IdMapped, Interactions, rating_levels, rating_step, refused_rating
+from movierec.interactions import (
+    IdMap,
+    IdMapped,
+    Interactions,
+    looks_numeric,
+    parse_int_id,
+    rating_levels,
+    rating_step,
+    refused_rating,
+)
 from movierec.jsonsafe import to_jsonable
 from movierec.output_folders import check_artifact_target, move_aside, temporary_folder
 from movierec.serving.origin import code_identity, exported_by, version_note
@@ -1061,15 +1070,29 @@ class Artifact(IdMapped):
         return f"{shown} is not a {field}: {what}"
 
     def not_a_user_id(self, text: object, visitor: bool) -> str | None:
-        """For a number that is no whole one (``'1.5'``, ``'1e3'``) given where a userId is taken, on data
-        whose userIds are integers: the 422's sentence, as :meth:`not_a_movie_id` says it of a movieId. ``GET
-        /users/1.5/recommendations`` said "unknown user id '1.5'" (a 404), ``POST /feedback`` "userId: '1.5' is
-        not a valid user id (integer ids are written in ASCII digits only, without sign, …)", and a visitor's
-        list echoed it as their id. ``visitor``: where a visitor's own text id is taken too (a body), not only
-        a user of the data (the path). None for anything else (a whole number is an id, known or not)."""
-        if self._user_str or not isinstance(text, str) or not _DECIMAL.fullmatch(text.strip()):
+        """The 422's sentence for text given where a userId is taken that no userId of this data can be, on
+        data whose userIds are integers; None for anything else (a whole number is an id, known or not; other
+        text is a visitor's own id). Everywhere: a number that is no whole one (``'1.5'``, ``'1e3'``), as
+        :meth:`not_a_movie_id` says it of a movieId. Where a visitor's own text id is taken (``visitor``: a
+        body, ``POST /feedback`` and ``POST /recommendations`` alike): any other text Python reads as a number
+        (``'007'``, ``'+7'``, ``' 7'``, ``'７'``, ``'nan'``), since no door can keep it as a visitor's id:
+        ``export --with-feedback`` drops a stored look-alike (:func:`~movierec.serving.store.merge_feedback`),
+        and read as 7 it would make the visitor user 7. The path, which looks up the data's users only,
+        answers such text with the unknown user's 404, as ``GET /movies/0001`` does a movie's."""
+        if self._user_str or not isinstance(text, str):
             return None
-        return f"{text.strip()!r} is not a userId: {self._user_id_is(visitor)}"
+        if _DECIMAL.fullmatch(text.strip()):
+            return f"{text.strip()!r} is not a userId: {self._user_id_is(visitor)}"
+        if not visitor or parse_int_id(text) is not None or not looks_numeric(text):
+            return None
+        try:
+            said = f"{int(text)}, not {text!r}"
+        except ValueError:  # 'nan', 'inf': a number, but no whole one
+            return f"{text!r} is not a userId: it reads as a number that is no whole one; {self._user_id_is(True)}"
+        return (
+            f"{text!r} is not a userId: a userId is a whole number written in ASCII digits, without '+', spaces, "
+            f"underscores or leading zeros ({said}), or a visitor's own text id, such as 'web-42'"
+        )
 
     def _user_id_is(self, visitor: bool) -> str:
         """What a userId of this artifact is: the data's ids, and where a body takes one, a visitor's own."""

@@ -240,8 +240,8 @@ class UnratedMovie(BaseModel):
 _COUNTED = (
     "What each movie's `ratings` counts under this artifact's model, as a list's ratingsCounted: 'ratings' "
     "(every training rating), 'likes' (the ratings at or above likedFrom: ease, als, bpr, …; Toy Story's 147 "
-    "of its 215 ratings on ml-latest-small) or 'interactions' (data without ratings). The movie answers said "
-    "'\"ratings\": 147' with no word of it; the name `ratings` stays for the clients that read it."
+    "of its 215 ratings on ml-latest-small) or 'interactions' (data without ratings: the people in whose "
+    "history the movie is)."
 )
 _LIKED_FROM = "With ratingsCounted 'likes': the rating from which a rating counts as a like; null otherwise."
 
@@ -417,8 +417,8 @@ class _Described(BaseModel):
         default=None,
         description="The step between the ratings of the data the model learned from (0.5 on half stars: "
         "0.5, 1, …, 5); POST /feedback and a visitor's ratings in POST /recommendations refuse a rating between "
-        "two steps (a 422). Null when the ratings lie on no "
-        "grid, or the artifact was exported before the step was recorded (any rating in the scale is taken).",
+        "two steps (a 422). Null when the ratings lie on no grid, or when the artifact records no step (an "
+        "export by an older movierec): then any rating in the scale is taken.",
     )
     minSupport: int | None = Field(
         default=None,
@@ -451,8 +451,9 @@ class _Described(BaseModel):
     )
     similarBy: Literal["lift", "model"] | None = Field(
         default=None,
-        description="What GET /movies/{movieId}/similar lists by when not asked: 'lift' (artifacts exported since "
-        "movierec stored it) or 'model'.",
+        description="What GET /movies/{movieId}/similar lists by when not asked: 'lift' (movies liked together "
+        "with it more often than chance says) when the artifact holds that table; 'model' (the model's own "
+        "similarity) when it holds none: an export by an older movierec, or of data where no movie was liked.",
     )
     userFeatures: dict[str, list[str]] | None = Field(
         default=None,
@@ -477,9 +478,8 @@ class ServedModel(_Described):
 
 class Health(_Described):
     """Liveness and what is served. The top-level fields describe the artifact that answered: the first of
-    those served, the default, unless ?model= names another (as before `models` was added, so a client reading
-    them keeps working). Served with several artifacts (movierec serve -a A -a B), a list may come from any of
-    them: `models` describes each."""
+    those served, the default, unless ?model= names another. Served with several artifacts
+    (movierec serve -a A -a B), a list may come from any of them: `models` describes each."""
 
     status: str
     feedback: bool
