@@ -1381,6 +1381,7 @@ def _check_k(k: int, n: int) -> int:
     at every door: one longer than the catalogue is every movie that qualifies, as the artifact, the API
     and the CLI give it (they did; Python and the CLI refused, so ``recommend(1)`` on a 3-movie file failed
     with a k nobody typed), and the rated movies, the support floor and ``genres`` shorten a list anyway.
+    No warning says so, at either Python door (the artifact never warned): ``len(frame)`` does.
     Returns ``k`` cut to the ``n`` the list can hold: the rankers allocate ``k`` places per list."""
     check_positive("k", k, integer=True)
     return min(int(k), n)
