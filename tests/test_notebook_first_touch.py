@@ -8,6 +8,9 @@ trained recommender and an exported artifact alike.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pandas as pd
 import pytest
 
 import movierec
@@ -77,3 +80,59 @@ def test_a_name_that_is_no_model_stays_a_plain_attribute_error() -> None:
         assert not hasattr(movierec, word)
     assert not hasattr(movierec, "SVD") and getattr(movierec, "EASE", None) is None
     assert "SVD" not in dir(movierec)
+
+
+def test_printed_movies_show_their_titles_at_80_columns() -> None:
+    """``print(ds.movies.head())`` at pandas' default 80 columns read ``movieId ... genres``: the genre lists
+    ('[Adventure, Animation, Children, Comedy, Fantasy]') took the room and pandas hid the titles. The
+    table cuts the lists at a whole genre instead; the frame's columns, order and values are unchanged."""
+    from movierec.display import fitted_text
+
+    ds = movierec.load("ml-latest-small")
+    head = ds.movies.head()
+    assert isinstance(head, pd.DataFrame) and list(head.columns) == ["movieId", "title", "year", "genres"]
+    assert head["genres"].iloc[0] == ["Adventure", "Animation", "Children", "Comedy", "Fantasy"]
+    with pd.option_context("display.width", 80):
+        text = str(head)
+    assert text == fitted_text(head, 80) and "..." not in text, text
+    assert max(len(line) for line in text.splitlines()) <= 80, text
+    assert all(t in text for t in head["title"]) and "[Comedy, Drama, Romance]" in text, text
+    assert "[Adventure, Animation, …]" in text, (
+        text
+    )  # cut at a whole genre, bracketed as pandas prints a list
+    whole = repr(ds.movies)  # 9,742 rows: pandas' head and tail, each title whole, the row count said
+    assert "Toy Story (1995)" in whole and "Andrew Dice Clay: Dice Rules (1991)" in whole, whole
+    assert whole.endswith(f"[{len(ds.movies)} rows]") and " year " in whole.splitlines()[0], whole
+    pd.testing.assert_frame_equal(pd.DataFrame(ds.movies), ds.item_table())  # the same data as before
+
+
+@pytest.fixture(scope="module")
+def popularity() -> movierec.Recommender:
+    return movierec.Recommender(movierec.load("ml-latest-small"), "popularity").fit()
+
+
+def test_popularitys_list_shows_its_count_once(popularity: movierec.Recommender, tmp_path: Path) -> None:
+    """Popularity's score is its training count: its list frame printed ``score 274`` beside ``n_liked 274``
+    (a wide terminal, Jupyter) where the CLI's list shows the number once. The printed and the Jupyter
+    table show it once, as score, and say the frame has n_liked too; the frame keeps both columns at both
+    doors (code reads either). Weighted popularity's score is its own, shown beside the count."""
+    top = popularity.recommend(1, k=5)
+    served = popularity.export(tmp_path / "pop").recommend(1, k=5)
+    for frame in (top, served):
+        assert (frame["score"] == frame["n_liked"]).all() and frame["n_liked"].iloc[0] == 274
+        with pd.option_context("display.width", 200):
+            text = repr(frame)
+        header = text.splitlines()[0].split()
+        assert "score" in header and "n_liked" not in header, text
+        assert "(not shown, in the frame: n_liked (= score))" in text, text
+        assert text.count(" 274 ") == 1, text
+        page = str(frame._repr_html_())
+        assert "<th>score</th>" in page and "<th>n_liked</th>" not in page, page[:800]
+        assert "(not shown, in the frame: n_liked (= score))</p>" in page
+    weighted = (
+        movierec.Recommender(popularity.dataset, "popularity", weighting="rating").fit().recommend(1, k=3)
+    )
+    with pd.option_context("display.width", 200):
+        text = repr(weighted)
+    assert {"score", "n_liked"} <= set(text.splitlines()[0].split()) and "(= score)" not in text, text
+    assert "<th>n_liked</th>" in str(weighted._repr_html_())

@@ -17,6 +17,7 @@ import pandas as pd
 
 __all__ = [
     "ABOUT",
+    "MovieTable",
     "Recommendations",
     "artifact_html",
     "artifact_repr",
@@ -50,15 +51,63 @@ def lists_by_user(users: Sequence[object], frames: Sequence[pd.DataFrame]) -> Re
     return Recommendations(out)
 
 
-class Recommendations(pd.DataFrame):
-    """A list of movies (``recommend``, ``recommend_for``, ``similar``): a plain pandas DataFrame whose
-    text form fits the terminal and whose Jupyter table shows every title and reason whole.
+class MovieTable(pd.DataFrame):
+    """A table of movies (``ds.movies``): a plain pandas DataFrame whose text form fits the terminal and
+    whose Jupyter table shows every title whole.
 
-    pandas hides the middle columns of a frame wider than the display: at 80 columns a list printed as
-    ``movieId ... score``, its titles gone, in a Python prompt or a script's ``print``. Here long text
-    cells (titles, genres, reasons) are shortened until every column fits. Jupyter's HTML table, the
-    values and every DataFrame operation are pandas' own (slices and copies stay a ``Recommendations``).
+    pandas hides the middle columns of a frame wider than the display: at its default 80 columns
+    ``print(ds.movies.head())`` read ``movieId ... genres``, the titles gone behind the genre lists. Here
+    long text cells (genres, titles) are shortened until every column fits (:func:`fitted_text`). The values
+    and every DataFrame operation are pandas' own (slices and copies stay a ``MovieTable``).
     """
+
+    @property
+    def _constructor(self) -> type[MovieTable]:
+        return MovieTable
+
+    def __repr__(self) -> str:
+        from pandas.io.formats.console import get_console_size
+
+        width = get_console_size()[0] or int(pd.get_option("display.width"))
+        import textwrap
+
+        notes = [textwrap.fill(n, width, subsequent_indent="  ") for n in self._notes()]
+        return "\n".join([fitted_text(self, width), *notes])
+
+    def _notes(self) -> list[str]:
+        """Lines under the table, text and HTML: none for a plain table of movies."""
+        return []
+
+    def _repr_html_(self) -> str | None:
+        """pandas' table with no cell cut: pandas cuts text at ``display.max_colwidth`` (50 characters), so
+        a notebook showed "Star Wars: Episode V - The Empire Strikes Back..." without its year and dropped
+        the last of ``because``'s reasons; an HTML cell wraps instead of running wide. Under it, the notes
+        (:meth:`_notes`: what a list's score column means). A count column that repeats the score on every
+        row is left out and named there first, as the text form names it (:func:`score_twins`).
+
+        Text columns (titles, genres, reasons) are left-aligned, as the CLI's lists are: pandas aligns every
+        cell right, so on a narrow page (a phone, the docs site's 240-pixel output) the titles of a list
+        that scrolls sideways showed only their ends, each cut at a different place."""
+        twins = score_twins(self)
+        shown = pd.DataFrame(self.drop(columns=twins) if twins else self)
+        with pd.option_context("display.max_colwidth", None):
+            table = shown._repr_html_()
+        if table is None:
+            return None
+        table = _left_aligned(str(table), shown)
+        left_out = (
+            [f"(not shown, in the frame: {', '.join(f'{c} (= score)' for c in twins)})"] if twins else []
+        )
+        said = [*left_out, *self._notes()]  # in the order the text form prints them
+        notes = "".join(f'<p style="color:#666;margin:.3em 0">{html.escape(n)}</p>' for n in said)
+        return table + notes
+
+
+class Recommendations(MovieTable):
+    """A list of movies (``recommend``, ``recommend_for``, ``similar``): a :class:`MovieTable` whose text
+    and Jupyter forms say under the table what its score column means (``frame.attrs["about"]``:
+    :func:`column_notes`). The values and every DataFrame operation are pandas' own (slices and copies
+    stay a ``Recommendations``)."""
 
     def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(data, *args, **kwargs)
@@ -69,33 +118,8 @@ class Recommendations(pd.DataFrame):
     def _constructor(self) -> type[Recommendations]:
         return Recommendations
 
-    def __repr__(self) -> str:
-        from pandas.io.formats.console import get_console_size
-
-        width = get_console_size()[0] or int(pd.get_option("display.width"))
-        import textwrap
-
-        notes = [textwrap.fill(n, width, subsequent_indent="  ") for n in column_notes(self)]
-        return "\n".join([fitted_text(self, width), *notes])
-
-    def _repr_html_(self) -> str | None:
-        """pandas' table with no cell cut: pandas cuts text at ``display.max_colwidth`` (50 characters), so
-        a notebook showed "Star Wars: Episode V - The Empire Strikes Back..." without its year and dropped
-        the last of ``because``'s reasons; an HTML cell wraps instead of running wide. Under it, what the
-        score column means (:func:`column_notes`).
-
-        Text columns (titles, genres, reasons) are left-aligned, as the CLI's lists are: pandas aligns every
-        cell right, so on a narrow page (a phone, the docs site's 240-pixel output) the titles of a list
-        that scrolls sideways showed only their ends, each cut at a different place."""
-        with pd.option_context("display.max_colwidth", None):
-            table = super()._repr_html_()
-        if table is None:
-            return None
-        table = _left_aligned(str(table), self)
-        notes = "".join(
-            f'<p style="color:#666;margin:.3em 0">{html.escape(n)}</p>' for n in column_notes(self)
-        )
-        return table + notes
+    def _notes(self) -> list[str]:
+        return column_notes(self)
 
 
 #: a list's text columns, which read from their left (numbers and ids stay right-aligned, as pandas sets them)
@@ -213,32 +237,62 @@ def fitted_text(frame: pd.DataFrame, width: int | None = None) -> str:
     shown; where that cuts a title or wraps the columns, without ``imdbId, tmdbId, year`` and the count
     (:data:`_SPARE`: a list's DataFrame carries them, as an artifact's does, and at 80 columns they cut
     'Terminator 2: Judgment Day (1991)' to 'Terminat… (1991)'), then, where titles are still cut, without the
-    predicted rating (:data:`_SPARE_NEXT`), and a last line naming them."""
+    predicted rating (:data:`_SPARE_NEXT`), and a last line naming them. A count column that repeats the
+    score on every row (:func:`score_twins`: popularity's ``n_liked`` 274 beside its score 274) is not shown
+    at all, and named so on that line."""
+    import textwrap
+
     from pandas.io.formats.console import get_console_size
 
     width = width or get_console_size()[0] or int(pd.get_option("display.width"))
+    twins = score_twins(frame)
+    named = [f"{c} (= score)" for c in twins]
+    frame = frame.drop(columns=twins) if twins else frame
     untitled = _untitled(frame)
     if untitled:  # data without titles: 'movieId tt0114716' beside tt0114716, a year of NaN, no genres
-        import textwrap
-
-        note = f"(not shown, in the frame: {', '.join(untitled)}; the data has no titles: movies= gives them)"
+        said = ", ".join(named + untitled)
+        note = f"(not shown, in the frame: {said}; the data has no titles: movies= gives them)"
         return _fitted_text(frame.drop(columns=untitled), width) + "\n" + textwrap.fill(note, width)
     text = _fitted_text(frame, width)
     titles = frame["title"].astype(str) if "title" in frame.columns else pd.Series(dtype=str)
     spare: list[str] = []
     for more in (_SPARE, _SPARE_NEXT):  # the ids and counts first, then the predicted rating
-        fits = all(t in text for t in titles.head(20)) and "\\\n" not in text
+        fits = all(t in text for t in titles.head(_rows_shown(len(frame)))) and "\\\n" not in text
         left = [c for c in more if c in frame.columns]
         if fits:
             break
         if left:
             spare += left
             text = _fitted_text(frame.drop(columns=spare), width)
-    if not spare:
+    if not named + spare:
         return text
-    import textwrap
+    return text + "\n" + textwrap.fill(f"(not shown, in the frame: {', '.join(named + spare)})", width)
 
-    return text + "\n" + textwrap.fill(f"(not shown, in the frame: {', '.join(spare)})", width)
+
+def _rows_shown(n: int) -> int:
+    """How many of a frame's first rows its text shows, at most 20: pandas shows ``display.min_rows``' half
+    of a frame longer than ``display.max_rows`` (5 of ds.movies' 9,742), so a title beyond them is no sign
+    that the columns are too wide."""
+    if n <= int(pd.get_option("display.max_rows") or n):
+        return 20
+    return min(20, int(pd.get_option("display.min_rows") or pd.get_option("display.max_rows")) // 2)
+
+
+def score_twins(frame: pd.DataFrame) -> list[str]:
+    """The count columns (``n_liked``, ``n_ratings``) whose number is the ``score`` on every row: popularity's
+    list, and a model's popularity fallback, whose score is the count (``score 274`` beside ``n_liked 274``).
+    The printed and the Jupyter table leave them out, as the CLI's list shows that number once; the frame
+    keeps both columns (code reads either by name, at every door). Weighted popularity's score (290.168
+    beside 274) is its own."""
+    if "score" not in frame.columns or len(frame) == 0:
+        return []
+    score = pd.to_numeric(frame["score"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    out = []
+    for column in ("n_liked", "n_ratings"):
+        if column in frame.columns:
+            count = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+            out += [column] if bool((count == score).all()) else []
+    return out
 
 
 def _untitled(frame: pd.DataFrame) -> list[str]:
@@ -288,13 +342,22 @@ def _fitted_text(frame: pd.DataFrame, width: int) -> str:
     order = [c for c in text_cols if c not in _CUT_ORDER] + [c for c in _CUT_ORDER if c in text_cols]
     limits = {c: 60 if c in ("title", "because") else 40 for c in text_cols}
 
-    def cut(column: str, text: str, n: int) -> str:  # a title as the CLI's lists cut it: at a word, year kept
-        return shorten_title(text, n) if column == "title" else text[: n - 1] + "…"
+    def cut(column: str, value: object, n: int) -> object:  # a title as the CLI's lists cut it: year kept
+        if isinstance(value, (list, tuple)):  # ds.movies' genres: a list, shown as pandas shows one
+            return _listed(value, n)
+        if not isinstance(value, str) or len(value) <= n:
+            return value
+        return shorten_title(value, n) if column == "title" else value[: n - 1] + "…"
+
+    seen = _seen_rows(len(frame), rows["max_rows"])
 
     def render(line_width: int | None = None) -> str:
         shown = frame.copy() if text_cols else frame
         for c, n in limits.items():
-            shown[c] = [v if not isinstance(v, str) or len(v) <= n else cut(c, v, n) for v in frame[c]]
+            values = frame[c].tolist()
+            for i in seen:  # only the rows pandas prints: ds.movies of ml-25m has 62,423
+                values[i] = cut(c, values[i], n)
+            shown[c] = values
         return pd.DataFrame.to_string(
             shown, formatters=floats, show_dimensions=False, line_width=line_width, **rows
         )
@@ -308,6 +371,29 @@ def _fitted_text(frame: pd.DataFrame, width: int) -> str:
             limits.update({c: max(limits[c], 24) for c in limits})
             return render(width) + more
         limits[cuttable[0]] = max(_FLOOR.get(cuttable[0], 8), limits[cuttable[0]] - 4)
+
+
+def _seen_rows(n: int, max_rows: int | None) -> range | list[int]:
+    """The positions of a frame's rows that its text can show: all, or pandas' head and tail of a frame
+    longer than ``max_rows`` (this many each side covers ``display.min_rows``' half too)."""
+    if not max_rows or n <= 2 * max_rows:
+        return range(n)
+    return [*range(max_rows), *range(n - max_rows, n)]
+
+
+def _listed(values: list[object] | tuple[object, ...], n: int) -> str:
+    """A list cell as pandas prints it, ``[Adventure, Animation, Children]``, within ``n`` characters: its
+    first whole items and ``…`` (``[Adventure, Animation, …]``), or its first characters where not even one
+    item fits."""
+    text = "[" + ", ".join(map(str, values)) + "]"
+    if len(text) <= n:
+        return text
+    kept: list[str] = []
+    for value in map(str, values):
+        if len("[" + ", ".join([*kept, value]) + ", …]") > n:
+            break
+        kept.append(value)
+    return "[" + ", ".join([*kept, "…"]) + "]" if kept else text[: n - 1] + "…"
 
 
 #: Metrics a one-line summary shows first, in this order (the rest only in the HTML table).

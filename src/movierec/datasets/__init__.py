@@ -125,11 +125,15 @@ class Dataset:
 
         ``ds.movies.title.to_numpy()[items]`` gives the titles of model output; ``None`` when the
         dataset has no metadata. The whole catalogue file, unrated movies included, is :attr:`catalog`.
+        A :class:`~movierec.display.MovieTable`: a DataFrame whose ``print`` shows the titles at 80 columns
+        (pandas' own showed ``movieId ... genres``, the genre lists taking the room).
         """
         if self.catalog is None:
             return None
         if self._items is None or len(self._items) != self.interactions.n_items:
-            self._items = self.item_table()
+            from movierec.display import MovieTable
+
+            self._items = MovieTable(self.item_table())
         return self._items
 
     def reload_ref(self) -> str | None:
