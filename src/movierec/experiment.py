@@ -31,6 +31,10 @@ LensKit ranks a rating scorer (``compare --rank-by prediction``); ``"shrunk"``, 
 support-shrunk score ``recommend`` and the API rank by. ``user_features = "demographics"`` (ml-100k,
 ml-1m; or a ``userId,feature`` CSV, or both) gives the models that take user features them, as
 ``compare --user-features`` does; tune's best.toml writes what the study was tuned with.
+
+Every path a file holds (``[dataset] name`` when it is a ratings file or folder, ``[dataset] movies``,
+``[split] train``/``test``/``valid``, ``user_features``' file) is read relative to the file's folder
+(:func:`placed_paths`), so the file runs the same from any working directory.
 """
 
 from __future__ import annotations
@@ -487,7 +491,8 @@ class Experiment(_Worded):
     @classmethod
     def _user_spec(cls, v: str | None) -> str | None:
         """``"demographics"``, a file, or both (``parse_user_features``); ``""`` is none. A file is read
-        when the run starts, from where the run starts, as ``[dataset] name`` is."""
+        when the run starts; in an experiment file its path is relative to the file's folder
+        (:func:`load_experiment`), from Python to the working directory, as ``[dataset] name``'s is."""
         from movierec.demographics import parse_user_features
 
         if not v:
@@ -771,9 +776,9 @@ def _python_value(v: Any) -> str:
 
 
 def load_experiment(path: str | Path) -> Experiment:
-    """Read and validate an experiment file (``movierec compare --config FILE``); a ``[split]``'s
-    ``train``/``test``/``valid`` paths are read relative to the file's folder (and kept absolute, so the
-    run's config.toml loads them from anywhere), each one that is not a file refused naming its line."""
+    """Read and validate an experiment file (``movierec compare --config FILE``). Every path it holds is
+    read relative to the file's folder (:func:`placed_paths`) and kept absolute, so the run's config.toml
+    loads it from anywhere; one that is not there is refused naming its line, its key and the path as read."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -782,20 +787,69 @@ def load_experiment(path: str | Path) -> Experiment:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the experiment file ({exc})") from exc
     exp = parse_experiment(text, source=str(path))
-    files = exp.split.files()
-    if not files:
-        return exp
-    if exp.cv is not None:
+    if exp.split.files() and exp.cv is not None:
         raise ConfigError(
             f"{key_location(path, 'cv')}: [split] train and test are one split, so cv has no folds"
         )
-    placed = {part: (path.parent / Path(name).expanduser()).resolve() for part, name in files.items()}
-    for part, file in placed.items():
-        if not file.is_file():
-            raise ConfigError(f"{key_location(path, 'split', part)}: no such file {file}")
-    return exp.model_copy(
-        update={"split": exp.split.model_copy(update={k: str(v) for k, v in placed.items()})}
-    )
+    return placed_paths(exp, path)
+
+
+def place_path(name: str, folder: Path) -> str:
+    """A path an experiment file holds, read as its writer means it: a relative one (``ratings.csv``,
+    ``../data/train.csv``) from ``folder``, the file's own; an absolute one (or ``~/…``) unchanged."""
+    given = Path(name).expanduser()
+    return str(given if given.is_absolute() else (folder.resolve() / given).resolve())
+
+
+def placed_paths(exp: Experiment, path: Path) -> Experiment:
+    """``exp`` read from the file at ``path``, with each path it holds placed by :func:`place_path`:
+    ``[dataset] name`` when it is no registered name, ``[dataset] movies``, ``[split] train``/``test``/
+    ``valid`` and ``user_features``' file. Only ``[split]``'s were: ``name = "ratings.csv"`` and
+    ``user_features = "users.csv"`` beside the file were looked for in the working directory, so
+    ``compare --config exp/exp.toml`` failed from any other folder. Each must be there (a dataset's may
+    be a folder), else one line names the file, the line, the key and the path as read."""
+    from movierec.demographics import FAMILY, parse_user_features
+
+    folder, data = path.parent, exp.dataset
+    dataset = {} if (name := _placed_dataset(data.name, path)) is None else {"name": name}
+    if data.movies:
+        dataset["movies"] = _present(place_path(data.movies, folder), path, ("dataset", "movies"))
+    parts = {p: _present(place_path(f, folder), path, ("split", p)) for p, f in exp.split.files().items()}
+    update: dict[str, Any] = {
+        "dataset": data.model_copy(update=dataset),
+        "split": exp.split.model_copy(update=parts),
+    }
+    demo, users = parse_user_features(exp.user_features)
+    if users is not None:
+        placed = _present(place_path(str(users), folder), path, ("user_features",))
+        update["user_features"] = ",".join([*([FAMILY] if demo else []), placed])
+    return exp.model_copy(update=update)
+
+
+def _placed_dataset(name: str, path: Path) -> str | None:
+    """``[dataset] name`` of the file at ``path`` as a path from the file's folder (a ratings file or a
+    MovieLens folder), or None to keep it as written: a registered name, or a bare word that is nothing
+    beside the file (no folder part, no extension): a registered name mistyped (``ml-100``), which the
+    loader answers with the closest one, or a study's data given in memory (``planted``,
+    ``<interactions>``), which a best.toml records by its description and nothing loads."""
+    from movierec.datasets.registry import REGISTRY
+
+    if name in REGISTRY:
+        return None
+    placed = place_path(name, path.parent)
+    if not Path(placed).exists() and Path(name).name == name and not Path(name).suffix:
+        return None
+    return _present(placed, path, ("dataset", "name"), folder_too=True)
+
+
+def _present(placed: str, path: Path, key: tuple[str, ...], *, folder_too: bool = False) -> str:
+    """``placed``, where the experiment file at ``path`` says ``key`` is, when a file is there (or a folder,
+    with ``folder_too``); else one :class:`ConfigError` line: ``exp.toml, line 7: [dataset] movies: no such
+    file /home/me/exp/titles.csv``."""
+    if Path(placed).is_file() or (folder_too and Path(placed).is_dir()):
+        return placed
+    what = "file or folder" if folder_too else "file"
+    raise ConfigError(f"{key_location(path, *key)}: no such {what} {placed}")
 
 
 def cutoff_notes(path: str | Path) -> list[str]:
