@@ -32,7 +32,10 @@ def test_a_ranking_model_below_popularity_is_refused_unless_allowed(
     monkeypatch.setenv("MOVIEREC_PROGRESS_AFTER", "3600")
     out = tmp_path / "recent"  # recent popularity: below popularity at predicting each user's next movie
     code, _, err = run_cli(["export", "-m", "sequential-popularity", "--out", str(out)], capsys)
-    assert code == 2 and "ranks below popularity on the leave-last-out split" in err and "--allow-weak" in err
+    assert code == 2 and "ranks below popularity on the leave-last-out split" in err
+    assert (
+        err.rstrip().endswith("; not exported: export it anyway (--allow-weak)") and "allow_weak" not in err
+    )
     assert len(err.strip().splitlines()) == 1 and not out.exists()
     code, _, err = run_cli(
         ["export", "-m", "sequential-popularity", "--out", str(out), "--allow-weak"], capsys
@@ -113,3 +116,19 @@ def test_exports_status_line_names_the_split_the_check_runs_on(tmp_path: Path) -
     train_and_export(ds, "markov", {}, tmp_path / "mh", holdout=True, allow_weak=True, status=status)
     assert "checking markov's top-N against popularity on a hold-out split" in shown, shown
     assert load_artifact(tmp_path / "mh").manifest["metrics"]["split"] == "ratings-holdout"
+
+
+def test_pythons_refusal_of_a_weak_model_names_its_keyword_only(tmp_path: Path) -> None:
+    """The refusal named both doors ("(allow_weak=True in Python, --allow-weak in the CLI)"); each reader
+    gets its own spelling now, Python's keyword here, the CLI's flag in the test above."""
+    import pytest
+
+    import movierec
+    from movierec.serving.pipeline import train_and_export
+    from movierec.serving.quality import WeakModelError
+
+    ds = movierec.load("ml-latest-small")
+    with pytest.raises(WeakModelError) as refused:
+        train_and_export(ds, "sequential-popularity", {}, tmp_path / "recent")
+    assert str(refused.value).endswith("; not exported: export it anyway (allow_weak=True)")
+    assert "--allow-weak" not in str(refused.value) and not (tmp_path / "recent").exists()

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from movierec.errors import spelled
+from movierec.errors import Doors
 from movierec.interactions import rating_model_without_ratings, resolve_threshold
 from movierec.output_folders import OUT, check_artifact_target
 
@@ -234,9 +234,8 @@ def _top_n_check(
         return out, notes
     line = weak_message(mdl.name, result)
     if not mdl.tags.predicts_ratings and not allow_weak:
-        raise WeakModelError(
-            f"{line}; not exported: export it anyway ({spelled('allow_weak=True', '--allow-weak')})"
-        )
+        said = f"{line}; not exported: export it anyway"
+        raise WeakModelError(Doors(f"{said} (allow_weak=True)", f"{said} (--allow-weak)"))
     say("warning", line)
     return out, [f"weak for top-N: {line}", *notes]
 
