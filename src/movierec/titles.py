@@ -12,7 +12,9 @@ year after them, bracketed or not, the one title of that year holding them ('Sta
 1989'), or a near-certain misspelling of a whole title (similarity ≥ :data:`ACCEPT` and clearly
 ahead of the next: 'toy stroy'). Anything weaker is never taken silently: several titles are listed,
 most-rated first with their movieIds, saying whether adding the year picks one; none asks "did you mean
-…?" with the closest titles (similarity ≥ :data:`SUGGEST`), most-rated first among equals. Similarity
+…?" with the closest titles (similarity ≥ :data:`SUGGEST`), most-rated first among equals. An exact title
+far less rated than one holding its words is one of several where the caller knows support ('lord of the
+rings': the 1978 film, and the 2001-2003 ones with 13 times its ratings; :data:`OUTRATED`). Similarity
 is difflib's ratio against the whole title and against each run of the title's words as long as the
 query, so 'matrx' meets 'matrix' rather than 'Max'.
 """
@@ -456,8 +458,6 @@ REFUSAL_WIDTH = 143
 #: the longest one suggested title runs (:func:`shorten_title` keeps its year): 'Harry Potter and the
 #: Sorcerer's Stone (a.k.a. …) (2001)' alone, 95 characters, left room for no other title
 SUGGESTED_CELLS = 36
-#: the least a first title followed by its id is cut to, so that a second one fits (:func:`_fitted_titles`)
-TAGGED_CELLS = 24
 
 
 def _after_shared_words(title: str, first: str) -> str:
@@ -474,42 +474,93 @@ def _after_shared_words(title: str, first: str) -> str:
     return f"… {rest}"
 
 
-def _did_you_mean_titles(head: str, names: Sequence[str]) -> str:
+def _did_you_mean_titles(head: str, names: Sequence[str], said: str = "") -> str:
     """``head`` ("no movie title matches 'Star Warz'; did you mean: ") and as many of ``names`` (every
     close title, best first) as fit :data:`REFUSAL_WIDTH` with the count of the rest, which is all the
     others: it showed one Star Wars film "(or 7 more)" of 13, the 8 asked for less the one shown. Each
     title after the first loses the words it shares with the first ('Star Wars: Episode IV - A New Hope
     (1977); … V - The Empire Strikes Back (1980)') and is cut to :data:`SUGGESTED_CELLS`; the first, the
-    likeliest, keeps what the second leaves it ('Lord of the Rings: The Fellowship of… (2001)')."""
-    shown = _fitted_titles(names, REFUSAL_WIDTH - len(head) - len(f" (or {len(names)} more)?"))
+    likeliest, keeps what the second leaves it ('Lord of the Rings: The Fellowship of… (2001)'). ``said``:
+    what the caller puts before the line ('--exclude: '), whose room it takes."""
+    room = REFUSAL_WIDTH - len(said) - len(head) - len(f" (or {len(names)} more)?")
+    shown = _fitted_titles(names, room)
     more = f" (or {len(names) - len(shown)} more)" if len(shown) < len(names) else ""
     return f"{head}{'; '.join(shown)}{more}?"
 
 
-def _fitted_titles(names: Sequence[str], room: int, tags: Sequence[str] = ()) -> list[str]:
+def _fitted_titles(names: Sequence[str], room: int) -> list[str]:
     """The first of ``names`` (best first, a few: no more fit) that fit ``room`` characters joined by '; ',
-    at least one, as :func:`_did_you_mean_titles` and :func:`_ambiguity` name them: after the first, the
-    words shared with it said as '…' and each cut to :data:`SUGGESTED_CELLS`; the first keeps what the
-    second leaves it, or where no second fits, the whole room ('Star Wars: Episode IV - A New Hope (1977)
-    and 12 more'). ``tags``, one a name where given (' [260]', its movieId), follow each name whole, in
-    the cells the name has."""
-    tag = [*tags, *[""] * len(names)]
-    rest = [
-        shorten_title(_after_shared_words(t, names[0]), SUGGESTED_CELLS - len(tag[n])) + tag[n]
-        for n, t in enumerate(names[1:8], start=1)
-    ]
+    at least one, as :func:`_did_you_mean_titles` names them: after the first, the words shared with it
+    said as '…' and each cut to :data:`SUGGESTED_CELLS`; the first keeps what the second leaves it, or
+    where no second fits, the whole room ('Star Wars: Episode IV - A New Hope (1977) (or 12 more)')."""
+    rest = [shorten_title(_after_shared_words(t, names[0]), SUGGESTED_CELLS) for t in names[1:8]]
     first = max(SUGGESTED_CELLS, room - 2 - len(rest[0]) if rest else room)
-    shown = [shorten_title(names[0], first - len(tag[0])) + tag[0], *rest]
+    shown = [shorten_title(names[0], first), *rest]
     n = titles_that_fit(shown, room)
-    cut = room - 2 - len(rest[0]) - len(tag[0]) if rest else 0
-    if n == 1 and tags and len(names[0]) > SUGGESTED_CELLS and cut >= TAGGED_CELLS:
-        # ids take the room a second title had: a long first title cut shorter ('Harry Potter and… (2001)
-        # [4896]; … Chamber of Secrets (2002) [5816]'), where its 95 characters left room for no other
-        shown[0] = shorten_title(names[0], cut) + tag[0]
-        n = titles_that_fit(shown, room)
-    return (
-        shown[:n] if n > 1 else [shorten_title(names[0], max(SUGGESTED_CELLS, room) - len(tag[0])) + tag[0]]
-    )
+    return shown[:n] if n > 1 else [shorten_title(names[0], max(SUGGESTED_CELLS, room))]
+
+
+#: what the CLI prints before a refusal (:func:`movierec.cli.fail`) and the terminal width it is read at:
+#: an ambiguity is worded to fit two rows of it, wrapped at spaces as the CLI wraps it (:func:`_in_two_rows`)
+CLI_LEAD, TERMINAL_COLUMNS = "movierec: error: ", 80
+#: how many of the most-rated matches an ambiguity looks through for titles that fit whole, and names at
+#: most (:func:`_whole_titles`): 'Mask, The (1994) [367]' is the 16th most-rated of 'The' and the second
+#: short enough to fit beside 'Matrix, The (1999) [2571]' after '--exclude: '
+AMBIGUITY_LOOKS, AMBIGUITY_NAMES = 20, 3
+#: an ambiguity of more titles than this names examples of them, not the few to choose from: where the
+#: most-rated leaves room for no other, the shortest of the most-rated ('The' matches 2,940 titles, and
+#: 'Shawshank Redemption, The (1994) [318]' was all its line named)
+AMBIGUITY_MANY = 20
+
+
+def _in_two_rows(text: str) -> bool:
+    """Whether a refusal reads in two rows of an 80-column terminal after the CLI's :data:`CLI_LEAD`: as
+    one line a terminal breaks anywhere (160 characters), and as the CLI prints it there, wrapped at spaces
+    (:func:`movierec.cli._fitted`), where a 160-character line can take three rows."""
+    import textwrap
+
+    line = f"{CLI_LEAD}{text}"
+    width = TERMINAL_COLUMNS
+    rows = textwrap.wrap(line, width, break_long_words=False, break_on_hyphens=False)
+    return len(line) <= 2 * width and len(rows) <= 2 and all(len(r) <= width for r in rows)
+
+
+def _whole_titles(
+    names: Sequence[str], tags: Sequence[str], fits: Callable[[list[str]], bool], many: bool = False
+) -> list[str]:
+    """What an ambiguity names of ``names`` (the most-rated matches, most first), each followed by its tag
+    (' [260]', its movieId), given ``fits``, whether a line naming a list of them reads in two rows: the
+    first, and of the next of the :data:`AMBIGUITY_LOOKS` most-rated those that fit whole, up to
+    :data:`AMBIGUITY_NAMES` in all, in that order, each after the first leaving out the words it starts
+    with in common with it ('… Chamber of Secrets (2002) [5816]'). Fewer titles whole, not more cut short:
+    'Harry Potter and… (2001) [4896]; … Chamber of Secrets (2002) [5816]' named a first title no one could
+    tell. Where the titles are ``many`` (examples, not the few to choose from) and the first leaves room for
+    no other, the shortest of those most-rated that fit. Only a first title too long for the line alone is
+    cut, at a word, its year and id kept (:func:`shorten_title`)."""
+
+    def named(picked: list[int]) -> list[str]:
+        lead = names[picked[0]]
+        rest = [f"{_after_shared_words(names[k], lead)}{tags[k]}" for k in picked[1:]]
+        return [f"{lead}{tags[picked[0]]}", *rest]
+
+    looked = range(min(len(names), AMBIGUITY_LOOKS))
+    picked = [0] if fits(named([0])) else []
+    for k in looked[1:] if picked else ():
+        if len(picked) < AMBIGUITY_NAMES and fits(named([*picked, k])):
+            picked.append(k)
+    if many and len(picked) < 2:
+        shortest: list[int] = []
+        for k in sorted(looked, key=lambda k: (len(names[k]) + len(tags[k]), k)):
+            if len(shortest) < AMBIGUITY_NAMES and fits(named(sorted([*shortest, k]))):
+                shortest = sorted([*shortest, k])
+        picked = shortest if len(shortest) > len(picked) else picked
+    if picked:
+        return named(picked)
+    width, first = len(names[0]), f"{names[0]}{tags[0]}"
+    while width > SUGGESTED_CELLS // 2 and not fits([first]):
+        width -= 1
+        first = f"{shorten_title(names[0], width)}{tags[0]}"
+    return [first]
 
 
 def suggest_titles(
@@ -541,6 +592,7 @@ def match_title(
     *,
     id_hint: str = "--movie-id",
     ids: _Ids | None = None,
+    said: str = "",
 ) -> int:
     """Index of the one title ``query`` names (see the module docstring).
 
@@ -550,15 +602,17 @@ def match_title(
     with a 1 in it nor in 'Apollo 13'. When the query is a number and ``ids`` (raw movie id → index into
     ``titles``) knows it as a movie id, the error says so ("did you mean --movie-id 1, Toy Story (1995)?"): a person who typed an id
     where a title goes learns the flag that takes it. A text id (``SKU-000001``) is named the same way.
+    ``said``: what the caller prints before the error ('--exclude: '), so that its list of titles still
+    reads in two rows of 80 columns with it (:func:`_ambiguity`).
     """
     q = fold_title(query)
     if not q:
         raise ConfigError("give part of a title")
     try:
         try:
-            return _match(query, q, titles, support, id_hint)
+            return _match(query, q, titles, support, id_hint, said)
         except _Ambiguous as amb:
-            raise ConfigError(_ambiguity(query, amb.cands, titles, id_hint, ids)) from None
+            raise ConfigError(_ambiguity(query, amb.cands, titles, id_hint, ids, said)) from None
     except (ConfigError, UnknownIdError) as exc:
         i = ids.get(query.strip()) if ids is not None else None  # 318, or a text id: SKU-000001, tt0114709
         if i is None:
@@ -588,6 +642,7 @@ def movie_from_text(
     id_hint: str = "the movieId",
     text_only: bool = False,
     warn: bool = True,
+    said: str = "",
 ) -> int:
     """The item index a movie given as text names, by the one set of rules
     :meth:`movierec.Recommender.movie_index` and the artifact's Python methods
@@ -612,7 +667,8 @@ def movie_from_text(
     instead (``"--movie-id"`` where a flag takes it, as ``movierec similar`` has); ``text_only``, every
     movie arrives as text (the CLI's arguments), so "300" is refused asking for either title with its year,
     not for the movieId as a number; ``warn=False`` where the output already names the movie read (the
-    CLI's heading: "movies like Toy Story (1995)").
+    CLI's heading: "movies like Toy Story (1995)"); ``said``, what the caller prints before a refusal
+    ('--exclude: '), the room the titles it names leave for it (:func:`match_title`).
     """
     if ids.ids.dtype.kind not in "iu":
         found = ids.get(text.strip())  # ' SKU-000318 ' as ' 318 ': the spaces around an id are no part of it
@@ -625,7 +681,7 @@ def movie_from_text(
             return int(by_id)
         raise UnknownIdError(unknown(text.strip())) if digits else no_titles(text)
     try:
-        found = match_title(text, titles, support, id_hint=id_hint, ids=ids)
+        found = match_title(text, titles, support, id_hint=id_hint, ids=ids, said=said)
     except ConfigError:  # several titles hold it: "1" is movieId 1, not 'Kill Bill: Vol. 1' and 25 more
         if by_id is None:
             raise
@@ -633,9 +689,9 @@ def movie_from_text(
     except UnknownIdError:
         if by_id is not None:
             return int(by_id)
-        said = unrated(text)  # Niagara: in the catalogue, rated by nobody
-        if said is not None or digits:  # Surprise's text ids: the id is unknown, not "try … the movieId"
-            raise UnknownIdError(said or unknown(text.strip())) from None  # '999999', not ' 999999 '
+        nobody = unrated(text)  # Niagara: in the catalogue, rated by nobody
+        if nobody is not None or digits:  # Surprise's text ids: the id is unknown, not "try … the movieId"
+            raise UnknownIdError(nobody or unknown(text.strip())) from None  # '999999', not ' 999999 '
         raise
     if by_id is not None and int(by_id) != found:
         number, title, by_number = text.strip(), titles[found], titles[int(by_id)]
@@ -806,12 +862,17 @@ def _plain_names(bare: str) -> tuple[str, str]:
     return plain_words(bare), plain_words(_LEADING.sub("", bare))
 
 
-def _match(query: str, q: str, titles: Sequence[str], support: np.ndarray | None, id_hint: str) -> int:
+def _match(
+    query: str, q: str, titles: Sequence[str], support: np.ndarray | None, id_hint: str, said: str = ""
+) -> int:
     index = _title_index(titles)
     keys = index.keys
     # "matrix" names "Matrix, The (1999)" when no title is exactly "matrix"
     exact = index.named.titles(q) or index.named_without_article.titles(q)
     if len(exact) == 1:
+        outrated = _outrated(q, exact[0], index, support)
+        if outrated:  # 'lord of the rings': the 1978 film, or the 2001-2003 ones with 13 times its ratings
+            raise _Ambiguous(outrated)
         return exact[0]
     with_year = "(" in q  # a part of a title is matched without the year unless the query names one
     number = q.isdigit()
@@ -833,18 +894,21 @@ def _match(query: str, q: str, titles: Sequence[str], support: np.ndarray | None
             return whole[0][1]  # a near-certain misspelling of a whole title ('toy stroy')
         if near:
             head = f"no movie title matches {query!r}; did you mean: "
-            raise UnknownIdError(_did_you_mean_titles(head, [titles[i] for i, _ in near]))
+            raise UnknownIdError(_did_you_mean_titles(head, [titles[i] for i, _ in near], said))
         raise UnknownIdError(f"no movie title matches {query!r}; try part of the title or {id_hint}")
     if support is not None:
         cands = sorted(cands, key=lambda i: -float(support[i]))
     raise _Ambiguous(cands)
 
 
-def _ambiguity(query: str, cands: list[int], titles: Sequence[str], id_hint: str, ids: _Ids | None) -> str:
-    """ "'star wars' matches 13 movies: Star Wars: Episode IV - A New Hope (1977) [260]; … V - The Empire
-    Strikes Back (1980) [1196] and 11 more; add the year or use --movie-id": the first few (most-rated
-    first where the caller knows support) as fit two rows at 80 columns, each with its movieId where
-    ``ids`` can say them, and "add the year" where the query with the first one's year names it
+def _ambiguity(
+    query: str, cands: list[int], titles: Sequence[str], id_hint: str, ids: _Ids | None, said: str = ""
+) -> str:
+    """ "'star wars' matches 13 movies: Star Wars: Episode IV - A New Hope (1977) [260] and 12 more; add
+    the year or use --movie-id": the most-rated (where the caller knows support) and as many of the next
+    as fit whole in two rows at 80 columns after the CLI's ``movierec: error: `` and ``said``, what the
+    caller puts before it ('--exclude: ': :func:`_whole_titles`), each with its movieId where ``ids`` can
+    say them, and "add the year" where the query with the first one's year names it
     (:func:`_typed_form`), else "be more specific". Titles that read the same (ml-100k has 'Ice Storm, The
     (1997)' twice, as movieIds 305 and 865) carry their ids as ``[movieId 305]``, since no more specific
     title can pick one of them."""
@@ -856,17 +920,56 @@ def _ambiguity(query: str, cands: list[int], titles: Sequence[str], id_hint: str
     if not repeated and _year_picks(query, cands[0], titles):  # 'the movieId': two rows hold two titles
         hint = f"add the year or {use if id_hint.startswith('--') else id_hint}"
     head = f"{query!r} matches {len(cands)} movies: "
+
+    def line(names: list[str]) -> str:
+        more = f" and {len(cands) - len(names)} more" if len(cands) > len(names) else ""
+        return f"{head}{'; '.join(names)}{more}; {hint}"
+
     if repeated and raw is not None:  # same-titled ones all carry their ids
         shown = [
             f"{t} [movieId {raw(i)}]" if t in repeated else t for t, i in zip(shown, cands, strict=False)
         ]
     elif not repeated:  # as many as fit two rows ('Harry Potter': one title of 95 characters, 191 columns)
-        tags = [f" [{raw(i)}]" for i in cands[: len(shown)]] if raw is not None else []
-        shown = _fitted_titles(
-            shown, REFUSAL_WIDTH - len(head) - len(f" and {len(cands)} more; {hint}"), tags
-        )
-    more = f" and {len(cands) - len(shown)} more" if len(cands) > len(shown) else ""
-    return f"{head}{'; '.join(shown)}{more}; {hint}"
+        names = [titles[i] for i in cands[:AMBIGUITY_LOOKS]]
+        tags = [f" [{raw(i)}]" if raw is not None else "" for i in cands[:AMBIGUITY_LOOKS]]
+
+        def fits(some: list[str]) -> bool:
+            return _in_two_rows(f"{said}{line(some)}")
+
+        shown = _whole_titles(names, tags, fits, many=len(cands) > AMBIGUITY_MANY)
+    return line(shown)
+
+
+#: an exact title is one of several where a title holding its words has this many times its ratings, and
+#: at least :data:`OUTRATED_BY` more: 'lord of the rings' is the 1978 film (15 raters in ml-latest-small)
+#: and in the 2001 one's title (198), 'ghostbusters' the 2016 film (8) and in the 1984 one's (120); 'blade'
+#: stays Blade (1998) (58; Blade Runner 124), 'toy story' Toy Story (215; Toy Story 2, 97)
+OUTRATED, OUTRATED_BY = 4, 20
+
+
+def _outrated(q: str, exact: int, index: _TitleIndex, support: np.ndarray | None) -> list[int]:
+    """Where the folded query ``q`` is exactly title ``exact`` and yet a title holding its words has
+    :data:`OUTRATED` times its ratings, all the titles holding them, most-rated first with ``exact`` second
+    (where the line has room, it names the title typed beside the most-rated: 'rain': 'Rain Man (1988)
+    [1961]; Rain (2001) [5328]'), else ``[]``: most who type 'lord of the rings' mean the 2001-2003 films,
+    and answering the 1978 one said nothing of them. A number is read as it was (its digits also name a
+    movieId: :func:`movie_from_text`), and without support no title is outrated. The titles holding the
+    words are searched only where the most-rated of all could outrate it (6 ms at 58,000 titles)."""
+    import numpy as np
+
+    if support is None or q.isdigit() or not len(support):
+        return []
+    most_rated, rated = float(np.max(support)), float(support[exact])
+    if most_rated < OUTRATED * rated or most_rated - rated < OUTRATED_BY:
+        return []  # no title can outrate it: 'toy story' (215 ratings; the most-rated has 329)
+    with_year = "(" in q
+    held = index.with_word(q, index.holders(q, with_year), with_year)
+    ratings = {i: float(support[i]) for i in {*held, exact}}
+    top = max(ratings, key=lambda i: (ratings[i], -i))
+    if ratings[top] < OUTRATED * ratings[exact] or ratings[top] - ratings[exact] < OUTRATED_BY:
+        return []
+    most = sorted((i for i in ratings if i != exact), key=lambda i: (-ratings[i], i))
+    return [most[0], exact, *most[1:]]
 
 
 def _year_picks(query: str, movie: int, titles: Sequence[str]) -> bool:

@@ -1244,6 +1244,7 @@ def _movie_index(movies: Any, movie: str, said: str = "", id_hint: str = "the mo
             id_hint=id_hint,
             text_only=True,  # '300' typed is text either way: the refusal asks for a title with its year
             warn=False,  # the list's heading names the movie read ("someone who rated Toy Story (1995) 5")
+            said=said,  # the titles a refusal names leave room for it: two rows at 80 columns in all
         )
     except (ConfigError, UnknownIdError) as exc:
         if not said:
