@@ -69,6 +69,7 @@ def test_the_cli_doors_refuse_an_ambiguous_title_in_two_rows(capsys: pytest.Capt
         assert code == 2 and err.count("\n") == 1 and " movies: " in line, err
         assert len(line) <= 160 and len(_rows(line)) <= 2, "\n".join(_rows(line))
         assert ("--exclude: " in line) == ("--exclude" in args), line
+        assert ("--rated: " in line) == ("--rated" in args), line
     # a misspelling's "did you mean" takes --exclude's room too (171 columns before)
     code, _, err = run_cli(["recommend", "--user", "1", "--exclude", "Star Warz"], capsys)
     line = err.strip()
@@ -129,3 +130,49 @@ def test_an_exact_title_far_less_rated_than_titles_holding_its_words_is_one_of_t
     assert titles[match_title("lord of the rings", titles)] == "Lord of the Rings, The (1978)"  # no support
     code, out, err = run_cli(["similar", "lord of the rings", "--model", "popularity"], capsys)
     assert code == 2 and "[4993]" in err and not out, err
+
+
+def test_exclude_the_or_a_names_two_whole_titles_in_two_rows(capsys: pytest.CaptureFixture[str]) -> None:
+    """'--exclude "The"' named one title: the longer prefix left no two of the 20 most-rated fitting in
+    most-rated order, since the CLI's wrap at spaces pushed 'Matrix, The (1999)''s '[2571];' to the second
+    row. Examples of thousands of titles may go shorter first ('Mask, The (1994) [367]; Matrix, The …'), and
+    'a' looks through its 30 most-rated ('About a Boy (2002) [5377]', its 29th)."""
+    for query, count in [("The", 2940), ("a", 540)]:
+        code, _, err = run_cli(
+            ["recommend", "--user", "1", "--exclude", query, "--model", "popularity"], capsys
+        )
+        line = err.strip()
+        assert code == 2 and line.startswith(f"movierec: error: --exclude: {query!r} matches {count} "), err
+        shown = _shown(line)
+        assert len(shown) == 2 and all("…" not in t for t in shown), line
+        assert line.endswith(f"and {count - 2} more; be more specific or give the movieId"), line
+        assert len(line) <= 160 and len(_rows(line)) <= 2, "\n".join(_rows(line))
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["recommend", "--rated", "Lord of the=5"], "--rated: "),
+        (["recommend", "--rated", "The=5"], "--rated: "),
+        (["recommend", "--rated", "a"], "--rated: "),
+        (["recommend", "--user", "1", "--exclude", "Lord of the"], "--exclude: "),
+        (["similar", "--movie", "Lord of the"], "--movie: "),
+        (["similar", "--movie", "The"], "--movie: "),
+        (["similar", "Lord of the"], ""),  # TITLE is the command's one argument: nothing to name
+    ],
+)
+def test_every_title_option_names_itself_in_two_rows(
+    args: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--rated's and similar --movie's ambiguity said "'Lord of the' matches 7 movies: …" with no word of
+    the option, where --exclude's said "--exclude: 'Lord of the' …" (several --rated values: which one?)."""
+    code, _, err = run_cli([*args, "--model", "popularity"], capsys)
+    line = err.strip()
+    assert code == 2 and err.count("\n") == 1 and line.startswith(f"movierec: error: {said}'"), err
+    assert " movies: " in line and "[" in line, line  # the titles with their movieIds
+    assert len(line) <= 160 and len(_rows(line)) <= 2, "\n".join(_rows(line))
+    typo = [*args[:-1], re.sub(r"^[^=]+", "Star Warz", args[-1])]  # a misspelling names it too
+    code, _, err = run_cli([*typo, "--model", "popularity"], capsys)
+    line = err.strip()
+    assert code == 2 and line.startswith(f"movierec: error: {said}no movie title matches 'Star Warz'"), err
+    assert len(line) <= 160 and len(_rows(line)) <= 2, "\n".join(_rows(line))

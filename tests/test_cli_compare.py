@@ -449,13 +449,13 @@ def test_a_title_asked_of_data_without_titles_says_there_are_none(tmp_path, caps
     ratings.write_text(
         "userId,movieId,rating,timestamp\n1,318,4,1\n1,20,3,2\n2,318,5,3\n2,30,2,4\n3,20,4,5\n3,318,4,6\n"
     )
-    no_titles = (
-        "movierec: error: this data has no movie titles (pass --movies FILE with movieId,title[,genres]); "
-    )
+    no_titles = "this data has no movie titles (pass --movies FILE with movieId,title[,genres]); "
+    no_titles = f"movierec: error: --movie: {no_titles}"  # each title option names itself (--rated: …)
     proc = run_here(capsys, "similar", "--ratings", str(ratings), "--movie", "Toy Story", "-k", "1")
     assert proc.returncode == 2 and proc.stderr.strip() == no_titles + "give --movie-id 318 instead"
     proc = run_here(capsys, "similar", "--ratings", str(ratings), "--movie", "item 20", "-k", "1")
     assert proc.returncode == 2 and proc.stderr.strip() == no_titles + "give --movie-id 318 instead"
+    no_titles = no_titles.replace("--movie: ", "--rated: ")
     # a movieId is that movie, as every door reads it (test_cli_doors_agree); it was this refusal
     proc = run_here(capsys, "similar", "--ratings", str(ratings), "--movie", "20", "-k", "1", "--json")
     assert proc.returncode == 0 and json.loads(proc.stdout)["movieId"] == 20, proc.stderr

@@ -641,12 +641,15 @@ TWO_ROWS = 160
         ),  # 430, then one title "(or 6 more)"
         (
             ["similar", "Star Warz"],
-            "Star Wars: Episode IV - A New Hope (1977); … V - The Empire Strikes Back (1980) (or 11 more)?",
-        ),  # 147, with Rogue One and Solo first; then one title "(or 7 more)" of 13
-        (["similar", "The"], "Shawshank Redemption, The (1994) [318] and 2939 more; be more specific"),  # 453
+            "Star Wars: Episode IV - A New Hope (1977); … V - The Empire Strikes… (1980) (or 11 more)?",
+        ),  # 147, with Rogue One and Solo first; then one title "(or 7 more)" of 13; 3 rows wrapped at spaces
+        (  # 453; the most-rated and a short one among the 20 most-rated, whole (4f45014)
+            ["similar", "The"],
+            "Shawshank Redemption, The (1994) [318]; Mask, The (1994) [367] and 2938 more; be more specific",
+        ),
         (
             ["similar", "Harry Potter"],
-            "8 movies: Harry Potter and… (2001) [4896]; … Chamber of Secrets (2002) [5816] and 6 more; add the year",
+            "8 movies: Harry Potter and the Sorcerer's Stone… (2001) [4896] and 7 more; add the year",  # whole words
         ),  # 191: one title of 95 characters "and 7 more"
         (["tune", "-m", "svd", "--metric", "ndgc"], "(did you mean 'ndcg'?); valid: rmse, "),  # 164
         (

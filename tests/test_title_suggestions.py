@@ -91,13 +91,14 @@ def test_the_suggestions_are_the_full_scans_titles_in_its_order(
 
 
 def test_a_refusal_names_the_same_titles_as_before(bundled: Dataset) -> None:
-    """match_title's "did you mean" line, pinned as helper-184's rework (95b77ff) shows it."""
+    """match_title's "did you mean" line, pinned as helper-184's rework (95b77ff) shows it, the second title
+    cut so that the CLI's line reads in two rows wrapped at spaces (160 characters were three)."""
     titles = [str(t) for t in bundled.catalog["title"]]
     with pytest.raises(UnknownIdError) as err:
         match_title("Star Warz", titles)
     assert str(err.value) == (
         "no movie title matches 'Star Warz'; did you mean: Star Wars: Episode IV - A New Hope (1977); "
-        "… V - The Empire Strikes Back (1980) (or 11 more)?"
+        "… V - The Empire Strikes… (1980) (or 11 more)?"
     )
     assert suggest_titles("Star Warz", titles, limit=3) == full_scan("Star Warz", titles, limit=3)
     assert match_title("Toy Stroy", titles) == titles.index("Toy Story (1995)")  # a near-certain one

@@ -481,19 +481,30 @@ def _did_you_mean_titles(head: str, names: Sequence[str], said: str = "") -> str
     title after the first loses the words it shares with the first ('Star Wars: Episode IV - A New Hope
     (1977); … V - The Empire Strikes Back (1980)') and is cut to :data:`SUGGESTED_CELLS`; the first, the
     likeliest, keeps what the second leaves it ('Lord of the Rings: The Fellowship of… (2001)'). ``said``:
-    what the caller puts before the line ('--exclude: '), whose room it takes."""
+    what the caller puts before the line ('--exclude: '), whose room it takes. The room shrinks until the
+    line reads in two rows as the CLI wraps it at spaces (:func:`_in_two_rows`): 'similar "Star Warz"' was
+    160 characters, three rows on a terminal ('… (or 11' / 'more)?')."""
+
+    def line(room: int, cells: int = SUGGESTED_CELLS) -> str:
+        shown = _fitted_titles(names, room, cells)
+        more = f" (or {len(names) - len(shown)} more)" if len(shown) < len(names) else ""
+        return f"{head}{'; '.join(shown)}{more}?"
+
     room = REFUSAL_WIDTH - len(said) - len(head) - len(f" (or {len(names)} more)?")
-    shown = _fitted_titles(names, room)
-    more = f" (or {len(names) - len(shown)} more)" if len(shown) < len(names) else ""
-    return f"{head}{'; '.join(shown)}{more}?"
+    cells = SUGGESTED_CELLS  # the later titles give way first: the likeliest stays whole where it can
+    while cells > SUGGESTED_CELLS // 2 and not _in_two_rows(f"{said}{line(room, cells)}"):
+        cells -= 1
+    while room > SUGGESTED_CELLS and not _in_two_rows(f"{said}{line(room, cells)}"):
+        room -= 1
+    return line(room, cells)
 
 
-def _fitted_titles(names: Sequence[str], room: int) -> list[str]:
+def _fitted_titles(names: Sequence[str], room: int, cells: int = SUGGESTED_CELLS) -> list[str]:
     """The first of ``names`` (best first, a few: no more fit) that fit ``room`` characters joined by '; ',
     at least one, as :func:`_did_you_mean_titles` names them: after the first, the words shared with it
-    said as '…' and each cut to :data:`SUGGESTED_CELLS`; the first keeps what the second leaves it, or
-    where no second fits, the whole room ('Star Wars: Episode IV - A New Hope (1977) (or 12 more)')."""
-    rest = [shorten_title(_after_shared_words(t, names[0]), SUGGESTED_CELLS) for t in names[1:8]]
+    said as '…' and each cut to ``cells``; the first keeps what the second leaves it, or where no second
+    fits, the whole room ('Star Wars: Episode IV - A New Hope (1977) (or 12 more)')."""
+    rest = [shorten_title(_after_shared_words(t, names[0]), cells) for t in names[1:8]]
     first = max(SUGGESTED_CELLS, room - 2 - len(rest[0]) if rest else room)
     shown = [shorten_title(names[0], first), *rest]
     n = titles_that_fit(shown, room)
@@ -511,6 +522,10 @@ AMBIGUITY_LOOKS, AMBIGUITY_NAMES = 20, 3
 #: most-rated leaves room for no other, the shortest of the most-rated ('The' matches 2,940 titles, and
 #: 'Shawshank Redemption, The (1994) [318]' was all its line named)
 AMBIGUITY_MANY = 20
+#: where none of the :data:`AMBIGUITY_LOOKS` most-rated fit two to a line, an ambiguity of many looks
+#: this far for its examples: after '--exclude: ', 'a' (540 titles) has no two of its 20 most-rated that
+#: fit, and names 'About a Boy (2002) [5377]' (its 29th, 44 ratings) with 'Bug's Life, A (1998) [2355]'
+AMBIGUITY_EXAMPLES = 30
 
 
 def _in_two_rows(text: str) -> bool:
@@ -544,16 +559,16 @@ def _whole_titles(
         return [f"{lead}{tags[picked[0]]}", *rest]
 
     looked = range(min(len(names), AMBIGUITY_LOOKS))
+    sizes = [len(n) + len(t) for n, t in zip(names, tags, strict=True)]
     picked = [0] if fits(named([0])) else []
     for k in looked[1:] if picked else ():
         if len(picked) < AMBIGUITY_NAMES and fits(named([*picked, k])):
             picked.append(k)
-    if many and len(picked) < 2:
-        shortest: list[int] = []
-        for k in sorted(looked, key=lambda k: (len(names[k]) + len(tags[k]), k)):
-            if len(shortest) < AMBIGUITY_NAMES and fits(named(sorted([*shortest, k]))):
-                shortest = sorted([*shortest, k])
+    for looks in (AMBIGUITY_LOOKS, AMBIGUITY_EXAMPLES) if many and len(picked) < 2 else ():
+        shortest = _shortest_that_fit(range(min(len(names), looks)), named, fits, sizes)
         picked = shortest if len(shortest) > len(picked) else picked
+        if len(picked) > 1:
+            break
     if picked:
         return named(picked)
     width, first = len(names[0]), f"{names[0]}{tags[0]}"
@@ -561,6 +576,28 @@ def _whole_titles(
         width -= 1
         first = f"{shorten_title(names[0], width)}{tags[0]}"
     return [first]
+
+
+def _shortest_that_fit(
+    looked: range,
+    named: Callable[[list[int]], list[str]],
+    fits: Callable[[list[str]], bool],
+    sizes: list[int],
+) -> list[int]:
+    """Of ``looked`` (indexes of the most-rated matches), the shortest (by ``sizes``) that ``fits`` lets a
+    line name together, up to :data:`AMBIGUITY_NAMES`: most-rated first where that order fits, else the
+    shorter first. Examples of thousands of titles, where the order is no ranking the reader chooses from,
+    and the CLI's wrap at spaces decides: after '--exclude: ', 'Matrix, The (1999) [2571]; Mask, The …'
+    breaks before '[2571];' and takes three rows, 'Mask, The (1994) [367]; Matrix, The (1999) [2571]' two."""
+    shortest: list[int] = []
+    for k in sorted(looked, key=lambda k: (sizes[k], k)):
+        if len(shortest) == AMBIGUITY_NAMES:
+            break
+        for order in (sorted([*shortest, k]), [*shortest, k]):
+            if fits(named(order)):
+                shortest = order
+                break
+    return shortest
 
 
 def suggest_titles(
@@ -930,8 +967,9 @@ def _ambiguity(
             f"{t} [movieId {raw(i)}]" if t in repeated else t for t, i in zip(shown, cands, strict=False)
         ]
     elif not repeated:  # as many as fit two rows ('Harry Potter': one title of 95 characters, 191 columns)
-        names = [titles[i] for i in cands[:AMBIGUITY_LOOKS]]
-        tags = [f" [{raw(i)}]" if raw is not None else "" for i in cands[:AMBIGUITY_LOOKS]]
+        looked = cands[: AMBIGUITY_EXAMPLES if len(cands) > AMBIGUITY_MANY else AMBIGUITY_LOOKS]
+        names = [titles[i] for i in looked]
+        tags = [f" [{raw(i)}]" if raw is not None else "" for i in looked]
 
         def fits(some: list[str]) -> bool:
             return _in_two_rows(f"{said}{line(some)}")

@@ -1288,7 +1288,7 @@ def _visitor_pairs(art: Any, rated: list[str]) -> list[tuple[object, float]]:
                 raise ConfigError(f"--rated {text!r}: give one rating per movie, e.g. 'Alien=4.5'")
         if not movie:
             raise ConfigError(f"--rated {text!r}: name a movie (a title or a movieId)")
-        idx = _movie_index(art, movie)
+        idx = _movie_index(art, movie, "--rated: ")
         if idx in given:  # which rating should count is a guess (movierec.Recommender refuses it too)
             raise ConfigError(
                 f"--rated: {art.named(idx)} is given twice ({given[idx]!r} and {text!r}); "
@@ -1373,13 +1373,14 @@ def _refuse_unrated(movies: Any, movie: str) -> None:
         raise UnknownIdError(said) from None
 
 
-def _artifact_movie(art: Any, movie: str | None, movie_id: str | None) -> int:
+def _artifact_movie(art: Any, movie: str | None, movie_id: str | None, said: str = "") -> int:
     """``similar --artifact``'s movie, by ``--movie-id`` or as TITLE, read as ``--rated`` reads it
     (:func:`_movie_index`): "1" is movieId 1, "300" (also a whole title) refused naming both, as
     ``movierec.Recommender.similar`` reads them. A catalogue movie nobody rated is named as such, not
-    "unknown movie id" or "no movie title matches" with unrelated suggestions."""
+    "unknown movie id" or "no movie title matches" with unrelated suggestions. ``said``: '--movie: ' where
+    the title came by that option, put before a refusal of it."""
     if movie_id is None:
-        return _movie_index(art, str(movie), id_hint="--movie-id")
+        return _movie_index(art, str(movie), said, id_hint="--movie-id")
     try:
         return int(art.item_index(movie_id))
     except UnknownIdError:
@@ -1565,8 +1566,9 @@ def default_similar_model(ds: Any, threshold: float | None, limit: int | None = 
     return "itemknn"
 
 
-def _data_movie(ds: Any, movie: str | None, movie_id: str | None) -> int:
-    """``similar``'s movie in ``ds`` by raw id or by title: its dense index, or the error that says why not."""
+def _data_movie(ds: Any, movie: str | None, movie_id: str | None, said: str = "") -> int:
+    """``similar``'s movie in ``ds`` by raw id or by title: its dense index, or the error that says why not
+    (``said``, '--movie: ' where the title came by that option, before it)."""
     if movie_id is not None:
         found = ds.interactions.item_map.get(movie_id)
         if found is None:
@@ -1575,7 +1577,7 @@ def _data_movie(ds: Any, movie: str | None, movie_id: str | None) -> int:
             # "(it has no ratings)" read as if 'abc' or 999999 were a movie of the data nobody rated
             raise UnknownIdError(_unknown_movie(movies, movie_id, why=""))
         return int(found)
-    return _movie_index(_DataMovies(ds), str(movie), id_hint="--movie-id")  # as --rated and _artifact_movie
+    return _movie_index(_DataMovies(ds), str(movie), said, id_hint="--movie-id")  # as --rated reads it
 
 
 SIMILAR_BY = typer.Option(
@@ -1624,6 +1626,7 @@ def similar_cmd(
 
     A title that matches nothing closely enough is never guessed: the error asks "did you mean …?".
     """
+    said = "--movie: " if movie is not None else ""  # its refusals name it, as --rated's and --exclude's do
     if title is not None:
         if movie is not None:
             raise ConfigError(f"give the title once: {title!r} as TITLE or {movie!r} as --movie, not both")
@@ -1639,7 +1642,7 @@ def similar_cmd(
         from movierec.serving.artifact import load_artifact
 
         art = load_artifact(artifact)
-        idx = _artifact_movie(art, movie, movie_id)
+        idx = _artifact_movie(art, movie, movie_id, said)
         try:
             by = art.similar_by(by)
         except ConfigError as exc:  # the artifact's words are the API's (by=model): say the CLI's
@@ -1649,7 +1652,7 @@ def similar_cmd(
         )
     else:
         ds = source.load()
-        idx = _data_movie(ds, movie, movie_id)  # resolved before any training: a misspelling costs nothing
+        idx = _data_movie(ds, movie, movie_id, said)  # resolved before training: a misspelling costs nothing
         if by == "model" and model is None:
             raise ConfigError(
                 "--by model lists by a model's own similarity: name it with --model (e.g. -m ease)"
