@@ -252,7 +252,7 @@ def test_embed_of_a_model_without_item_vectors_is_refused_before_anything_is_rea
 
     assert f"the models with item vectors are {', '.join(vector_models())};" in proc.stderr
     assert {"svd", "als", "ials", "mult-vae", "sasrec"} <= set(vector_models())
-    assert "'movierec similar --model slim' lists its nearest movies" in proc.stderr
+    assert "'movierec similar TITLE --model slim' lists its nearest movies" in proc.stderr
     assert not (tmp_path / "m").exists()
 
 

@@ -153,9 +153,39 @@ def test_model_without_embeddings_gets_a_note_not_a_map(report_dir: Path) -> Non
     html = (report_dir / "index.html").read_text()
     assert (
         "ease learns item-to-item weights, not item vectors, so it has no embedding map; "
-        "&#39;movierec similar --model ease&#39; lists" in html
+        "&#39;movierec similar TITLE --model ease&#39; lists" in html
     ) and "`" not in data["maps"]["ease"]["note"]
     assert not (report_dir / "charts" / "map_ease.png").exists()
+
+
+def test_the_notes_similar_command_runs_as_written(report_dir: Path, movielens_dir: Path) -> None:
+    """The note under the maps told a reader to run 'movierec similar --model ease', which is refused ('give
+    exactly one movie: a TITLE …'): the command names its TITLE now, and with a title of the report's data
+    in its place it lists ease's nearest movies."""
+    import shlex
+
+    note = json.loads((report_dir / "results.json").read_text())["maps"]["ease"]["note"]
+    command = re.search(r"'(movierec similar [^']*)'", note)
+    assert command, note
+    title = json.loads((report_dir / "results.json").read_text())["similar"][0]["title"]
+    args = [title if a == "TITLE" else a for a in shlex.split(command.group(1))[1:]]
+    assert title in args, (command.group(1), args)  # TITLE is the one thing to fill in
+    result = CliRunner().invoke(app, [*args, "--dataset", str(movielens_dir), "-k", "3"])
+    assert result.exit_code == 0, (args, result.output)
+    assert "similarity" in result.output, result.output
+
+
+def test_models_skipped_for_one_reason_share_one_note(report_dir: Path) -> None:
+    """The report trains warp+genres+tags apart from the models without item features, and each group
+    grouped only its own skips: 'rating skipped for bpr, ease: implicit models (no rating predictions), so no
+    RMSE/MAE' was followed by 'rating skipped for warp+genres+tags: warp is an implicit model (…)'. One
+    note names the three now, on the page as in results.json."""
+    notes = json.loads((report_dir / "results.json").read_text())["notes"]
+    skipped = [n for n in notes if n.startswith("rating skipped for ")]
+    assert skipped == [
+        "rating skipped for bpr, ease, warp+genres+tags: implicit models (no rating predictions), so no RMSE/MAE"
+    ], notes
+    assert skipped[0] in (report_dir / "index.html").read_text()
 
 
 def test_html_is_self_contained(report_dir: Path) -> None:

@@ -899,7 +899,9 @@ def _no_vectors(cls: type, name: str, model: Any = None) -> tuple[str, str]:
         why = "learns no item vectors"
     own = getattr(cls, "similar_items", None)  # a 'similar' of its own (weights, neighbours)
     lists = own is not None and own is not BaseRecommender.similar_items
-    return why, f"; 'movierec similar --model {name}' lists its nearest movies" if lists else ""
+    # the title is the command's argument: 'movierec similar --model ease' as written (the report's note said
+    # so) is refused with 'give exactly one movie: a TITLE … or --movie-id ID'
+    return why, f"; 'movierec similar TITLE --model {name}' lists its nearest movies" if lists else ""
 
 
 def vector_models() -> list[str]:
@@ -1455,8 +1457,37 @@ def _collect(trained: _Trained, comp: Any, rename: dict[str, str], notes: list[s
     for n in comp.notes:
         for old, new in rename.items():
             n = re.sub(rf"\b{re.escape(old)}\b(?!\+)", new, n) if old != new else n
-        if n not in notes:
+        if n not in notes and not _joined_skip(notes, n):
             notes.append(n)
+
+
+#: a comparison's note on models a protocol skipped: 'rating skipped for bpr, ease: implicit models (…)'
+_SKIP_NOTE = re.compile(r"^(?P<protocol>[\w-]+) skipped for (?P<labels>.+?): (?P<why>.+)$", re.S)
+
+
+def _joined_skip(notes: list[str], note: str) -> bool:
+    """Whether ``note``, a protocol's skip of models trained in another group, was joined to the note of an
+    earlier group that skipped models for the same reason. Each comparison groups its own models' skips into
+    one note, but the report trains models with item features in a group of their own, so the notes read
+    'rating skipped for bpr, ease: implicit models (no rating predictions), so no RMSE/MAE' and then
+    'rating skipped for warp+genres+tags: warp is an implicit model (no rating predictions), so no RMSE/MAE'
+    (h207's reading of the bundled data's report); now one note names all three."""
+    new = _SKIP_NOTE.match(note)
+    if new is None:
+        return False
+    protocol, why = new["protocol"], _shared_why(new["why"])
+    for at, old in enumerate(notes):
+        seen = _SKIP_NOTE.match(old)
+        if seen and seen["protocol"] == protocol and _shared_why(seen["why"]) == why:
+            notes[at] = f"{protocol} skipped for {seen['labels']}, {new['labels']}: {why}"
+            return True
+    return False
+
+
+def _shared_why(why: str) -> str:
+    """A skip's reason with no model as its subject: 'warp is an implicit model (…)' → 'implicit models (…)'
+    (as a comparison words the reason it gives for several models)."""
+    return re.sub(r"^\S+ is an? (\w+) model\b", r"\1 models", why)
 
 
 def _extra_sections(run: _Run) -> dict[str, Any]:
