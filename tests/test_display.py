@@ -274,6 +274,29 @@ def test_a_printed_rating_models_list_gives_its_titles_the_room(ds: movierec.Dat
     assert re.search(rf"td:nth-child\({at}\) {{min-width: 16em}}", page), page[:600]
 
 
+@pytest.mark.browser
+def test_a_notebooks_list_at_phone_width_keeps_its_reasons_readable(browser, ds: movierec.Dataset) -> None:  # type: ignore[no-untyped-def]
+    """A list's HTML in a 375 px page (a phone, a narrow notebook output) in Debian's headless Chromium: the
+    title column kept its 16em, but ``because`` was squeezed to its longest word, so each reason ('Alien
+    (1979); Heat (1995)') took four lines, every title parted from its year, and each row grew four lines
+    tall (h207's look). ``because`` keeps 16em too: each reason reads in at most two lines, the table
+    scrolls sideways instead."""
+    ease = movierec.Recommender(ds, "ease").fit()
+    top = ease.recommend_for({"Alien": 5, "Heat": 4.5}, k=5, explain=True)
+    assert all(";" in reason for reason in top["because"]), top  # each names both movies
+    page = browser.new_page(viewport={"width": 375, "height": 812}, device_scale_factor=1)
+    page.set_content(f'<meta name="viewport" content="width=device-width"><body>{top._repr_html_()}</body>')
+    lines = page.evaluate(
+        """(col) => { const t = document.querySelector('table.dataframe');
+        const at = [...t.tHead.rows[0].cells].findIndex(c => c.textContent === col);
+        return [...t.tBodies[0].rows].map(r => { const g = document.createRange();
+          g.selectNodeContents(r.cells[at]); return new Set([...g.getClientRects()].map(q => Math.round(q.top))).size; }); }""",
+        "because",
+    )
+    page.close()
+    assert len(lines) == 5 and max(lines) <= 2, lines
+
+
 def test_a_list_in_jupyter_shows_every_title_and_reason_whole(ds: movierec.Dataset) -> None:
     """Jupyter showed pandas' HTML table, which cuts text at 50 characters: 01_tutorial's list similar to
     The Matrix read "Star Wars: Episode V - The Empire Strikes Back..." (no year), and user 1's fifth reason

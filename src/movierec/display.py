@@ -124,6 +124,9 @@ class Recommendations(MovieTable):
 
 #: a list's text columns, which read from their left (numbers and ids stay right-aligned, as pandas sets them)
 _TEXT_COLUMNS = ("title", "genres", "because")
+#: the text columns that keep 16em in a notebook's table: a title, and ``because``'s titles (at 375 px
+#: recommend_for's reasons, 'Alien (1979); Heat (1995)', took four lines, each title parted from its year)
+_ROOMY_COLUMNS = ("title", "because")
 
 
 def _left_aligned(table: str, frame: pd.DataFrame) -> str:
@@ -132,7 +135,8 @@ def _left_aligned(table: str, frame: pd.DataFrame) -> str:
     Each row starts with the index's ``<th>`` cells, so column ``i`` is child ``nlevels + i + 1``. The title
     column is at least 16em wide: a browser fits a table to a narrow output by wrapping the columns that
     can wrap, so 'One Flew Over the Cuckoo's Nest (1975)' took three lines while the one-word header
-    ``predicted_rating`` kept its width; the table now scrolls sideways rather than squeezing the titles."""
+    ``predicted_rating`` kept its width; the table now scrolls sideways rather than squeezing the titles.
+    ``because`` (the titles a movie is recommended for) keeps 16em too (:data:`_ROOMY_COLUMNS`)."""
     spots = [frame.index.nlevels + i + 1 for i, c in enumerate(frame.columns) if c in _TEXT_COLUMNS]
     if not spots or 'class="dataframe"' not in table:
         return table
@@ -140,9 +144,10 @@ def _left_aligned(table: str, frame: pd.DataFrame) -> str:
     # table.dataframe.NAME outranks the docs site's '.jupyter-wrapper table.dataframe td' (right-aligned)
     cells = ", ".join(f"table.dataframe.{name} {c}:nth-child({n})" for n in spots for c in ("td", "th"))
     style = f"<style>{cells} {{text-align: left}}</style>"
-    if "title" in frame.columns:  # a narrow output squeezed titles to three lines beside 'predicted_rating'
-        at = frame.index.nlevels + list(frame.columns).index("title") + 1
-        style += f"<style>table.dataframe.{name} td:nth-child({at}) {{min-width: 16em}}</style>"
+    for column in _ROOMY_COLUMNS:  # a narrow output squeezed titles to three lines beside 'predicted_rating'
+        if column in frame.columns:
+            at = frame.index.nlevels + list(frame.columns).index(column) + 1
+            style += f"<style>table.dataframe.{name} td:nth-child({at}) {{min-width: 16em}}</style>"
     return style + table.replace('class="dataframe"', f'class="dataframe {name}"', 1)
 
 
