@@ -144,12 +144,12 @@ _SPLIT = typer.Option(
     "--split",
     help="The split every table and chart is on: auto (ratings-holdout; interactions-holdout when every "
     "model is implicit), ratings-holdout, interactions-holdout, per-user, temporal, or a canonical split: "
-    "ml100k-u1 … ml100k-u5, ml100k-ua, ml100k-ub, ml1m-90-10. With --config: the file's [split].",
+    "ml100k-u1 … ml100k-u5, ml100k-ua, ml100k-ub, ml1m-90-10. With --config: the file's \\[split].",
 )
 _TEST_SIZE = holdout_size_option(
     0.2,
     "Part held out for testing: a fraction of the ratings (0.2), or a number of them (1000); per-user takes "
-    "a fraction only. With --config: typed, it wins over the file's [split] test_size.",
+    "a fraction only. With --config: typed, it wins over the file's \\[split] test_size.",
 )
 
 
