@@ -365,3 +365,46 @@ def test_every_commands_piped_lines_share_one_clock() -> None:
     ], done.stderr
     assert stamps == sorted(stamps) and stamps[2] >= took[1], done.stderr
     assert clock_origin() is None  # a notebook's own calls after a command count from their own start
+
+
+def test_an_epochs_loss_keeps_its_three_digits_when_they_end_in_zeros() -> None:
+    """A sasrec fit in compare (docs/sequential.md's command, run as written) printed one epoch a line:
+    'loss 7.07 · 6/200', 'loss 7 · 7/200', 'loss 6.89 · 8/200': the 7.00 lost its digits and read as a
+    jump. Every loss keeps three significant digits, trailing zeros included."""
+    from movierec.progress import loss_words
+
+    assert loss_words(7.0) == "loss 7.00"
+    assert loss_words(7.07) == "loss 7.07"
+    assert loss_words(0.25) == "loss 0.250"
+    assert loss_words(0.5123) == "loss 0.512"
+    assert loss_words(100.0) == "loss 100" and loss_words(1234.5) == "loss 1.23e+03"
+    assert loss_words(float("nan")) == "" and loss_words(None) == ""
+
+
+def test_a_fit_that_ran_all_its_epochs_is_not_said_to_have_stopped() -> None:
+    """new-users.md's ``compare --protocols leave-last-out --models popularity,markov,ease,gru4rec``, run as
+    written, printed 'gru4rec · training stopped (epochs) after 165 s, 5 epochs' after all 5 of its 5
+    epochs: the fit-end event carried the model's stop_reason_ "epochs" (its count ran out) as a stop. A
+    real compare (a tiny sasrec, no time budget, 2 epochs within its patience) now ends its bar with
+    'fitted in', and the event's ``stopped`` is None, as for a model that has no early stopping."""
+    import pytest
+
+    pytest.importorskip("torch")
+    from datagen import make_ratings
+    from movierec.cli.compare import _RichProgress
+    from movierec.evaluation import compare
+
+    out = io.StringIO()
+    events: list[dict] = []
+    show = _RichProgress(LineProgress(Console(file=out, force_terminal=False, width=120), every=0.0))
+    tiny = {"hidden": 16, "max_len": 10, "n_blocks": 1, "batch_size": 64, "n_threads": 1, "epochs": 2}
+    compare(
+        make_ratings(),
+        [("sasrec", {**tiny, "time_budget": None})],
+        protocols="leave-last-out",
+        progress=lambda ev: (events.append(ev), show(ev)),
+    )
+    (end,) = [ev for ev in events if ev["event"] == "fit-end"]
+    assert end["epochs_run"] == 2 and end["stopped"] is None, end
+    text = out.getvalue()
+    assert "sasrec · fitted in" in text and "training stopped" not in text, text

@@ -1730,6 +1730,15 @@ def default_progress(n_models: int) -> _LineProgress | None:
     return _LineProgress(n_models) if watched else None
 
 
+def _stop_reason(model: Any) -> str | None:
+    """Why a model's training ended before its last epoch ("patience", "time budget", "listener"), for the
+    fit-end event; None when it ran every epoch it was given (sasrec's and gru4rec's ``stop_reason_``
+    "epochs": compare printed 'gru4rec · training stopped (epochs) after 165 s, 5 epochs' of 5) or has no
+    early stopping."""
+    reason = getattr(model, "stop_reason_", None)
+    return None if reason == "epochs" else reason
+
+
 def _fit(
     model: Recommender,
     train: Interactions,
@@ -2637,7 +2646,7 @@ class _FoldRun:
                 "model": label,
                 "fold": fold,
                 "seconds": secs,
-                "stopped": getattr(model, "stop_reason_", None),  # why an early-stopping model ended
+                "stopped": _stop_reason(model),  # why an early-stopping model ended before its last epoch
                 "epochs_run": len(getattr(model, "history_", None) or []),
             }
         )

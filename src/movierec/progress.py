@@ -307,11 +307,13 @@ def fitted_words(seconds: float) -> str:
 
 
 def loss_words(loss: object) -> str:
-    """``"loss 0.512"`` for an epoch's training loss, three significant digits (a report row keeps within
-    80 columns); ``""`` for none or a loss the library does not report (LightFM's epochs carry nan)."""
+    """``"loss 0.512"`` for an epoch's training loss, three significant digits kept even when they end in
+    zeros (``"loss 7.00"``, not ``"loss 7"`` between 7.07 and 6.89; a report row keeps within 80 columns);
+    ``""`` for none or a loss the library does not report (LightFM's epochs carry nan)."""
     if isinstance(loss, bool) or not isinstance(loss, (int, float)) or not math.isfinite(loss):
         return ""
-    return f"loss {loss:.3g}"
+    digits = f"{loss:#.3g}".removesuffix(".")  # '#' keeps trailing zeros, and writes 100 as '100.'
+    return f"loss {digits}"
 
 
 def epochs_done(total: float | None, event: dict[str, Any]) -> tuple[float, float]:
