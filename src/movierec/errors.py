@@ -54,15 +54,18 @@ class NotEncodedError(DataError):
         self.plain = message if plain is None else plain  # the advice without a setting named
 
     def naming_encoding(self) -> NotEncodedError:
-        """The same error, its advice also naming the setting that reads the file as it is:
-        ``'…; re-save the file as UTF-8, or read it as it is (encoding='cp1252' in Python, --encoding cp1252
-        in the CLI)'``."""
-        how = spelled(f"encoding={self.guess!r}", f"--encoding {self.guess}")
-        return NotEncodedError(f"{self.plain}, or read it as it is ({how})", self.guess, self.plain)
+        """The same error, its advice also naming the setting that reads the file as it is, in each door's
+        words (a :class:`Doors`): ``'…; re-save the file as UTF-8, or read it as it is (encoding='cp1252')'``
+        in Python, ``'… with --encoding cp1252'`` where the CLI prints it (:meth:`in_flags`). One line named
+        both ('encoding='cp1252' in Python, --encoding cp1252 in the CLI'), and a CLI door that reads a file
+        by Python's loader without asking :meth:`in_flags` (an experiment file's [dataset]) printed that."""
+        python = f"{self.plain}, or read it as it is (encoding={self.guess!r})"
+        return NotEncodedError(Doors(python, self.in_flags(named=True)), self.guess, self.plain)
 
-    def in_flags(self) -> str:
-        """The message as the command line gives it: the advice names ``--encoding`` alone."""
-        if str(self) == self.plain:
+    def in_flags(self, named: bool = False) -> str:
+        """The message as the command line gives it: the advice names ``--encoding`` alone (``named``: as
+        the reader that takes an encoding words it, whether or not this error does yet)."""
+        if not named and str(self) == self.plain:
             return self.plain
         return f"{self.plain}, or read it as it is with --encoding {self.guess}"
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from movierec.errors import ConfigError, DataError, Doors, UnknownIdError
+from movierec.errors import ConfigError, DataError, Doors, UnknownIdError, framed
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -135,8 +135,8 @@ def threshold_scale_note(
         f"{what} is MovieLens' 4 stars of 5; on this data's ratings ({lo:g}–{hi:g}) it counts "
         f"{share:.0%} of them as positives: set a threshold for this scale "
     )
-    if setting:
-        return f"{said}({setting})"
+    if setting:  # a Doors setting gives a Doors note (Spark's implicit_threshold= and --implicit-threshold)
+        return framed(setting, lambda named: f"{said}({named})")
     return Doors(f"{said}(threshold=)", f"{said}(--implicit-threshold)")
 
 

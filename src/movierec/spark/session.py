@@ -364,10 +364,13 @@ def print_note(text: str) -> None:
     """``text`` on stderr wrapped at spaces, as the CLI's notes are (:func:`movierec.progress.prose_lines`:
     to the terminal's width, else 80; a path or a URL whole on its line). The library's notes were bare
     ``print()`` calls, one line however long: no terminal wraps a piped or logged stderr, and a terminal
-    cuts a word at its edge."""
-    from movierec.progress import prose_lines
+    cuts a word at its edge. A :class:`movierec.errors.Doors` note says the CLI's words inside a command
+    (:func:`movierec.progress.clock_origin`: the CLI's ``main`` runs each in one), Python's elsewhere."""
+    from movierec.errors import in_cli
+    from movierec.progress import clock_origin, prose_lines
 
-    print("\n".join(prose_lines(text)), file=sys.stderr)
+    said = in_cli(text) if clock_origin() is not None else str(text)
+    print("\n".join(prose_lines(said)), file=sys.stderr)
 
 
 def ensure_checkpoint_dir(spark: Any) -> str | None:

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from movierec.datasets import Dataset, bundled_path, sha256_file
-from movierec.errors import ConfigError, DataError, labelled, spelled
+from movierec.errors import ConfigError, DataError, Doors, framed, labelled, spelled
 from movierec.interactions import IdMap, Interactions, threshold_scale_note
 from movierec.models.base import BaseRecommender, ExplicitRecommender, Tags, check_positive
 from movierec.models.params import NON_NEGATIVE, POSITIVE_INT, Boolean, Constraint, Interval
@@ -934,6 +934,23 @@ def _driver_interactions(
     )
 
 
+def _threshold_note(rating_range: tuple[float, float], share: float) -> list[str]:
+    """The note that the default implicit threshold (4) counts ``share`` of ratings on a scale other than
+    1-5, printed now in the words of the door that runs (a :class:`Doors`: ``implicit_threshold=`` in
+    Python, ``--implicit-threshold`` in the CLI; one line named both), and returned for the artifact's
+    notes with both named (:func:`spelled`): a manifest is read later, from either door."""
+    what = "implicit ALS learns from ratings ≥ 4, which"
+    setting = Doors("implicit_threshold=", "--implicit-threshold")
+    said = threshold_scale_note(*rating_range, share, what, setting)
+    if said is None:
+        return []
+    print_note(framed(said, lambda text: f"note: {text}"))
+    stored = threshold_scale_note(
+        *rating_range, share, what, spelled("implicit_threshold=", "--implicit-threshold")
+    )
+    return [str(stored)]
+
+
 def train(
     spark: SparkSession,
     ratings: str | Path | None = None,
@@ -994,19 +1011,8 @@ def train(
     notes = []
     if src.n_dropped:
         notes.append(f"dropped {src.n_dropped} of {src.n_rows} malformed rows: {src.dropped}")
-    scale = (
-        threshold_scale_note(
-            *src.rating_range,
-            src.share_at_least_4,
-            "implicit ALS learns from ratings ≥ 4, which",
-            spelled("implicit_threshold=", "--implicit-threshold"),
-        )
-        if implicit and implicit_threshold == 4.0
-        else None
-    )
-    if scale is not None:  # as the local commands say it: on 1-10, a 4 of 10 counted as liked, unsaid
-        print_note(f"note: {scale}")
-        notes.append(scale)
+    if implicit and implicit_threshold == 4.0:  # as the local commands say it: on 1-10, a 4 of 10 liked
+        notes.extend(_threshold_note(src.rating_range, src.share_at_least_4))
     result = train_on_frames(
         spark,
         train_df,
