@@ -95,7 +95,7 @@ def test_beyond_and_rerank_need_full_ranking_and_calibrated_needs_genres(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     proc = run_here(capsys, "compare", "-m", "popularity", "--protocols", "test-candidates", "--beyond")
-    assert_user_error(proc, "(beyond=True in Python, --beyond in the CLI) measure full-ranking lists")
+    assert_user_error(proc, "beyond-accuracy metrics (--beyond) measure full-ranking lists")  # the flag alone
     proc = run_here(
         capsys, "compare", "-m", "popularity", "--protocols", "test-candidates", "--rerank", "mmr:0.2"
     )

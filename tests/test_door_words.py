@@ -18,6 +18,7 @@ import pytest
 
 import movierec
 from clihelp import run_cli
+from movierec.cold_users import cold_users
 from movierec.datasets.fetch import fetch
 from movierec.errors import ArtifactError, ConfigError, DataError, Doors, MovierecError, framed
 
@@ -149,6 +150,35 @@ CASES = [
         "ml-10: no such dataset name or folder (did you mean 'ml-10m'?); all 8: movierec.datasets.REGISTRY",
         "ml-10: no such dataset name or folder (did you mean 'ml-10m'?); all 8: movierec data list",
         id="unknown-dataset",
+    ),
+    # these named both doors in one line: "20000 (k= in Python, --k in the CLI) is larger than …"
+    pytest.param(
+        lambda ds: movierec.compare(ds, ["popularity"], k=20000, progress=False),
+        ["compare", "-m", "popularity", "--k", "20000"],
+        "k=20000 is larger than the catalogue (9,724 items)",
+        "--k 20000 is larger than the catalogue (9,724 items)",
+        id="k-past-the-catalogue",
+    ),
+    pytest.param(
+        lambda ds: cold_users(ds, "popularity", k=20000),
+        ["cold-users", "-m", "popularity", "--k", "20000"],
+        "k=20000 is larger than the catalogue (9,724 items)",
+        "--k 20000 is larger than the catalogue (9,724 items)",
+        id="cold-users-k-past-the-catalogue",
+    ),
+    pytest.param(
+        lambda ds: movierec.make_split(ds, "ratings-holdout", test_size=200000),
+        ["compare", "-m", "svd", "--split", "ratings-holdout", "--test-size", "200000"],
+        "test_size=200000 must hold out at least 1 and fewer than all 100,836 ratings",
+        "--test-size 200000 must hold out at least 1 and fewer than all 100,836 ratings",
+        id="test-size-count-past-the-data",
+    ),
+    pytest.param(
+        lambda ds: movierec.compare(ds, ["popularity"], protocols="rating", auc=True, progress=False),
+        ["compare", "-m", "popularity", "--protocols", "rating", "--auc"],
+        "AUC (auc=True) measures the full ranking; add full-ranking to the protocols",
+        "AUC (--auc) measures the full ranking; add full-ranking to the protocols",
+        id="auc-without-full-ranking",
     ),
 ]
 

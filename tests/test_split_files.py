@@ -390,9 +390,13 @@ def test_leave_last_out_stops_on_a_given_valid_part(files: Path) -> None:
     assert f"on valid.csv ({sf.valid.n_ratings:,} ratings)" in row.stopping
     assert row.stopping.endswith(f"refit on train.csv + valid.csv with epochs={stopper.best_epoch_}")
     with pytest.raises(
-        ConfigError, match=r"give a validation part .* \(split=\(train, valid, test\) in Python"
-    ):
+        ConfigError, match=r"give a validation part .* \(split=\(train, valid, test\)\)$"
+    ) as exc:
         compare(sf.dataset, ["bpr"], split=sf.pair(), protocols="leave-last-out", early_stopping=STOP)
+    assert "--valid" not in str(
+        exc.value
+    )  # Python's keyword alone (one line named both); the CLI: --valid FILE
+    assert getattr(exc.value, "cli", "").endswith("(--valid FILE)")
 
 
 def test_next_item_in_session_on_given_files_says_what_can_be_done(files: Path) -> None:

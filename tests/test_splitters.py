@@ -99,7 +99,7 @@ def test_bad_split_names_and_options_are_config_errors() -> None:
         get_splitter("nope")
     with pytest.raises(
         ConfigError,
-        match=r"\(cv= in Python, --cv in the CLI\) works with the ratings or interactions hold-out, or "
+        match=r"^k-fold cross-validation \(cv=\) works with the ratings or interactions hold-out, or "
         r"per-user \(folds of users\), not the temporal split",
     ):
         get_splitter("temporal", cv=3)

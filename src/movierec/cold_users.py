@@ -26,7 +26,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from movierec import metrics as M
-from movierec.errors import ConfigError, DataError, labelled, spelled
+from movierec.errors import ConfigError, DataError, Doors
 from movierec.interactions import Interactions, resolve_threshold
 from movierec.models.base import Recommender
 
@@ -61,8 +61,8 @@ def check_fraction(fraction: float) -> None:
     refused after the dataset loaded and its note printed, in words that named no option ('fraction of
     held-out users must be between 0 and 1, got 1.5')."""
     if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0.0 < fraction < 1.0:
-        given = labelled(spelled("fraction=", "--fraction"), fraction)
-        raise ConfigError(f"{given}: the share of users held out must lie between 0 and 1 exclusive (0.2)")
+        must = "the share of users held out must lie between 0 and 1 exclusive (0.2)"  # each door's words
+        raise ConfigError(Doors(f"fraction={fraction!r}: {must}", f"--fraction {fraction}: {must}"))
 
 
 def check_models(names: Sequence[str]) -> None:
@@ -103,11 +103,11 @@ def _timeline(inter: Interactions, user: int, csr_rows: np.ndarray) -> np.ndarra
 def _check_k(k: int, n_items: int) -> None:
     """Refuse a list length no ranking can fill before any model is fitted: a k past the catalogue stopped in
     numpy's argpartition ('kth(=100000) out of bounds (9724)', a traceback in the CLI), after the fits."""
-    given = labelled(spelled("k=", "--k"), k)
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ConfigError(f"{given} must be a whole number ≥ 1")
+        raise ConfigError(Doors(f"k={k!r} must be a whole number ≥ 1", f"--k {k} must be a whole number ≥ 1"))
     if k > n_items:
-        raise ConfigError(f"{given} is larger than the catalogue ({n_items:,} items)")
+        larger = f"is larger than the catalogue ({n_items:,} items)"  # each door names its own setting
+        raise ConfigError(Doors(f"k={k!r} {larger}", f"--k {k} {larger}"))
 
 
 def cold_users(

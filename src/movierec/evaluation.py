@@ -29,10 +29,8 @@ from movierec.errors import (
     NotFittedError,
     did_you_mean,
     framed,
-    labelled,
     refuses_foreign_keywords,
     some_of,
-    spelled,
 )
 from movierec.interactions import (
     LOWER_THRESHOLD,
@@ -116,9 +114,8 @@ def _check_k(k: int, n_items: int) -> None:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ConfigError(f"k must be a whole number ≥ 1, got {k!r}")
     if k > n_items:
-        raise ConfigError(
-            f"{labelled(spelled('k=', '--k'), k)} is larger than the catalogue ({n_items:,} items)"
-        )
+        larger = f"is larger than the catalogue ({n_items:,} items)"  # each door names its own setting
+        raise ConfigError(Doors(f"k={k!r} {larger}", f"--k {k} {larger}"))
 
 
 def _scores(model: Recommender, users: np.ndarray) -> np.ndarray:
@@ -455,11 +452,12 @@ class FullRankingProtocol(Protocol):
         return EvalOutput(metrics, per_user, users, secs, recs=recs, relevant=rel_u)
 
 
-#: the split a protocol needs, as a notebook (``compare(split=...)``) and the CLI (``--split``) name it
-_LEAVE_LAST_OUT_SPLIT = spelled("split='leave-last-out'", "--split leave-last-out")
-_LAST_SESSION_SPLIT = spelled("split='last-session'", "--split last-session")
-#: a validation part given beside the training and test parts (RecBole's valid), as both spell it
-_GIVEN_VALID = spelled("split=(train, valid, test)", "--valid FILE")
+#: the split a protocol needs, as a notebook (``compare(split=...)``) and the CLI (``--split``) name it, each
+#: door its own (a :class:`Doors`, put in a message by :func:`framed`; one line named both)
+_LEAVE_LAST_OUT_SPLIT = Doors("split='leave-last-out'", "--split leave-last-out")
+_LAST_SESSION_SPLIT = Doors("split='last-session'", "--split last-session")
+#: a validation part given beside the training and test parts (RecBole's valid), as each door spells it
+_GIVEN_VALID = Doors("split=(train, valid, test)", "--valid FILE")
 
 
 class LeaveLastOutProtocol(FullRankingProtocol):
@@ -477,10 +475,8 @@ class LeaveLastOutProtocol(FullRankingProtocol):
     ) -> EvalOutput:
         counts = test.user_counts()
         if counts.max(initial=0) > 1:
-            raise ConfigError(
-                "the leave-last-out protocol needs the leave-last-out split, one test item per user "
-                f"({_LEAVE_LAST_OUT_SPLIT})"
-            )
+            needs = "the leave-last-out protocol needs the leave-last-out split, one test item per user"
+            raise ConfigError(framed(_LEAVE_LAST_OUT_SPLIT, lambda split: f"{needs} ({split})"))
         return super()._evaluate(model, train, test, replace(opts, threshold=None))
 
 
@@ -590,7 +586,11 @@ class NextItemInSessionProtocol(Protocol):
 
         cases = session_cases(test)
         if not cases:
-            raise ConfigError(f"next-item-in-session needs the last-session split ({_LAST_SESSION_SPLIT})")
+            raise ConfigError(
+                framed(
+                    _LAST_SESSION_SPLIT, lambda s: f"next-item-in-session needs the last-session split ({s})"
+                )
+            )
         t0 = time.perf_counter()
         per_user, users, n_events = session_events(model, cases, k=opts.k, max_events=MAX_EVENTS)
         note = f"next-item-in-session: {n_events} events in {len(users)} sessions (first {MAX_EVENTS} each)"
@@ -2274,11 +2274,12 @@ def _check_stopping(
             "early stopping and monitor= each move a validation part out of the training data; use one"
         )
     if key in ("leave-last-out", "last-session") and not given_valid:
-        raise ConfigError(
+        cuts = (
             f"early stopping cuts a random validation part from each user's training ratings, which the {key} "
             "split's sequences cannot spare; leave early stopping out, use a ratings split, or give a "
-            f"validation part of each user's next-latest events ({_GIVEN_VALID})"
+            "validation part of each user's next-latest events"
         )
+        raise ConfigError(framed(_GIVEN_VALID, lambda valid: f"{cuts} ({valid})"))
     for name, params in specs:
         model = create(name, **params)
         if can_stop_early(model) and hasattr(model, "epochs"):
@@ -2333,8 +2334,7 @@ def _compare_protocols(
         reranker = parse_rerank(rerank)
         if not any(p.name == "full-ranking" for p in protos):
             raise ConfigError(
-                f"a re-ranker ({spelled('rerank=', '--rerank')}) re-ranks full-ranking lists; add full-ranking "
-                "to the protocols"
+                _needs_full_ranking("a re-ranker ({}) re-ranks full-ranking lists", "rerank=", "--rerank")
             )
         if reranker is not None and reranker.name == "calibrated" and genres is None:
             raise ConfigError(f"re-ranker {rerank!r} needs movie genres, and {ds.name} has none")
@@ -2343,15 +2343,21 @@ def _compare_protocols(
             FullRankingProtocol(reranker, genres, auc) if p.name == "full-ranking" else p for p in protos
         ]
     if auc and not any(p.name == "full-ranking" for p in protos):
-        raise ConfigError(
-            f"AUC ({spelled('auc=True', '--auc')}) measures the full ranking; add full-ranking to the protocols"
-        )
+        raise ConfigError(_needs_full_ranking("AUC ({}) measures the full ranking", "auc=True", "--auc"))
     if beyond and not any(p.name == "full-ranking" for p in protos):
         raise ConfigError(
-            f"beyond-accuracy metrics ({spelled('beyond=True', '--beyond')}) measure full-ranking lists; add "
-            "full-ranking to the protocols"
+            _needs_full_ranking(
+                "beyond-accuracy metrics ({}) measure full-ranking lists", "beyond=True", "--beyond"
+            )
         )
     return protos, genres, user_groups, reranker
+
+
+def _needs_full_ranking(what: str, python: str, cli: str) -> Doors:
+    """The refusal of a setting that only the full-ranking protocol measures, ``what`` naming it at ``{}`` in
+    each door's words ('AUC (auc=True) …' in Python, 'AUC (--auc) …' in the CLI; one line named both)."""
+    fix = "; add full-ranking to the protocols"
+    return Doors(f"{what.format(python)}{fix}", f"{what.format(cli)}{fix}")
 
 
 def _folds_wording(note: str, cv: int) -> str:
@@ -2446,12 +2452,14 @@ def _split_key(
         )
     if any(p.name == "leave-last-out" for p in protos) and key != "leave-last-out":
         raise ConfigError(
-            f"the leave-last-out protocol needs the leave-last-out split ({_LEAVE_LAST_OUT_SPLIT})"
+            framed(
+                _LEAVE_LAST_OUT_SPLIT,
+                lambda s: f"the leave-last-out protocol needs the leave-last-out split ({s})",
+            )
         )
     if any(p.name == "next-item-in-session" for p in protos) != (key == "last-session"):
-        raise ConfigError(
-            f"the next-item-in-session protocol and the last-session split go together ({_LAST_SESSION_SPLIT})"
-        )
+        together = "the next-item-in-session protocol and the last-session split go together"
+        raise ConfigError(framed(_LAST_SESSION_SPLIT, lambda split: f"{together} ({split})"))
     return key
 
 

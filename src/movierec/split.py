@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from movierec.datasets.canonical import CANONICAL_SPLITS, check_ml1m_shape, ml100k_rows
-from movierec.errors import ConfigError, Doors, did_you_mean, is_seed, labelled, some_of, spelled
+from movierec.errors import ConfigError, Doors, did_you_mean, is_seed, some_of
 from movierec.interactions import Interactions, no_positives, tie_key, time_order
 
 if TYPE_CHECKING:
@@ -165,8 +165,10 @@ def _n_held_out(test_size: float, n: int, what: str) -> int | None:
         return None
     count = int(test_size)
     if count >= n:
-        given = labelled(spelled("test_size=", "--test-size"), f"{count:,}")  # the CLI reaches it too
-        raise ConfigError(f"test size {given} must hold out at least 1 and fewer than all {n:,} {what}")
+        must = (
+            f"must hold out at least 1 and fewer than all {n:,} {what}"  # each door's (one line named both)
+        )
+        raise ConfigError(Doors(f"test_size={count} {must}", f"--test-size {count} {must}"))
     return count
 
 
@@ -783,17 +785,17 @@ def get_splitter(
         if key == "per-user":  # folds of users: LensKit's crossfold_users
             return CrossfoldUsers(cv, test_size, seed)
         if key not in ("ratings-holdout", "interactions-holdout"):
+            works = f"works with the ratings or interactions hold-out, or per-user (folds of users), not the {key} split"
             raise ConfigError(
-                f"k-fold cross-validation ({spelled('cv=', '--cv')}) works with the ratings or interactions "
-                f"hold-out, or per-user (folds of users), not the {key} split"
+                Doors(f"k-fold cross-validation (cv=) {works}", f"k-fold cross-validation (--cv) {works}")
             )
         if test_size != 0.2:  # each of k folds holds out 1/k: a share typed beside cv was silently ignored
-            raise ConfigError(
+            said = (
                 f"with k-fold cross-validation each fold holds out 1/{cv} of the "
                 f"{'ratings' if key == 'ratings-holdout' else 'positives'}, so a test size of {test_size:g} "
-                "means nothing; leave the test size out, or the folds for one hold-out of that size "
-                f"({spelled('test_size= and cv=', '--test-size and --cv')})"
+                "means nothing; leave the test size out, or the folds for one hold-out of that size"
             )
+            raise ConfigError(Doors(f"{said} (test_size= and cv=)", f"{said} (--test-size and --cv)"))
         return KFold(cv, seed, None if key == "ratings-holdout" else threshold)
     if key == "ratings-holdout":
         return RatingsHoldout(test_size, seed)
