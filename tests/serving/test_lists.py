@@ -155,10 +155,18 @@ def test_page_explains_links_out_and_fits(browser, api: str, width: int, height:
     assert "you would rate it about" in first.locator(".plain").inner_text()
     assert first.locator(".links a").first.get_attribute("href").startswith("https://www.imdb.com/title/tt")
     # no fallback for a rating model; the note says once why rows no rated movie explains have no reason
-    note, unexplained = page.locator("#recs-note"), recs.count() - len(because)
+    note, unexplained = page.locator("#recs-about"), recs.count() - len(because)
     assert note.is_visible() == (unexplained > 0)
     if unexplained:
         assert note.inner_text().startswith(f"About the reasons: {unexplained} of the 12 movies")
+        # under the list it explains: above it, its 11 lines on a phone put the first movie under the bar
+        end = recs.nth(recs.count() - 1).bounding_box()
+        said = note.bounding_box()
+        assert end is not None and said is not None and said["y"] >= end["y"] + end["height"], (end, said)
+    if width < 1000:  # the list's first movie is on the screen the button scrolled to, above the bar
+        title, bar = first.locator(".title").bounding_box(), page.locator("#actions").bounding_box()
+        assert title is not None and bar is not None and 0 <= title["y"], title
+        assert title["y"] + title["height"] <= bar["y"], (title, bar)
     box = first.bounding_box()
     if width >= 1000:  # desktop: the list sits beside the ratings, above the fold, without scrolling back
         page.evaluate("window.scrollTo(0, 0)")

@@ -204,7 +204,7 @@ def test_the_page_says_a_sequence_models_reason_is_the_last_movie_not_a_liked_on
     reason = first.locator(".because").inner_text()
     assert reason == "After Movie 130 (1999), the last of your ratings", reason
     assert "liked" not in page.locator("#recs").inner_text()
-    note = page.locator("#recs-note")
+    note = page.locator("#recs-about")
     assert note.is_visible() and "whatever its stars" in note.inner_text(), note.inner_text()
     assert not errors, errors
     page.close()

@@ -468,9 +468,10 @@ function clearRatings() {
 // The list made from the ratings just cleared no longer answers anything on the page ("Because you liked" movies
 // no longer rated): it goes with them, and Undo brings it back as it was. Returns what it hid, to put back.
 function hideRecs() {
-  const parts = ["recs", "recs-note", "recs-from"].filter((id) => !$(id).hidden && $(id).textContent.trim());
+  const all = ["recs", "recs-note", "recs-about", "recs-from"];
+  const parts = all.filter((id) => !$(id).hidden && $(id).textContent.trim());
   if (!parts.length) return [];
-  for (const id of ["recs", "recs-note", "recs-from"]) $(id).hidden = true;
+  for (const id of all) $(id).hidden = true;
   $("recs-empty").hidden = false;
   return parts;
 }
@@ -563,18 +564,16 @@ async function recommend() {
     $("recs").hidden = false; // hidden by "Clear ratings"
     $("recs-empty").hidden = true;
     modelOfList(data);
-    const note = $("recs-note");
-    note.hidden = !data.fallback && !data.becauseNote;
+    const note = $("recs-note"), about = $("recs-about");
+    note.hidden = !data.fallback;
+    about.hidden = Boolean(data.fallback) || !data.becauseNote;
     // the fallback's own words say which movies are shown (an implicit model's are the most-liked, ratings ≥ 4,
-    // not the most-rated): the note and the status no longer name them otherwise. Without a fallback, the same
-    // note says once why some movies have no "Because you liked" (a rating model's becauseNote), or, for a
-    // sequence model, that every reason is the last movie given whatever its stars (the server's one sentence,
-    // which the CLI and recommend_for print too)
-    note.textContent = data.fallback
-      ? "Not from your ratings: " + data.fallback.replace(/^popularity: /, "") + "."
-      : data.becauseNote
-        ? "About the reasons: " + data.becauseNote + "."
-        : "";
+    // not the most-rated): the note and the status no longer name them otherwise. Without a fallback, a line
+    // under the list says once why some movies have no "Because you liked" (a rating model's becauseNote), or,
+    // for a sequence model, that every reason is the last movie given whatever its stars (the server's one
+    // sentence, which the CLI and recommend_for print too)
+    note.textContent = data.fallback ? "Not from your ratings: " + data.fallback.replace(/^popularity: /, "") + "." : "";
+    about.textContent = about.hidden ? "" : "About the reasons: " + data.becauseNote + ".";
     status(
       data.fallback
         ? data.recommendations.length + " popular movies (the fallback: " + data.model + " could not use these ratings)."
