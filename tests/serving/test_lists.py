@@ -159,7 +159,7 @@ def test_page_explains_links_out_and_fits(browser, api: str, width: int, height:
     assert note.is_visible() == (unexplained > 0)
     if unexplained:
         assert note.inner_text().startswith(f"About the reasons: {unexplained} of the 12 movies")
-        # under the list it explains: above it, its 11 lines on a phone put the first movie under the bar
+        # under the list it explains: above it, its 11 lines on a phone pushed the first movie half a screen down
         end = recs.nth(recs.count() - 1).bounding_box()
         said = note.bounding_box()
         assert end is not None and said is not None and said["y"] >= end["y"] + end["height"], (end, said)
