@@ -198,6 +198,14 @@ def test_a_headerless_csv_reads_as_the_local_loader_reads_it(spark, tmp_path, ca
         in err
     )
     assert "1 the user, 2 the item, 3 the rating, 4 the timestamp" in err
+    # Python's keyword alone (the note named both: '(header=True in Python, --header in the CLI)')
+    assert err.endswith("say so (header=True)") and "--header" not in err, err
+    with pytest.raises(SystemExit) as exc:  # and the command line's flag alone
+        main(["spark", "train", "--ratings", str(path), "--out", str(tmp_path / "art"), "--test-size", "0",
+              "--rank", "2", "--iterations", "1", "--id-mapping", "direct"])  # fmt: skip
+    err = " ".join(capsys.readouterr().err.split())
+    assert exc.value.code == 0 and "if that line names the columns, say so (--header)" in err, err
+    assert "header=" not in err, err
 
     tsv = tmp_path / "odd.tsv"  # user, item, time, rating: placed by number, read without the guess's note
     tsv.write_text("u1\tm1\t881250949\t4\nu2\tm1\t881250950\t2.5\n")

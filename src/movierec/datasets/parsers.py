@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from movierec.datasets.compression import read_unpacked
-from movierec.errors import ConfigError, DataError, Doors, framed, not_encoded, spelled
+from movierec.errors import ConfigError, DataError, Doors, framed, not_encoded
 from movierec.interactions import (
     BadRowsError,
     RowProblem,
@@ -483,14 +483,15 @@ def headerless_columns(
     :func:`read_ratings` gives when the header was ``guessed`` away (``None`` when said outright)."""
     given = (user_col, item_col, rating_col, "timestamp")
     user, item, rating, time = _positions(label, first, sep, given, time_optional=True, time_option=False)
-    note = _headerless_note(label, first, (user, item, rating, time), both=True) if guessed else None
+    note = _headerless_note(label, first, (user, item, rating, time)) if guessed else None
     return user, item, rating or "", note
 
 
-def _headerless_note(label: str, first: str, placed: tuple[str | None, ...], *, both: bool = False) -> str:
+def _headerless_note(label: str, first: str, placed: tuple[str | None, ...]) -> str:
     """The note for a text file read without a header row because its first line is all values: which
     column was read as what, and how to say the first line is a header after all, in each door's words (a
-    :class:`Doors`), or with ``both`` in one line naming both (Spark's reader prints it for either door)."""
+    :class:`Doors`; Spark's reader named both in one line, and prints the door's own now,
+    :func:`movierec.spark.session.print_note`)."""
     roles = ", ".join(
         f"{col} the {role}" for (role, _), col in zip(_ROLES, placed, strict=True) if col is not None
     )
@@ -500,8 +501,6 @@ def _headerless_note(label: str, first: str, placed: tuple[str | None, ...], *, 
         f"{label} has no header row (its first line, {shown!r}, is all {what}): columns read "
         f"by position, {roles}; if that line names the columns, say so"
     )
-    if both:
-        return f"{said} ({spelled('header=True', '--header')})"
     return Doors(f"{said} (header=True)", f"{said} (--header)")  # each door's (one line named both)
 
 

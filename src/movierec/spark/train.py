@@ -456,8 +456,8 @@ def _header_and_columns(
     except ColumnOptionsError as exc:  # Python's keywords here; the CLI asks exc.in_flags() for its own
         exc.args = (exc.in_keywords(),)
         raise
-    if note is not None:
-        print_note(f"note: {note}")
+    if note is not None:  # each door's words (a Doors): header=True in Python, --header in the CLI
+        print_note(framed(note, lambda text: f"note: {text}"))
     return False, (user, item, rating)
 
 
