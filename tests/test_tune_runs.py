@@ -174,6 +174,7 @@ def test_the_input_is_checked_before_anything_is_said_about_the_study(tmp_path: 
     assert line.startswith(
         "movierec: error: study 'baseline-rmse' in sqlite:///o/study.db was tuned on other data"
     )
+    assert line.endswith("choose another study (--study)") and "study_name=" not in line, line  # one door's
     assert _states(tmp_path / "o" / "study.db") == [(0, "COMPLETE")]
 
 

@@ -27,7 +27,8 @@ def test_the_cli_refuses_an_ensemble_of_bases_that_take_no_features(tmp_path: Pa
     proc = run_process(*args, "--out", "t", cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.startswith(f"movierec: error: {REFUSED}"), proc.stderr
-    assert "or leave them out (item_features= in Python, --item-features in the CLI)" in proc.stderr
+    assert "or leave them out (--item-features);" in proc.stderr, proc.stderr  # the flag alone
+    assert "item_features=" not in proc.stderr and " in Python" not in proc.stderr
     assert proc.stderr.count("\n") == 1 and proc.stdout == ""  # one line, nothing else
     assert not (tmp_path / "t").exists()  # refused before any study or file
 
@@ -62,7 +63,7 @@ def test_a_model_class_that_takes_no_features_is_refused_as_before(tmp_path: Pat
 def test_python_tune_and_nested_tune_refuse_it_before_reading_the_data() -> None:
     """The dataset named does not exist: the refusal comes first, so no data was read."""
     fixed = {"bases": {"slim": {}, "rp3beta": {}}}
-    with pytest.raises(ConfigError, match=r"none of its bases \(slim, rp3beta\) learns from them"):
+    with pytest.raises(ConfigError, match=r"none of its bases \(slim, rp3beta\) learns from them") as exc:
         tune(
             "no-such-data",
             "ensemble",
@@ -71,6 +72,8 @@ def test_python_tune_and_nested_tune_refuse_it_before_reading_the_data() -> None
             item_features="genres",
             fixed_params=fixed,
         )
+    # Python's keyword alone (one line named both: '(item_features= in Python, --item-features in the CLI)')
+    assert str(exc.value).endswith("or leave them out (item_features=)") and "--item" not in str(exc.value)
     with pytest.raises(ConfigError, match=r"none of its bases \(slim, rp3beta\) learns from them"):
         nested_tune(
             "no-such-data",
@@ -95,3 +98,15 @@ def test_an_ensemble_with_a_base_that_learns_from_them_is_taken(fixed: dict | No
 
 def test_fixed_params_is_not_listed_twice_among_tunes_keywords() -> None:
     assert keyword_names().count("fixed_params") == 1
+
+
+def test_user_features_a_model_never_reads_are_refused_in_each_doors_words(tmp_path: Path) -> None:
+    """'or leave them out (user_features= in Python, --user-features in the CLI)' named both doors in one
+    line; Python's refusal names the keyword, the command line's the flag."""
+    with pytest.raises(
+        ConfigError, match=r"^svd does not use user features; .*leave them out \(user_features=\)$"
+    ):
+        check_request("svd", metric="ndcg@10", user_features="demographics")
+    proc = run_process("tune", "-m", "svd", "--user-features", "demographics", "--trials", "1", cwd=tmp_path)
+    assert proc.returncode == 2 and "or leave them out (--user-features)" in proc.stderr, proc.stderr
+    assert "user_features=" not in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr

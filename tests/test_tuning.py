@@ -482,9 +482,14 @@ def test_resume_continues_the_trial_count(small: Interactions, tmp_path: Path) -
 def test_existing_study_of_another_model_is_refused(small: Interactions, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'study.db'}"
     tune(small, "baseline", n_trials=1, cv=2, storage=url, study_name="s")
-    with pytest.raises(ConfigError, match="exists with model 'baseline', not 'svd'"):
+    # Python's keywords alone (one line named both: '(study_name= in Python, --study in the CLI)')
+    with pytest.raises(
+        ConfigError,
+        match=r"exists with model 'baseline', not 'svd'; choose another study \(study_name=\), or continue it as "
+        r"it was created \(resume=True\)$",
+    ):
         tune(small, "svd", n_trials=1, cv=2, storage=url, study_name="s")
-    with pytest.raises(ConfigError, match="other data"):
+    with pytest.raises(ConfigError, match=r"other data .*; choose another study \(study_name=\)$"):
         other = Interactions.from_frame(make_ratings(60, 50, 0.3, seed=9), rating_scale=(0.5, 5.0))
         tune(other, "baseline", n_trials=1, cv=2, storage=url, study_name="s")
     with pytest.raises(ConfigError, match="no study named 'nope'"):
@@ -668,9 +673,13 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
         (["--model", "svd", "--cv", "0"], "--cv must be ≥ 1"),
         (["--model", "svd", "--n-jobs", "0"], "--n-jobs must be ≥ 1 (or -1 for one per CPU), got 0"),
         (["--model", "svd", "--timeout", "-1"], "--timeout must be > 0 seconds, got -1"),
-        (["--model", "svd", "--cv", "1", "--test-size", "200000"], "--test-size in the CLI"),
+        (["--model", "svd", "--cv", "1", "--test-size", "200000"], "--test-size 200000 must hold out"),
         (["--model", "svd", "--storage", "sqlite:////nonexistent-dir/sub/x.db"], "cannot be opened"),
-        (["--model", "svd", "--storage", "STORAGE", "--study", "taken"], "exists with model 'baseline'"),
+        (
+            ["--model", "svd", "--storage", "STORAGE", "--study", "taken"],
+            "exists with model 'baseline', not 'svd'; choose another study (--study), or continue it as it was "
+            "created (--resume)",  # the flags alone
+        ),
     ],
 )
 def test_cli_bad_input_is_one_line_exit_2(

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from movierec.errors import ConfigError, Doors, NotFittedError, did_you_mean, spelled
+from movierec.errors import ConfigError, Doors, NotFittedError, did_you_mean, framed
 from movierec.interactions import Interactions
 from movierec.jsonsafe import to_jsonable
 from movierec.metrics import Metric
@@ -55,8 +55,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: how tune's study is named in its messages: tune(study_name=...) and the CLI's --study
-_STUDY = spelled("study_name=", "--study")
+#: how tune's study is named in its messages, each door's own (a :class:`Doors`, put in a message by
+#: :func:`framed`; one line named both): tune(study_name=...) and the CLI's --study
+_STUDY = Doors("study_name=", "--study")
 
 
 # --- search spaces -------------------------------------------------------------------------------
@@ -596,10 +597,15 @@ def _check_settings(
             flag = {"split_seed": "seed", "test_size": "test size", "item_features": "item features",
                     "user_features": "user features",
                     "early_stopping": "early stopping"}.get(key, key)  # fmt: skip
+            said = (
+                f"study {name!r} in {shown} exists with {flag} {stored.get(key)!r}, not {settings.get(key)!r}"
+            )
+            fix = "choose another study ({}), or continue it as it was created ({})"
             raise ConfigError(
-                f"study {name!r} in {shown} exists with {flag} {stored.get(key)!r}, not {settings.get(key)!r}; "
-                f"choose another study ({_STUDY}), or continue it as it was created "
-                f"({spelled('resume=True', '--resume')})"
+                Doors(
+                    f"{said}; {fix.format('study_name=', 'resume=True')}",
+                    f"{said}; {fix.format('--study', '--resume')}",
+                )
             )
     return settings
 
@@ -777,9 +783,8 @@ def check_request(
         loaded = optuna.load_study(study_name=name, storage=storage_obj)
         stored = _legacy_mrr(dict(loaded.user_attrs.get("movierec") or {}))
         if not stored and loaded.trials:
-            raise ConfigError(
-                f"study {name!r} in {shown} was not created by movierec tune; choose another study ({_STUDY})"
-            )
+            said = f"study {name!r} in {shown} was not created by movierec tune; choose another study"
+            raise ConfigError(framed(_STUDY, lambda study: f"{said} ({study})"))
         settings = _check_settings(stored, settings, resume=resume, name=name, shown=shown)
         model, parsed = settings["model"], parse_metric(settings["metric"])
         n_before = len(loaded.trials)
@@ -803,20 +808,23 @@ def _check_features_used(model: str, fixed_params: Mapping[str, Any] | None) -> 
     from movierec.models.base import uses_item_features
     from movierec.models.registry import create, get_class, item_feature_models
 
-    leave = f"or leave them out ({spelled('item_features=', '--item-features')})"
+    leave = Doors("or leave them out (item_features=)", "or leave them out (--item-features)")  # not both
     if "item_features" not in fit_options(get_class(model)):
         takers = ", ".join(item_feature_models())
-        raise ConfigError(
-            f"{model} does not use item features; give them to a model that does ({takers}), {leave}"
-        )
+        said = f"{model} does not use item features; give them to a model that does ({takers})"
+        raise ConfigError(framed(leave, lambda out: f"{said}, {out}"))
     name, params = split_model_params(model, _canonical_params(model, dict(fixed_params or {})))
     built = create(name, **params)
     if uses_item_features(built):
         return
-    said = getattr(built, "unused_item_features", None)
-    fix = said() if callable(said) else None
-    fix = fix or f"change them ({spelled('fixed_params=', '--params')})"
-    raise ConfigError(f"{model} does not use item features with these parameters: {fix}, {leave}")
+    why = getattr(built, "unused_item_features", None)
+    fix = why() if callable(why) else None
+    said = f"{model} does not use item features with these parameters"
+    if fix:  # the model's own words, for both doors
+        raise ConfigError(framed(leave, lambda out: f"{said}: {fix}, {out}"))
+    raise ConfigError(
+        Doors(f"{said}: change them (fixed_params=), {leave}", f"{said}: change them (--params), {leave.cli}")
+    )
 
 
 def _check_user_features_used(model: str) -> None:
@@ -829,9 +837,9 @@ def _check_user_features_used(model: str) -> None:
     if getattr(get_class(model), "uses_user_features", False):
         return
     takers = list(dict.fromkeys(f"{n.split(':')[0]}:*" if ":" in n else n for n in user_feature_models()))
+    said = f"{model} does not use user features; give them to a model that does ({', '.join(takers)})"
     raise ConfigError(
-        f"{model} does not use user features; give them to a model that does ({', '.join(takers)}), "
-        f"or leave them out ({spelled('user_features=', '--user-features')})"
+        Doors(f"{said}, or leave them out (user_features=)", f"{said}, or leave them out (--user-features)")
     )
 
 
@@ -1273,10 +1281,11 @@ def _open_study(
     holdout, valid = parts  # the caller's (train, test) and validation part, when given
     inter, ref, sha = _data_fingerprint(dataset, holdout, valid)
     if stored.get("dataset_sha256") not in (None, sha):
-        raise ConfigError(
+        said = (
             f"study {name!r} in {shown} was tuned on other data (sha256 {stored['dataset_sha256'][:12]}…, "
-            f"this data {sha[:12]}…); choose another study ({_STUDY})"
+            f"this data {sha[:12]}…); choose another study"
         )
+        raise ConfigError(framed(_STUDY, lambda study: f"{said} ({study})"))
     settings = {**req.settings, "dataset": stored.get("dataset", ref), "dataset_sha256": sha}
     if settings["threshold"] is None:  # not given: 4, or on data without ratings its one value
         from movierec.interactions import resolve_threshold
