@@ -180,6 +180,23 @@ CASES = [
         "AUC (--auc) measures the full ranking; add full-ranking to the protocols",
         id="auc-without-full-ranking",
     ),
+    pytest.param(
+        lambda ds: movierec.Recommender(ds, "bpr", user_features="demographics").fit(),
+        ["export", "-m", "bpr", "--user-features", "demographics", "--out", "art"],
+        "dataset 'ml-latest-small' has no user demographics (ml-100k and ml-1m have them); give a "
+        "userId,feature[,weight] CSV (user_features='FILE.csv')",
+        "dataset 'ml-latest-small' has no user demographics (ml-100k and ml-1m have them); give a "
+        "userId,feature[,weight] CSV (--user-features FILE.csv)",
+        id="no-demographics",
+    ),
+    pytest.param(
+        lambda ds: movierec.Recommender(ds, "bpr", user_features="a.csv,b.csv").fit(),
+        ["export", "-m", "bpr", "--user-features", "a.csv,b.csv", "--out", "art"],
+        "user features (user_features=) take 'demographics', a file, or 'demographics,FILE.csv'; got 'a.csv,b.csv'",
+        "user features (--user-features) take 'demographics', a file, or 'demographics,FILE.csv'; got "
+        "'a.csv,b.csv'",
+        id="user-features-two-files",
+    ),
 ]
 
 

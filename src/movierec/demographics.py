@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from movierec.errors import ConfigError, DataError, spelled
+from movierec.errors import ConfigError, DataError, Doors
 from movierec.features import ItemFeatures, read_features_file
 from movierec.interactions import IdMap
 
@@ -303,11 +303,11 @@ def _age_order(label: str) -> int:
 def aligned_users(dataset: Dataset, user_map: IdMap) -> pd.DataFrame:
     """The dataset's users frame in ``user_map`` order; a DataError when it has none or lacks a user."""
     if dataset.users is None:
-        raise DataError(
-            f"dataset {dataset.name!r} has no user demographics (only ml-100k's u.user and ml-1m's users.dat do); "
-            "pass a user features file instead, a CSV of userId,feature[,weight] "
-            f"({spelled('user_features=' + repr('FILE.csv'), '--user-features FILE.csv')})"
+        said = f"dataset {dataset.name!r} has no user demographics (ml-100k and ml-1m have them)"
+        said += (
+            "; give a userId,feature[,weight] CSV"  # each door's setting (one line named both: 250 columns)
         )
+        raise DataError(Doors(f"{said} (user_features='FILE.csv')", f"{said} (--user-features FILE.csv)"))
     frame = dataset.users.drop_duplicates("userId").set_index("userId")
     ids = pd.Index(user_map.ids)
     try:
@@ -336,9 +336,9 @@ def parse_user_features(spec: str | None) -> tuple[bool, Path | None]:
         elif path is None:
             path = Path(part)
         else:
+            take = f"take 'demographics', a file, or 'demographics,FILE.csv'; got {spec!r}"
             raise ConfigError(
-                f"user features ({spelled('user_features=', '--user-features')}) take 'demographics', a file, "
-                f"or 'demographics,FILE.csv'; got {spec!r}"
+                Doors(f"user features (user_features=) {take}", f"user features (--user-features) {take}")
             )
     return demo, path
 
