@@ -238,15 +238,16 @@ def test_report_build_and_batch_files_name_both_spellings(tmp_path: Path) -> Non
     assert taken.read_text() == "mine\n"
 
 
-def test_a_malformed_spark_master_names_both_spellings() -> None:
+def test_a_malformed_spark_master_names_each_doors_spelling() -> None:
+    """It named both in one line ("'locall[2]' (master= in Python, --master in the CLI): …"); Python's
+    error names the keyword, its CLI words the flag (tests/spark/test_session runs the CLI)."""
     pytest.importorskip("pyspark")
     from movierec.spark.session import check_master
 
     with pytest.raises(ConfigError) as exc:
         check_master("locall[2]")
-    assert str(exc.value).startswith(
-        "'locall[2]' (master= in Python, --master in the CLI): expected local, local[N], local[*]"
-    )
+    assert str(exc.value).startswith("master='locall[2]': expected local, local[N], local[*]")
+    assert exc.value.in_cli().startswith("--master locall[2]: expected local, local[N], local[*]")
 
 
 def test_a_file_not_in_utf8_is_one_sentence_for_ratings_movies_and_features(tmp_path: Path) -> None:

@@ -113,10 +113,12 @@ def test_unreadable_source_is_one_line(spark, tmp_path, capsys) -> None:  # type
     assert line.endswith(f"nope.csv: no such file or folder (looked in {tmp_path})"), line
     line = _cli_error(capsys, "--ratings", "nosuchfs://bucket/nope.csv", "--out", str(tmp_path / "b"))
     assert "nosuchfs://bucket/nope.csv: cannot read as csv" in line and "spark.jars.packages" in line
-    assert (
-        "spark.jars.packages=org.apache.hadoop:hadoop-aws:<hadoop version>: conf= in Python, --conf in the CLI"
-        in line
-    ), line
+    # the CLI's flag alone (it said 'conf= in Python, --conf in the CLI'); Python's read names its keyword
+    assert "spark.jars.packages=org.apache.hadoop:hadoop-aws:<hadoop version>: --conf; see" in line, line
+    assert "conf=" not in line.replace("--conf", ""), line
+    with pytest.raises(DataError, match=r"<hadoop version>: conf=; see docs/spark.md\)$") as exc:
+        read_ratings(spark, "nosuchfs://bucket/nope.csv")
+    assert "--conf" not in str(exc.value)
 
 
 def test_bad_options_fail_before_reading(spark, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -125,8 +127,10 @@ def test_bad_options_fail_before_reading(spark, tmp_path, capsys) -> None:  # ty
     assert "invalid value for '--id-mapping': 'dense': expected index or direct" in line, line
     line = _cli_error(capsys, "--format", "orc", "--out", str(tmp_path / "c"))
     assert "invalid value for '--format': 'orc': expected csv or parquet" in line, line
-    with pytest.raises(ConfigError, match=r"'dense' \(id_mapping= in Python, --id-mapping in the CLI\)"):
-        train(spark, out=tmp_path / "d", id_mapping="dense")  # Python's train() names both spellings
+    with pytest.raises(ConfigError, match=r"^id_mapping='dense': expected index or direct$"):
+        train(spark, out=tmp_path / "d", id_mapping="dense")  # Python's keyword alone (it named both)
+    with pytest.raises(ConfigError, match=r"^the malformed-row share \(max_bad_share=\) must be in \[0, 1\)"):
+        train(spark, out=tmp_path / "e", max_bad_share=1.5)
 
 
 # (flags, what the line says): each was checked only inside train(), after Spark's start (9 to 28 s on

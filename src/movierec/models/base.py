@@ -340,14 +340,15 @@ def index_digest(train: Interactions) -> str:
 
 
 def check_positive(name: str, value: float, *, integer: bool = False, allow_zero: bool = False) -> None:
-    """Raise a ConfigError naming the hyperparameter when it is not a positive (or non-negative) number."""
+    """Raise a ConfigError naming the hyperparameter when it is not a positive (or non-negative) number;
+    ``name`` may be a :class:`movierec.errors.Doors` (each door's spelling of the setting), kept by the error."""
     ok_type = isinstance(value, (int, np.integer)) if integer else isinstance(value, (int, float, np.number))
     if isinstance(value, bool) or not ok_type:
         kind = "a whole number" if integer else "a number"
-        raise ConfigError(f"{name} must be {kind}, got {value!r}")
+        raise ConfigError(framed(name, lambda named: f"{named} must be {kind}, got {value!r}"))
     if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         bound = "≥ 0" if allow_zero else "> 0"
-        raise ConfigError(f"{name} must be {bound}, got {value!r}")
+        raise ConfigError(framed(name, lambda named: f"{named} must be {bound}, got {value!r}"))
 
 
 def require_interactions(train: Interactions) -> None:

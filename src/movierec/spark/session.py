@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from movierec.errors import ConfigError, MovierecError, labelled, spelled
+from movierec.errors import ConfigError, Doors, MovierecError, framed
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -129,8 +129,14 @@ def check_java() -> Path:
     return java
 
 
-#: spark_session's master, as a notebook and the CLI's spark commands name it
-_MASTER = spelled("master=", "--master")
+#: spark_session's master, as a notebook and the CLI's spark commands name it, each door its own (a
+#: :class:`Doors`; one line named both: "'locall[2]' (master= in Python, --master in the CLI): …")
+_MASTER = Doors("master=", "--master")
+
+
+def _master_label(master: str) -> Doors:
+    """``master='local[0]'`` in Python, ``--master local[0]`` in the CLI: the head of a refusal of it."""
+    return Doors(f"master={master!r}", f"--master {master}")
 
 
 def parse_conf(pairs: Iterable[str] | None) -> dict[str, str]:
@@ -186,27 +192,30 @@ def check_master_form(master: str) -> str:
     (``local[x]``, ``lokal``) should cost no data loading before it is named.
     """
     m = master.strip()
-    label = labelled(_MASTER, repr(master))
+    label = _master_label(master)  # put in each line by framed: each door's words
     local = _LOCAL_RE.match(m)
     if local:
         if local.group(2) is not None and local.group(2) != "*" and int(local.group(2)) == 0:
-            raise ConfigError(
-                f"{label}: local[N] runs N worker threads, so N is 1 or more (local[*]: one per core)"
-            )
+            threads = "local[N] runs N worker threads, so N is 1 or more (local[*]: one per core)"
+            raise ConfigError(framed(label, lambda named: f"{named}: {threads}"))
         return m
     if _LOCAL_CLUSTER_RE.match(m) or m == "yarn":
         return m
     scheme, sep, rest = m.partition("://")
     if not sep or scheme not in ("spark", "k8s"):
-        raise ConfigError(f"{label}: expected {MASTER_FORMS}")
+        raise ConfigError(framed(label, lambda named: f"{named}: expected {MASTER_FORMS}"))
     if scheme == "k8s":
         _, _, rest = rest.rpartition("://")
     if not [h for h in rest.split(",") if h.strip().rstrip("/")]:
-        raise ConfigError(f"{label}: no host given")
+        raise ConfigError(framed(label, lambda named: f"{named}: no host given"))
     for hostport in rest.split(","):
         host, colon, port = hostport.strip().rstrip("/").rpartition(":")
         if colon and host and not port.isdigit():
-            raise ConfigError(f"{label}: port {port!r} is not a number")
+            raise ConfigError(
+                Doors(
+                    f"{label}: port {port!r} is not a number", f"{label.cli}: port {port!r} is not a number"
+                )
+            )
     return m
 
 
@@ -222,10 +231,11 @@ def check_master(master: str, *, timeout: float = 10.0) -> None:
         return
     if m == "yarn":
         if not (os.environ.get("HADOOP_CONF_DIR") or os.environ.get("YARN_CONF_DIR")):
-            raise ConfigError(
-                f"{labelled(_MASTER, 'yarn')}: set HADOOP_CONF_DIR or YARN_CONF_DIR to the folder with yarn-site.xml "
-                "so Spark can find the resource manager"
+            said = (
+                "set HADOOP_CONF_DIR or YARN_CONF_DIR to the folder with yarn-site.xml so Spark can find the "
             )
+            said += "resource manager"
+            raise ConfigError(framed(_master_label("yarn"), lambda named: f"{named}: {said}"))
         return
     scheme, _, rest = m.partition("://")
     if scheme == "k8s":  # k8s://https://host:port
@@ -239,7 +249,8 @@ def check_master(master: str, *, timeout: float = 10.0) -> None:
         try:
             port = int(port_s)
         except ValueError:
-            raise ConfigError(f"{labelled(_MASTER, repr(master))}: port {port_s!r} is not a number") from None
+            named, said = _master_label(master), f"port {port_s!r} is not a number"
+            raise ConfigError(Doors(f"{named}: {said}", f"{named.cli}: {said}")) from None
         try:
             with socket.create_connection((host.strip("[]"), port), timeout=timeout):
                 return  # one reachable master is enough (standby masters may be down)
@@ -532,7 +543,7 @@ def spark_session(
     except Exception as exc:  # the JVM failed to start or register: one line, not a Py4J trace
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SparkUnavailableError(
-            f"Spark could not start with master {master} ({_MASTER}): {first}"
+            framed(_MASTER, lambda named: f"Spark could not start with master {master} ({named}): {first}")
         ) from exc
     _quiet_lost_jvm(spark.sparkContext)
     url = spark.sparkContext.uiWebUrl

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from movierec.datasets import Dataset, bundled_path, sha256_file
-from movierec.errors import ConfigError, DataError, Doors, framed, labelled, spelled
+from movierec.errors import ConfigError, DataError, Doors, framed, spelled
 from movierec.interactions import IdMap, Interactions, threshold_scale_note
 from movierec.models.base import BaseRecommender, ExplicitRecommender, Tags, check_positive
 from movierec.models.params import NON_NEGATIVE, POSITIVE_INT, Boolean, Constraint, Interval
@@ -194,8 +194,8 @@ class RatingsSource:
 
 
 #: settings of :func:`train` that the ``spark train`` command passes on, in both spellings
-_TEST_SIZE = spelled("test_size=", "--test-size")
-_INDEX_MAPPING = spelled("id_mapping='index'", "--id-mapping index")
+_TEST_SIZE = Doors("test_size=", "--test-size")
+_INDEX_MAPPING = Doors("id_mapping='index'", "--id-mapping index")
 
 
 def fault_in_test_share(test_size: object) -> str | None:
@@ -339,14 +339,14 @@ def read_ratings(
     from pyspark.sql import functions as F
 
     if not (0.0 <= max_bad_share < 1.0):
-        raise ConfigError(
-            f"the malformed-row share ({spelled('max_bad_share=', '--max-bad-share')}) must be in [0, 1), "
-            f"got {max_bad_share}"
-        )
+        said = "the malformed-row share ({}) must be in [0, 1), got " + str(max_bad_share)
+        raise ConfigError(Doors(said.format("max_bad_share="), said.format("--max-bad-share")))
     uri = str(bundled_path() / "ratings.csv") if uri is None else str(uri)
     fmt = (fmt or guess_format(uri)).lower()
     if fmt not in ("csv", "parquet"):
-        raise ConfigError(f"{labelled(spelled('fmt=', '--format'), repr(fmt))}: expected csv or parquet")
+        raise ConfigError(
+            Doors(f"fmt={fmt!r}: expected csv or parquet", f"--format {fmt}: expected csv or parquet")
+        )
     sep = _delimiter(uri, sep)
     header, (user_col, item_col, rating_col) = _header_and_columns(
         spark, uri, fmt, sep, header, (user_col, item_col, rating_col)
@@ -436,9 +436,8 @@ def _header_and_columns(
     positions ``"1"``, ``"2"`` … by the local loader's rule, the guess said in a note on stderr."""
     if fmt != "csv" or header is True:
         if fmt != "csv" and header is not None:
-            raise ConfigError(
-                f"{uri}: {spelled('header=', '--header/--no-header')} applies to CSV, not {fmt}"
-            )
+            said = f"{uri}: {{}} applies to CSV, not {fmt}"
+            raise ConfigError(Doors(said.format("header="), said.format("--header/--no-header")))
         return True, cols
     from movierec.datasets.parsers import ColumnOptionsError, first_line_is_data, headerless_columns
 
@@ -487,9 +486,10 @@ def _read_table(spark: SparkSession, uri: str, fmt: str, sep: str, header: bool 
         if "No FileSystem for scheme" in line:
             hint = (
                 " (add the connector, e.g. spark.jars.packages=org.apache.hadoop:hadoop-aws:<hadoop version>: "
-                f"{spelled('conf=', '--conf')}; see docs/spark.md)"
+                "{}; see docs/spark.md)"
             )
-        raise DataError(f"{uri}: cannot read as {fmt}: {line}{hint}") from exc
+        said = f"{uri}: cannot read as {fmt}: {line}{{}}"
+        raise DataError(Doors(said.format(hint.format("conf=")), said.format(hint.format("--conf")))) from exc
 
 
 def _row_stats(
@@ -535,15 +535,17 @@ def _check_direct_ids(stats: Any, uri: str, user_col: str, item_col: str) -> Non
         (item_col, "nonint_item", "range_item", "range_item_ex"),
     ):
         if stats[nonint]:
-            raise DataError(
+            said = (
                 f"{uri}: {stats[nonint]} {col} values are not whole numbers; the direct id mapping needs integer "
-                f"ids: use the index mapping ({_INDEX_MAPPING})"
+                "ids: use the index mapping"
             )
+            raise DataError(Doors(f"{said} ({_INDEX_MAPPING})", f"{said} ({_INDEX_MAPPING.cli})"))
         if stats[rng]:
-            raise DataError(
+            said = (
                 f"{uri}: {stats[rng]} {col} values are outside 0..{INT32_MAX} (e.g. {stats[ex]}); Spark ALS needs "
-                f"non-negative int32 ids with the direct id mapping: use the index mapping ({_INDEX_MAPPING})"
+                "non-negative int32 ids with the direct id mapping: use the index mapping"
             )
+            raise DataError(Doors(f"{said} ({_INDEX_MAPPING})", f"{said} ({_INDEX_MAPPING.cli})"))
 
 
 def _report_dropped(
@@ -564,11 +566,12 @@ def _report_dropped(
         f"{dropped['empty_user']} with an empty {user_col}, {dropped['empty_item']} with an empty {item_col}"
     )
     if share > max_bad_share:
-        raise DataError(
+        said = (
             f"{uri}: {n_bad} of {n} rows ({share:.2%}) are malformed ({detail}), more than the share allowed "
-            f"({spelled(f'max_bad_share={max_bad_share:g}', f'--max-bad-share {max_bad_share:g}')}); fix the "
-            "file or raise it"
         )
+        said += "({}); fix the file or raise it"
+        allowed = (f"max_bad_share={max_bad_share:g}", f"--max-bad-share {max_bad_share:g}")
+        raise DataError(Doors(said.format(allowed[0]), said.format(allowed[1])))
     print_note(f"movierec: dropped {n_bad} of {n} rows ({share:.2%}) from {uri}: {detail}")
 
 
@@ -639,9 +642,8 @@ def fit_als(train_df: DataFrame, *, num_blocks: int | None = None, **als: Any) -
             "--conf spark.checkpoint.dir=hdfs:///tmp/movierec-checkpoints"
         )
     if num_blocks is not None:
-        check_positive(
-            f"the block count ({spelled('num_blocks=', '--num-blocks')})", num_blocks, integer=True
-        )
+        blocks = Doors("the block count (num_blocks=)", "the block count (--num-blocks)")
+        check_positive(blocks, num_blocks, integer=True)
         estimator = estimator.setNumUserBlocks(num_blocks).setNumItemBlocks(num_blocks)
     return estimator.fit(train_df)
 
@@ -669,10 +671,8 @@ def evaluate_explicit(
     n_eval = pred.count()
     if n_eval == 0:
         pred.unpersist()
-        raise DataError(
-            f"no test rating has a user and an item seen in training; use more data or a smaller test share "
-            f"({_TEST_SIZE})"
-        )
+        said = "no test rating has a user and an item seen in training; use more data or a smaller test share"
+        raise DataError(framed(_TEST_SIZE, lambda size: f"{said} ({size})"))
     ev = RegressionEvaluator(labelCol=RATING, predictionCol="prediction")
     out: dict[str, Any] = {
         "protocol": "rating",
@@ -734,9 +734,8 @@ def evaluate_implicit(
     n_users = joined.count()
     if n_users == 0:
         joined.unpersist()
-        raise DataError(
-            f"no test user has training interactions; use more data or a smaller test share ({_TEST_SIZE})"
-        )
+        said = "no test user has training interactions; use more data or a smaller test share"
+        raise DataError(framed(_TEST_SIZE, lambda size: f"{said} ({size})"))
     ev = RankingEvaluator(predictionCol="prediction", labelCol="label", k=k)
     out = {
         "protocol": "full-ranking",
@@ -979,12 +978,13 @@ def train(
     from pyspark.sql import functions as F
 
     if id_mapping not in ("index", "direct"):
+        said = "{}: expected index or direct"  # each door's (one line named both)
         raise ConfigError(
-            f"{labelled(spelled('id_mapping=', '--id-mapping'), repr(id_mapping))}: expected index or direct"
+            Doors(said.format(f"id_mapping={id_mapping!r}"), said.format(f"--id-mapping {id_mapping}"))
         )
     if (fault := fault_in_test_share(test_size)) is not None:
-        raise ConfigError(f"the test share ({_TEST_SIZE}): {fault}")
-    check_positive(f"K ({spelled('k=', '--k')})", k, integer=True)
+        raise ConfigError(framed(_TEST_SIZE, lambda size: f"the test share ({size}): {fault}"))
+    check_positive(Doors("K (k=)", "K (--k)"), k, integer=True)
     als_names = set(SparkALSModel().get_params()) | set(SparkALSModel._aliases)
     settings = SparkALSModel(**{n: v for n, v in options.items() if n in als_names}).checked()
     implicit, implicit_threshold, seed = settings.implicit, settings.implicit_threshold, settings.seed
