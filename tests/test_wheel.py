@@ -85,7 +85,11 @@ def _reuse_the_checkouts_extension(src: Path) -> bool:
     # copied without their times, in this order: the .cpp newer than every .pxd Cython reads (cythonize
     # skips it), the extension no older than the .cpp (build_ext skips it)
     shutil.copyfile(cpp, src / kernels / cpp.name)
-    lib = src / "build" / f"lib.{sysconfig.get_platform()}-{sys.implementation.cache_tag}" / "movierec"
+    from setuptools import Distribution
+
+    build = Distribution().get_command_obj("build")  # where this setuptools puts a build's extensions
+    build.finalize_options()
+    lib = src / build.build_platlib / "movierec"
     (lib / "models" / "kernels").mkdir(parents=True)
     shutil.copyfile(ext, lib / "models" / "kernels" / ext.name)
     return True
