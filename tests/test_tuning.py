@@ -496,6 +496,32 @@ def test_existing_study_of_another_model_is_refused(small: Interactions, tmp_pat
         tune(small, "baseline", n_trials=1, storage=url, study_name="nope", resume=True)
 
 
+def test_a_study_is_not_continued_with_other_fixed_params(small: Interactions, tmp_path: Path) -> None:
+    """tuning.md's quick start, typed in order, runs ``tune --model svd --trials 50`` and then ``tune --model
+    svd --params factors=100,epochs=40 --trials 30``: both default to study svd-rmse, so the second continued
+    the first. Its 30 trials held factors and epochs fixed, and the result, best of the 120 in the study, was a
+    trial of the first run (factors=231, epochs=97): the fixed params asked for were silently not those
+    reported. A study now remembers its fixed params as it does its model and metric: other ones are refused
+    in one line naming both (the same ones, or --resume, continue it)."""
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    tune(small, "baseline", n_trials=1, cv=2, storage=url, study_name="s")
+    with pytest.raises(
+        ConfigError,
+        match=r"exists with fixed params none, not epochs=5; choose another study \(study_name=\), or continue "
+        r"it as it was created \(resume=True\)$",
+    ):
+        tune(small, "baseline", n_trials=1, cv=2, storage=url, study_name="s", fixed_params={"n_epochs": 5})
+    tune(small, "baseline", n_trials=1, cv=2, storage=url, study_name="f", fixed_params={"n_epochs": 5})
+    again = tune(
+        small, "baseline", n_trials=1, cv=2, storage=url, study_name="f", fixed_params={"n_epochs": 5}
+    )
+    assert again.n_trials == 2  # the same ones continue it
+    with pytest.raises(ConfigError, match=r"exists with fixed params epochs=5, not none; "):
+        tune(small, "baseline", n_trials=1, cv=2, storage=url, study_name="f")
+    resumed = tune(small, "baseline", n_trials=1, cv=2, storage=url, study_name="f", resume=True)
+    assert resumed.n_trials == 3  # as it was created, epochs=5
+
+
 def test_bad_requests_raise_config_errors(small: Interactions, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="trials"):
         tune(small, "baseline", n_trials=0)

@@ -573,9 +573,17 @@ class _Objective:
 
 
 def _check_settings(
-    stored: dict[str, Any], settings: dict[str, Any], *, resume: bool, name: str, shown: str
+    stored: dict[str, Any],
+    settings: dict[str, Any],
+    fixed: Mapping[str, Any] | None,
+    *,
+    resume: bool,
+    name: str,
+    shown: str,
 ) -> dict[str, Any]:
-    """Compare an existing study's recorded settings with the request; ``resume`` adopts the recorded ones."""
+    """Compare an existing study's recorded settings with the request; ``resume`` adopts the recorded ones.
+    ``fixed``: the request's fixed params, which must be the study's (a study of free factors continued with
+    ``--params factors=100`` reported the best of both runs, a trial with other factors)."""
     if not stored:
         return settings
     if resume:
@@ -597,17 +605,31 @@ def _check_settings(
             flag = {"split_seed": "seed", "test_size": "test size", "item_features": "item features",
                     "user_features": "user features",
                     "early_stopping": "early stopping"}.get(key, key)  # fmt: skip
-            said = (
-                f"study {name!r} in {shown} exists with {flag} {stored.get(key)!r}, not {settings.get(key)!r}"
-            )
-            fix = "choose another study ({}), or continue it as it was created ({})"
-            raise ConfigError(
-                Doors(
-                    f"{said}; {fix.format('study_name=', 'resume=True')}",
-                    f"{said}; {fix.format('--study', '--resume')}",
-                )
+            _refuse_other_setting(name, shown, flag, repr(stored.get(key)), repr(settings.get(key)))
+    if "fixed_params" in stored:  # after the settings above, which say more
+        asked = _jsonable(_canonical_params(settings["model"], dict(fixed or {})))
+        if asked != stored["fixed_params"]:
+            _refuse_other_setting(
+                name, shown, "fixed params", _shown_fixed(stored["fixed_params"]), _shown_fixed(asked)
             )
     return settings
+
+
+def _shown_fixed(params: Mapping[str, Any]) -> str:
+    """A study's fixed params as the refusal names them: ``factors=100, epochs=40``, or ``none``."""
+    return ", ".join(f"{k}={v}" for k, v in params.items()) or "none"
+
+
+def _refuse_other_setting(name: str, shown: str, flag: str, stored: str, asked: str) -> None:
+    """The one line that refuses to continue study ``name`` with another setting than it was created with."""
+    said = f"study {name!r} in {shown} exists with {flag} {stored}, not {asked}"
+    fix = "choose another study ({}), or continue it as it was created ({})"
+    raise ConfigError(
+        Doors(
+            f"{said}; {fix.format('study_name=', 'resume=True')}",
+            f"{said}; {fix.format('--study', '--resume')}",
+        )
+    )
 
 
 def _stopping_setting(value: Any, model: str, metric: Metric) -> dict[str, Any]:
@@ -785,7 +807,7 @@ def check_request(
         if not stored and loaded.trials:
             said = f"study {name!r} in {shown} was not created by movierec tune; choose another study"
             raise ConfigError(framed(_STUDY, lambda study: f"{said} ({study})"))
-        settings = _check_settings(stored, settings, resume=resume, name=name, shown=shown)
+        settings = _check_settings(stored, settings, fixed_params, resume=resume, name=name, shown=shown)
         model, parsed = settings["model"], parse_metric(settings["metric"])
         n_before = len(loaded.trials)
     else:
