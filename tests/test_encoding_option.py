@@ -148,3 +148,36 @@ def test_a_cli_door_reading_by_pythons_loader_names_no_keyword(
     assert out.returncode == 2 and out.stderr.count("\n") == 1, out.stderr
     assert "not valid UTF-8" in out.stderr and "cp1252" in out.stderr, out.stderr
     assert "in Python" not in out.stderr and "encoding=" not in out.stderr, out.stderr
+
+
+def test_the_encoding_typed_over_an_experiment_file_reads_its_files(
+    cp1252_files: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    """The refusal above tells the command line 'read it as it is with --encoding cp1252'; typed beside
+    ``--config``, ``--encoding`` was dropped at compare, export and report alike (the file's [dataset] was
+    read as UTF-8 again, the same refusal), and so were the other column options. Each door now reads the
+    file's data with the typed options over the file's own, and a run records what it read with."""
+    from clihelp import run_cli
+
+    ratings, movies = cp1252_files
+    monkeypatch.chdir(tmp_path)
+    exp = tmp_path / "exp.toml"
+    exp.write_text(f'k = 2\n\n[dataset]\nname = "{ratings.name}"\n\n[[models]]\nname = "popularity"\n')
+    code, _, err = run_cli(["compare", "--config", str(exp), "--encoding", "cp1252", "--out", "runs"], capsys)
+    assert code == 0, err
+    (written,) = (tmp_path / "runs").glob("*/config.toml")
+    assert 'encoding = "cp1252"' in written.read_text()
+    code, _, err = run_cli(
+        ["compare", "--config", str(exp), "--movies", str(movies), "--encoding", "cp1252", "--out", "r2"],
+        capsys,
+    )
+    assert code == 0, err
+    (written,) = (tmp_path / "r2").glob("*/config.toml")
+    assert f'movies = "{movies.resolve()}"' in written.read_text()
+    args = ["--config", str(exp), "--movies", str(movies), "--encoding", "cp1252"]
+    code, _, err = run_cli(["export", *args, "--out", "art", "--no-check"], capsys)
+    assert code == 0, err
+    assert "Amélie (2001)" in set(pd.read_parquet(tmp_path / "art" / "items.parquet")["title"])
+    code, _, err = run_cli(["report", *args, "--out", "rep", "--projection", "pca"], capsys)
+    assert code == 0, err
+    assert (tmp_path / "rep" / "index.html").is_file()

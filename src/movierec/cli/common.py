@@ -399,6 +399,21 @@ class RatingsSource:
             encoding=cfg.encoding,
         )
 
+    def with_typed_columns(self, ctx: typer.Context, typed_source: RatingsSource) -> RatingsSource:
+        """This source (an experiment file's ``[dataset]``, :meth:`of_config`) with the column options
+        typed on the command line over the file's own: ``--config exp.toml --encoding cp1252`` read the
+        file's ratings as UTF-8 whatever was typed, and the refusal it met said to add ``--encoding
+        cp1252``, which changed nothing. On a file naming a dataset (no ratings file) a typed column option
+        meets :meth:`load`'s refusal, as it does without ``--config``."""
+        from dataclasses import replace
+
+        over: dict[str, Any] = {
+            name: getattr(typed_source, name) for name in COLUMN_OPTIONS if typed(ctx, name)
+        }
+        if over and self.ratings is None and Path(self.dataset).expanduser().is_file():
+            over["ratings"] = Path(self.dataset)  # a file named with no options of its own is a ratings file
+        return replace(self, **over) if over else self
+
     def load(self) -> Dataset:
         """The dataset (a status line on stderr while loading; its notes printed after)."""
         from movierec.datasets import ColumnOptionsError, load, load_ratings_file
@@ -591,6 +606,10 @@ def _in_one_line(note: str) -> str:
         return f"{NO_TIME_FIELD}, so no time-based splits"
     return note
 
+
+#: the options that say how a ratings file is read (RatingsSource's fields): typed with ``--config``, they
+#: go over the file's ``[dataset]`` (:meth:`RatingsSource.with_typed_columns`)
+COLUMN_OPTIONS = ("header", "sep", "user_col", "item_col", "rating_col", "time_col", "movies", "encoding")
 
 # RatingsSource's fields as typer options: (annotation, declaration), in the order --help lists them
 _SOURCE_OPTIONS: dict[str, tuple[Any, Any]] = {

@@ -18,6 +18,7 @@ from rich.markup import escape
 # names are the sharing itself, not copied code)
 from movierec.cli.common import (
     ARTIFACT,
+    COLUMN_OPTIONS,
     EARLY_STOPPING,
     IMPLICIT_THRESHOLD,
     ITEM_FEATURES,
@@ -569,6 +570,10 @@ def _config_experiment(ctx: typer.Context, config: Path, source: RatingsSource, 
         raise ConfigError(f"{flags.get(key, key)}: {msg} (typed over {config.name})") from None
 
 
+#: a column option's key in an experiment file's ``[dataset]`` where the two differ
+_DATASET_KEYS = {"sep": "delimiter"}
+
+
 def _config_dataset(ctx: typer.Context, source: RatingsSource, in_file: dict[str, Any]) -> dict[str, Any]:
     """The experiment's ``[dataset]`` with ``--ratings`` (and its column options) or ``--dataset`` typed on
     the command line in its place, and ``--rating-scale`` over the file's scale."""
@@ -588,8 +593,12 @@ def _config_dataset(ctx: typer.Context, source: RatingsSource, in_file: dict[str
         dataset = {k: v for k, v in given.items() if v is not None}
     elif typed(ctx, "dataset"):
         dataset = {"name": source.dataset}
-    else:
+    else:  # the file's, with the column options typed over its own (--encoding cp1252 was dropped)
         dataset = dict(in_file)
+        typed_over = {_DATASET_KEYS.get(n, n): getattr(source, n) for n in COLUMN_OPTIONS if typed(ctx, n)}
+        if typed_over.get("movies") is not None:
+            typed_over["movies"] = str(Path(typed_over["movies"]).resolve())
+        dataset.update(typed_over)
     if source.rating_scale is not None:
         dataset["rating_scale"] = list(source.rating_scale)
     elif dataset.get("name") == in_file.get("name") and "rating_scale" in in_file:

@@ -203,7 +203,9 @@ def report_cmd(
     why = ""
     if config is not None:  # the experiment file's settings, unless typed on the command line
         if not typed(ctx, "dataset") and source.ratings is None:
-            source = RatingsSource.of_config(settings["dataset"], source.rating_scale)
+            source = RatingsSource.of_config(settings["dataset"], source.rating_scale).with_typed_columns(
+                ctx, source
+            )
         run = file_unless_typed(ctx, run, settings)
         item_features = settings["item_features"]
         user_features = user_features if typed(ctx, "user_features") else settings["user_features"]

@@ -111,7 +111,7 @@ def export_cmd(
         model, hp = chosen.name, dict(chosen.params)
         files = _all_files(ctx, exp, config, holdout)  # [split] train/test: trains on every file given
         if files is None and not typed(ctx, "dataset") and source.ratings is None:
-            source = RatingsSource.of_config(exp.dataset, source.rating_scale)
+            source = RatingsSource.of_config(exp.dataset, source.rating_scale).with_typed_columns(ctx, source)
         from_file = {"seed": exp.seed, "test_size": exp.split.test_size, "implicit_threshold": exp.threshold}
         run = file_unless_typed(ctx, run, from_file)
         if item_features is None and exp.item_features:
