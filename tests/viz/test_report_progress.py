@@ -109,3 +109,25 @@ def test_a_piped_report_prints_each_models_lines_before_the_next_models(
     ease = [i for i, t in enumerate(texts) if t.startswith("ease · ")]
     assert svd and ease and max(svd) < min(ease), texts
     assert any(texts[i].startswith("svd · evaluating ") for i in svd), texts
+
+
+def test_the_sequence_sections_fits_show_their_progress(tmp_path: Path, movielens_dir: Path) -> None:
+    """sequential.md's ``report --models popularity,ease,markov,sasrec`` fits every model a second time for
+    its sequence section (leave-last-out): run as written, sasrec's 180 s budget ran again there, and the
+    log read '[ 30.0s] sequence section …' and nothing else until it was done (a terminal showed nothing at
+    all). That section's fits now show as the main table's do: a piped report prints each model's lines
+    between the section's two."""
+    proc = run_process(
+        "report", "--dataset", str(movielens_dir), "--models", "popularity,markov",
+        "--projection", "pca", "--out", str(tmp_path / "r"), cwd=tmp_path, env={"COLUMNS": "80"},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    texts = [
+        line.split("] ", 1)[1] for line in proc.stderr.splitlines() if re.match(r"\[ *\d+\.\ds\] ", line)
+    ]
+    start = texts.index("sequence section …")
+    end = next(i for i, t in enumerate(texts) if t.startswith("sequence section: done"))
+    inside = texts[start + 1 : end]
+    for model in ("popularity", "markov"):
+        assert f"{model} · fitting" in inside, texts
+        assert f"{model} · evaluating leave-last-out" in inside, texts

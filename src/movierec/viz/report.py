@@ -495,11 +495,18 @@ def _dataset_section(ds: Any, charts_dir: Path) -> tuple[dict[str, Any], dict[st
 
 
 def _sequence_section(
-    ds: Any, specs: Sequence[ModelSpec], *, k: int, seed: int, notes: list[str]
+    ds: Any,
+    specs: Sequence[ModelSpec],
+    *,
+    k: int,
+    seed: int,
+    notes: list[str],
+    progress: Callable[[dict[str, Any]], None] | bool = False,
 ) -> dict[str, Any]:
     """Leave-last-out (each user's latest rating is the test item) for every asked model, full ranking.
 
-    Models with item features are left out of this table (they are compared in the main one).
+    Models with item features are left out of this table (they are compared in the main one). ``progress``:
+    compare's events go there (the report's :class:`_Progress` handler), or none with ``False``.
     """
     from movierec.evaluation import compare
 
@@ -513,7 +520,7 @@ def _sequence_section(
         protocols=("leave-last-out",),
         k=k,
         seed=seed,
-        progress=False,  # the report draws its own progress
+        progress=progress,  # the report draws its own progress
     )
     rows: list[dict[str, Any]] = []
     for r in comp.rows:
@@ -1493,6 +1500,8 @@ def _shared_why(why: str) -> str:
 def _extra_sections(run: _Run) -> dict[str, Any]:
     """The sequence section (every model again under leave-last-out, when a sequence model is asked
     for) and the new-users section (issue 20: the warm-up curve, when the dataset has demographics)."""
+    from rich.console import Console
+
     from movierec.viz.report_new_users import new_users_section
 
     if run.given is not None:  # both draw their own split of the whole data: the test file's rows would train
@@ -1500,8 +1509,12 @@ def _extra_sections(run: _Run) -> dict[str, Any]:
         return {"sequence": None, "new_users": None}
     sequence: dict[str, Any] | None = None
     if any(s.name in SEQUENCE_MODELS for s in run.specs):
-        with run.timed("sequence"):
-            sequence = _sequence_section(run.ds, run.specs, k=run.k, seed=run.seed, notes=run.notes)
+        console = run.console if run.show_progress else Console(quiet=True)
+        # every model is fitted again here (sasrec: its time budget again): bars or lines as the main table's
+        with run.timed("sequence"), _Progress(console, len(run.specs), run.started) as prog:
+            sequence = _sequence_section(
+                run.ds, run.specs, k=run.k, seed=run.seed, notes=run.notes, progress=prog.handler({})
+            )
     tic = time.perf_counter()
     new_users = new_users_section(run.ds, k=run.k, threshold=run.threshold, seed=run.seed, notes=run.notes)
     if new_users is not None:
