@@ -610,3 +610,83 @@ def test_a_warning_raised_during_a_command_is_said_in_the_clis_words(
     assert capsys.readouterr().err == "warning: set a threshold for this scale (--implicit-threshold)\n"
     _show_warning(UserWarning("plain words"), UserWarning, "f.py", 1)
     assert capsys.readouterr().err == "warning: plain words\n"
+
+
+def _report_into_someones_folder(home: Path) -> Any:
+    from movierec.viz.report import build_report
+
+    (home / "DIR").mkdir()
+    (home / "DIR" / "results.json").write_text('{"mine": 1}\n')
+    return build_report("ml-latest-small", "popularity", home / "DIR", projection="pca", force=True)
+
+
+#: the report's and the map's refusals that said "(models= in Python, --models in the CLI)" and the like
+_NO_MAP = (
+    ": learns item-to-item weights, not item vectors, so there is no map; the models with item vectors are "
+    "svd, svdpp, nmf, bayesian-fm, als, ials, mult-vae, recvae, bpr, warp, logistic, warp-kos, sasrec, gru4rec; "
+)
+_NOT_A_REPORT = (
+    ": folder is not empty and holds no movierec report; nothing was changed — choose another folder: force "
+    "replaces only a movierec report"
+)
+REPORT_CASES = [
+    pytest.param(
+        lambda home: __import__("movierec.viz.report").viz.report.build_map("ml-latest-small", "ease"),
+        ["embed", "-m", "ease"],
+        f"model='ease'{_NO_MAP}movierec.Recommender(ds, 'ease').fit().similar(TITLE) lists its nearest movies",
+        f"--model ease{_NO_MAP}'movierec similar TITLE --model ease' lists its nearest movies",
+        id="no-map",
+    ),
+    pytest.param(
+        lambda home: __import__("movierec.viz.report").viz.report.build_map(projection="tsn"),
+        ["embed", "--projection", "tsn"],
+        "projection='tsn': did you mean 'tsne'? choose one of tsne, umap, pca",
+        "--projection 'tsn': did you mean 'tsne'? choose one of tsne, umap, pca",
+        id="projection",
+    ),
+    pytest.param(
+        lambda home: __import__("movierec.viz.report").viz.report.parse_models("svd,svd"),
+        ["report", "--models", "svd,svd"],
+        "'svd' is listed twice (models=)",
+        "'svd' is listed twice (--models)",
+        id="listed-twice",
+    ),
+    pytest.param(
+        lambda home: __import__("movierec.viz.report").viz.report.parse_models("svd+"),
+        ["report", "--models", "svd+"],
+        "models='svd+': expected NAME or NAME+feature+feature (e.g. warp+genres+tags)",
+        "--models 'svd+': expected NAME or NAME+feature+feature (e.g. warp+genres+tags)",
+        id="malformed-spec",
+    ),
+    pytest.param(
+        _report_into_someones_folder,
+        ["report", "-m", "popularity", "--projection", "pca", "--out", "DIR", "--force"],
+        f"out='DIR'{_NOT_A_REPORT} (force=True)",
+        f"--out DIR{_NOT_A_REPORT} (--force)",
+        id="not-a-report",
+    ),
+]
+
+
+@pytest.mark.parametrize(("python", "args", "in_python", "in_cli"), REPORT_CASES)
+def test_a_report_or_map_refusal_names_each_doors_setting(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    python: Callable[[Path], Any],
+    args: list[str],
+    in_python: str,
+    in_cli: str,
+) -> None:
+    """The report's and embed's refusals named both doors in one line ("ease (model= in Python, --model in
+    the CLI): …", "(force=True in Python, --force in the CLI)"), and embed's told a notebook to run
+    'movierec similar TITLE --model ease'. Each door's line now names what it can type. Nothing is written:
+    each is refused before a model is fitted (the folder of someone's results.json is left as it was)."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(MovierecError) as exc:
+        python(tmp_path)
+    assert str(exc.value).replace(str(tmp_path / "DIR"), "DIR") == in_python
+    code, _out, err = run_cli(args, capsys)
+    lines = [ln for ln in err.splitlines() if ln.startswith("movierec:")]  # not the loading steps' lines
+    assert (code, lines) == (2, [f"movierec: error: {in_cli}"]), err
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["DIR"] if "DIR" in args else [])

@@ -219,14 +219,15 @@ def test_labelled_words_one_spelling_a_keyword_or_both() -> None:
 
 
 def test_report_build_and_batch_files_name_both_spellings(tmp_path: Path) -> None:
-    """build_report (the report command's pipeline, callable from Python) and write_recommendations
-    (recommend --all-users' writer) name their settings both ways."""
+    """build_report (the report command's pipeline, callable from Python) names its setting Python's way
+    (its refusal is a Doors: test_door_words' report cases read both doors), and write_recommendations
+    (recommend --all-users' writer, whose out= rule serving shares) names its settings both ways."""
     from movierec.serving.batch import write_recommendations
     from movierec.viz.report import build_report
 
     with pytest.raises(ConfigError) as exc:
         build_report("ml-latest-small", "popularity", tmp_path / "r", projection="nope", show_progress=False)
-    assert str(exc.value).startswith("'nope' (projection= in Python, --projection in the CLI): choose one of")
+    assert str(exc.value).startswith("projection='nope': choose one of")
     taken = tmp_path / "recs.csv"
     taken.write_text("mine\n")
     with pytest.raises(ConfigError) as exc:

@@ -245,9 +245,7 @@ def test_embed_of_a_model_without_item_vectors_is_refused_before_anything_is_rea
     )
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith(ERROR), proc.stderr
-    assert "slim (model= in Python, --model in the CLI): learns item-to-item weights, not item vectors" in (
-        proc.stderr
-    )
+    assert "--model slim: learns item-to-item weights, not item vectors" in (proc.stderr)
     from movierec.viz.report import vector_models  # after the run: the old code had none
 
     assert f"the models with item vectors are {', '.join(vector_models())};" in proc.stderr

@@ -402,7 +402,7 @@ def test_folder_with_other_files_is_refused(tmp_path: Path) -> None:
         check_output(tmp_path, {"dataset": "x"})
     with pytest.raises(
         ConfigError,
-        match=r"force replaces only a movierec report \(force=True in Python, --force in the CLI\)",
+        match=r"force replaces only a movierec report \(force=True\)$",
     ):
         check_output(tmp_path, {"dataset": "x"}, force=True)  # --force replaces a report, nothing else
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]

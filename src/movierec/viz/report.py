@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from movierec.display import count_text, percent
-from movierec.errors import ConfigError, labelled, spelled
+from movierec.errors import ConfigError, Doors, in_cli, labelled
 from movierec.interactions import resolve_threshold
 from movierec.jsonsafe import to_jsonable
 from movierec.models.base import BaseRecommender, Recommender
@@ -75,8 +75,9 @@ class ModelSpec:
 
 
 #: settings of build_report and build_map that the report and embed commands pass on, in both spellings
-_MODELS = spelled("models=", "--models")
-_PROJECTION = spelled("projection=", "--projection")
+#: (Python's, the CLI's): a message naming it is a Doors, built once in each door's spelling (``Doors(*(… for
+#: m in _MODELS))``), so a notebook reads ``models=`` and the command line ``--models``, not both in one line
+_MODELS = ("models=", "--models")
 
 
 def parse_models(
@@ -88,16 +89,15 @@ def parse_models(
 
     parts = [p for p in (text.split(",") if isinstance(text, str) else text) if str(p).strip()]
     if not parts:
-        raise ConfigError(f"give at least one model name ({_MODELS})")
+        raise ConfigError(Doors(*(f"give at least one model name ({m})" for m in _MODELS)))
     specs: list[ModelSpec] = []
     for part in parts:
         if str(part).strip().lower() in FOREIGN_MODELS:  # 'svd++': SVD++ is svdpp, not svd with features '+'
             get_class(str(part))
         m = _SPEC.match(str(part).lower())
         if not m:
-            raise ConfigError(
-                f"{labelled(_MODELS, repr(part))}: expected NAME or NAME+feature+feature (e.g. warp+genres+tags)"
-            )
+            said = ": expected NAME or NAME+feature+feature (e.g. warp+genres+tags)"
+            raise ConfigError(Doors(f"{labelled('models=', part)}{said}", f"--models {part!r}{said}"))
         name, feats = m.group(1), m.group(2)
         get_class(name)  # unknown names fail here, with the list of valid ones
         features = canonical_names(feats.strip("+").replace("+", ",")) if feats else None
@@ -110,7 +110,7 @@ def parse_models(
     labels = [s.label for s in specs]
     dup = next((lab for lab in labels if labels.count(lab) > 1), None)
     if dup:
-        raise ConfigError(f"{dup!r} is listed twice ({_MODELS})")
+        raise ConfigError(Doors(*(f"{dup!r} is listed twice ({m})" for m in _MODELS)))
     return specs
 
 
@@ -221,9 +221,14 @@ def check_output(out: Path, fingerprint: dict[str, Any], *, force: bool = False)
         return None
     old = _old_report(out)
     if old is None:
+        said = "folder is not empty and holds no movierec report; nothing was changed — choose another folder"
         raise ConfigError(
-            f"{labelled(OUT, out)}: folder is not empty and holds no movierec report; nothing was changed — "
-            f"choose another folder: force replaces only a movierec report ({spelled('force=True', '--force')})"
+            Doors(
+                *(
+                    f"{labelled(o, out)}: {said}: force replaces only a movierec report ({f})"
+                    for o, f in (("out=", "force=True"), ("--out", "--force"))
+                )
+            )
         )
     if old.get("fingerprint") != fingerprint and not force:
         what = ", ".join(
@@ -881,7 +886,7 @@ def _map_inputs(
     if emb is None:
         why, hint = _no_vectors(type(model), getattr(model, "name", label), model)
         # plain text: the page and results.json show notes as written (backticks read as backticks)
-        return {"model": label, "note": f"{label} {why}, so it has no embedding map{hint}."}
+        return {"model": label, "note": f"{label} {why}, so it has no embedding map{in_cli(hint)}."}
     emb = np.asarray(emb, dtype=np.float64)
     norms = np.linalg.norm(emb, axis=1)
     usable = np.flatnonzero((train_counts > 0) & np.isfinite(norms) & (norms > 0))
@@ -893,9 +898,10 @@ def _map_inputs(
     return {"model": label, "emb": emb, "items": usable}
 
 
-def _no_vectors(cls: type, name: str, model: Any = None) -> tuple[str, str]:
+def _no_vectors(cls: type, name: str, model: Any = None) -> tuple[str, Doors]:
     """Why a model of ``cls`` has no item vectors (``keeps neighbour lists, not item vectors``) and, when it
-    has a 'similar' of its own, the hint that names it; the report's note and embed's refusal both say it."""
+    has a 'similar' of its own, the hint that names it, in each door's words (a :class:`Doors`); the report's
+    note (the command, which the page's reader copies) and embed's refusal both say it."""
     from movierec.models.ease import LinearItemModel
 
     if hasattr(model, "neighbours_") or "knn" in name:
@@ -908,7 +914,10 @@ def _no_vectors(cls: type, name: str, model: Any = None) -> tuple[str, str]:
     lists = own is not None and own is not BaseRecommender.similar_items
     # the title is the command's argument: 'movierec similar --model ease' as written (the report's note said
     # so) is refused with 'give exactly one movie: a TITLE … or --movie-id ID'
-    return why, f"; 'movierec similar TITLE --model {name}' lists its nearest movies" if lists else ""
+    if not lists:
+        return why, Doors("", "")
+    python = f"; movierec.Recommender(ds, {name!r}).fit().similar(TITLE) lists its nearest movies"
+    return why, Doors(python, f"; 'movierec similar TITLE --model {name}' lists its nearest movies")
 
 
 def vector_models() -> list[str]:
@@ -923,9 +932,12 @@ def no_map_error(label: str, cls: type, name: str) -> ConfigError:
     """The one line for a model with no item vectors to map: why, which models have them, and where its own
     nearest movies are listed."""
     why, hint = _no_vectors(cls, name)
+    said = f"{why}, so there is no map; the models with item vectors are {', '.join(vector_models())}"
     return ConfigError(
-        f"{labelled(spelled('model=', '--model'), label)}: {why}, so there is no map; the models with "
-        f"item vectors are {', '.join(vector_models())}{hint}"
+        Doors(
+            f"{labelled('model=', label)}: {said}{hint}",
+            f"{labelled('--model', label)}: {said}{hint.cli}",
+        )
     )
 
 
@@ -1303,13 +1315,12 @@ def _start(
     from movierec.viz.embeddings import METHODS
 
     if opts["projection"] not in METHODS:
-        raise ConfigError(
-            f"{labelled(_PROJECTION, repr(opts['projection']))}: {_projection_fix(opts['projection'])}"
-        )
+        fix = _projection_fix(opts["projection"])
+        shown = opts["projection"]
+        raise ConfigError(Doors(f"{labelled('projection=', shown)}: {fix}", f"--projection {shown!r}: {fix}"))
     if not 1 <= opts["k"] <= opts["curve_k"]:
-        raise ConfigError(
-            f"{labelled(spelled('k=', '--k'), opts['k'])}: must be between 1 and {opts['curve_k']}"
-        )
+        said = f"must be between 1 and {opts['curve_k']}"
+        raise ConfigError(Doors(*(f"{labelled(k, opts['k'])}: {said}" for k in ("k=", "--k"))))
     given = tuple(opts["split"]) if isinstance(opts["split"], (tuple, list)) else None
     if given is None:
         opts["split"], opts["test_size"] = check_split(opts["split"], opts["test_size"])
@@ -2104,7 +2115,10 @@ def build_map(
 
     console = console or Console(stderr=True, highlight=False)
     if projection not in METHODS:
-        raise ConfigError(f"{labelled(_PROJECTION, repr(projection))}: {_projection_fix(projection)}")
+        fix = _projection_fix(projection)
+        raise ConfigError(
+            Doors(f"{labelled('projection=', projection)}: {fix}", f"--projection {projection!r}: {fix}")
+        )
     check_mappable(model)  # before the data is read and the model fitted
     if isinstance(dataset, (str, Path)):
         from movierec.datasets import load
