@@ -32,6 +32,7 @@ __all__ = [
     "model_step",
     "status",
     "stopped_words",
+    "three_digits",
     "watch_print",
 ]
 
@@ -312,8 +313,14 @@ def loss_words(loss: object) -> str:
     ``""`` for none or a loss the library does not report (LightFM's epochs carry nan)."""
     if isinstance(loss, bool) or not isinstance(loss, (int, float)) or not math.isfinite(loss):
         return ""
-    digits = f"{loss:#.3g}".removesuffix(".")  # '#' keeps trailing zeros, and writes 100 as '100.'
-    return f"loss {digits}"
+    return f"loss {three_digits(loss)}"
+
+
+def three_digits(value: float) -> str:
+    """``value`` to three significant digits, its trailing zeros kept (``7.00``, ``0.0190``), as a loss or a
+    validation score shows on a progress line: ``:.3g`` wrote 0.019 right after 0.0175, as if it had lost a
+    digit. ``#`` keeps the zeros, and writes 100 as ``100.``, whose point goes."""
+    return f"{value:#.3g}".removesuffix(".")
 
 
 def epochs_done(total: float | None, event: dict[str, Any]) -> tuple[float, float]:

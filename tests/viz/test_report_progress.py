@@ -131,3 +131,18 @@ def test_the_sequence_sections_fits_show_their_progress(tmp_path: Path, movielen
     for model in ("popularity", "markov"):
         assert f"{model} · fitting" in inside, texts
         assert f"{model} · evaluating leave-last-out" in inside, texts
+
+
+def test_a_validation_score_keeps_its_three_digits_when_they_end_in_zeros() -> None:
+    """sequential.md's report (run as written) showed 'val ndcg@10 0.0175' then 'val ndcg@10 0.019': the
+    0.0190 lost a digit and read as a coarser score. The score keeps three significant digits, as the loss
+    beside it does ('loss 7.00')."""
+    out = io.StringIO()
+    console = Console(file=out, width=80, force_terminal=True, color_system=None)
+    with _Progress(console, 1) as prog:
+        on = prog.handler({})
+        on({"event": "fit-start", "model": "sasrec", "epochs": 20})
+        on({"event": "epoch", "model": "sasrec", "epoch": 2, "loss": 7.0, "val_ndcg@10": 0.019})
+        prog.progress.refresh()
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.getvalue())
+    assert "loss 7.00 · val ndcg@10 0.0190" in text, text

@@ -344,7 +344,14 @@ class _Progress:
 
     def handler(self, rename: dict[str, str]) -> Callable[[dict[str, Any]], None]:
         from movierec.evaluation import shown_label
-        from movierec.progress import epochs_done, fitted_words, loss_words, model_step, stopped_words
+        from movierec.progress import (
+            epochs_done,
+            fitted_words,
+            loss_words,
+            model_step,
+            stopped_words,
+            three_digits,
+        )
 
         def on_event(ev: dict[str, Any]) -> None:
             label = rename.get(ev.get("model", ""), ev.get("model", ""))
@@ -362,7 +369,9 @@ class _Progress:
                     self.progress.update(task, total=int(ev.get("epoch", 0)))
                 # the epoch is in the n/total column; three digits keep a row within 80 columns
                 parts = [loss_words(loss)] if loss_words(loss) else []
-                val = next((f"val {k[4:]} {v:.3g}" for k, v in ev.items() if k.startswith("val_")), None)
+                val = next(
+                    (f"val {k[4:]} {three_digits(v)}" for k, v in ev.items() if k.startswith("val_")), None
+                )
                 if val is not None:
                     self.last_val[label] = val
                 if label in self.last_val:  # the latest validation score (some epochs are not scored)
