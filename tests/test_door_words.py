@@ -10,6 +10,7 @@ protocol names."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -310,12 +311,26 @@ def test_a_data_refusal_names_each_doors_setting(
     (tmp_path / "r.csv").write_text("userId,movieId,rating\n1,10,4\n")
     monkeypatch.setenv("MOVIEREC_DATA", str(home))
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(MovierecError) as exc:
-        python(tmp_path)
-    assert str(exc.value) == in_python
-    code, _out, err = run_cli(args, capsys)
-    assert (code, err) == (2, f"movierec: error: {in_cli}\n"), err
+    _said_at_both_doors(lambda: python(tmp_path), args, capsys, (in_python, in_cli), tmp_path)
     assert list(home.iterdir()) == []
+
+
+def _said_at_both_doors(
+    call: Callable[[], Any],
+    args: list[str],
+    capsys: pytest.CaptureFixture[str],
+    said: tuple[str, str],
+    tmp_path: Path,
+) -> None:
+    """``call()`` (Python's door) raises exactly ``said[0]`` (``tmp_path``'s own folder named by its
+    name), and ``movierec ARGS`` exits 2 with ``said[1]`` as its one line, beside no other but the
+    loading steps' stamped ones."""
+    with pytest.raises(MovierecError) as exc:
+        call()
+    assert str(exc.value).replace(f"{tmp_path}{os.sep}", "") == said[0]
+    code, _out, err = run_cli(args, capsys)
+    lines = [ln for ln in err.splitlines() if not ln.startswith("[")]  # '[   0.1s] loading the dataset …'
+    assert (code, lines) == (2, [f"movierec: error: {said[1]}"]), err
 
 
 def test_an_experiment_file_names_the_fix_of_the_door_that_reads_it(
@@ -683,10 +698,5 @@ def test_a_report_or_map_refusal_names_each_doors_setting(
     'movierec similar TITLE --model ease'. Each door's line now names what it can type. Nothing is written:
     each is refused before a model is fitted (the folder of someone's results.json is left as it was)."""
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(MovierecError) as exc:
-        python(tmp_path)
-    assert str(exc.value).replace(str(tmp_path / "DIR"), "DIR") == in_python
-    code, _out, err = run_cli(args, capsys)
-    lines = [ln for ln in err.splitlines() if ln.startswith("movierec:")]  # not the loading steps' lines
-    assert (code, lines) == (2, [f"movierec: error: {in_cli}"]), err
+    _said_at_both_doors(lambda: python(tmp_path), args, capsys, (in_python, in_cli), tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == (["DIR"] if "DIR" in args else [])
