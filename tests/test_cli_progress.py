@@ -253,12 +253,9 @@ def test_piped_cv_compare_prints_every_fold_of_every_model() -> None:
             assert f"{model} fold {f}/3 · evaluating full-ranking" in lines, done.stderr
 
 
-def test_a_model_that_stops_by_the_clock_says_so_on_its_bar() -> None:
-    """compare's sasrec bar counted epochs toward the most it may run (200) while its time budget (180 s)
-    ended it: on ml-latest-small it sat at 13% for three minutes ('fitting sasrec loss 5.2123'), then 'training
-    stopped (time budget) after 180s, 27 epochs'. The fit-start event now carries the model's time_budget and
-    the bar reads 'fitting sasrec (time budget 180 s)'; markov, which has none, reads as before. A real compare
-    (leave-last-out, a tiny sasrec) into a pipe."""
+def _tiny_sasrec_compare(params: dict, others: list[tuple[str, dict]]) -> tuple[list[dict], str]:
+    """A real compare (leave-last-out) of a tiny sasrec (2 epochs, ``params`` over them) and ``others``,
+    its progress printed into a pipe: (the events, the printed text)."""
     import pytest
 
     pytest.importorskip("torch")
@@ -272,13 +269,22 @@ def test_a_model_that_stops_by_the_clock_says_so_on_its_bar() -> None:
     tiny = {"hidden": 16, "max_len": 10, "n_blocks": 1, "batch_size": 64, "n_threads": 1, "epochs": 2}
     compare(
         make_ratings(),
-        [("sasrec", {**tiny, "time_budget": 30}), ("markov", {})],
+        [("sasrec", {**tiny, **params}), *others],
         protocols="leave-last-out",
         progress=lambda ev: (events.append(ev), show(ev)),
     )
+    return events, out.getvalue()
+
+
+def test_a_model_that_stops_by_the_clock_says_so_on_its_bar() -> None:
+    """compare's sasrec bar counted epochs toward the most it may run (200) while its time budget (180 s)
+    ended it: on ml-latest-small it sat at 13% for three minutes ('fitting sasrec loss 5.2123'), then 'training
+    stopped (time budget) after 180s, 27 epochs'. The fit-start event now carries the model's time_budget and
+    the bar reads 'fitting sasrec (time budget 180 s)'; markov, which has none, reads as before. A real compare
+    (leave-last-out, a tiny sasrec) into a pipe."""
+    events, text = _tiny_sasrec_compare({"time_budget": 30}, [("markov", {})])
     starts = {ev["model"]: ev for ev in events if ev["event"] == "fit-start"}
     assert starts["sasrec"]["time_budget"] == 30.0 and "time_budget" not in starts["markov"]
-    text = out.getvalue()
     assert re.search(r"sasrec · fitting \(time budget 30 s\) · loss \d", text), text
     assert "markov · fitting" in text and "markov · fitting (time budget" not in text, text
 
@@ -387,24 +393,7 @@ def test_a_fit_that_ran_all_its_epochs_is_not_said_to_have_stopped() -> None:
     epochs: the fit-end event carried the model's stop_reason_ "epochs" (its count ran out) as a stop. A
     real compare (a tiny sasrec, no time budget, 2 epochs within its patience) now ends its bar with
     'fitted in', and the event's ``stopped`` is None, as for a model that has no early stopping."""
-    import pytest
-
-    pytest.importorskip("torch")
-    from datagen import make_ratings
-    from movierec.cli.compare import _RichProgress
-    from movierec.evaluation import compare
-
-    out = io.StringIO()
-    events: list[dict] = []
-    show = _RichProgress(LineProgress(Console(file=out, force_terminal=False, width=120), every=0.0))
-    tiny = {"hidden": 16, "max_len": 10, "n_blocks": 1, "batch_size": 64, "n_threads": 1, "epochs": 2}
-    compare(
-        make_ratings(),
-        [("sasrec", {**tiny, "time_budget": None})],
-        protocols="leave-last-out",
-        progress=lambda ev: (events.append(ev), show(ev)),
-    )
+    events, text = _tiny_sasrec_compare({"time_budget": None}, [])
     (end,) = [ev for ev in events if ev["event"] == "fit-end"]
     assert end["epochs_run"] == 2 and end["stopped"] is None, end
-    text = out.getvalue()
     assert "sasrec · fitted in" in text and "training stopped" not in text, text
