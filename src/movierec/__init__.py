@@ -119,13 +119,25 @@ def _model_hint(name: str) -> str:
     """``"; a model is picked by its name: movierec.Recommender(ds, 'svd') …"`` for a model's name typed as
     the package's attribute (``movierec.SVD()``, Surprise's ``SVD()``), else ``""``. ``_``-names are what
     tools probe (IPython's ``_repr_html_``, ``__wrapped__``): they stay Python's plain error, without the
-    registry's import."""
-    if name.startswith("_"):
+    registry's import. So are the package's own modules: ``from movierec import interrupts`` asks for the
+    attribute before it imports the module, and the registry's import (numpy, pandas, scipy) made every
+    ``movierec --help`` load them."""
+    if name.startswith("_") or _is_module(name):
         return ""
     from movierec.models.registry import model_attribute_hint
 
     hint = model_attribute_hint(name)
     return f"; {hint}" if hint else ""
+
+
+def _is_module(name: str) -> bool:
+    """Whether ``movierec.<name>`` is a module of the package (found on its path, not imported)."""
+    from importlib.util import find_spec
+
+    try:
+        return find_spec(f"movierec.{name}") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def __dir__() -> list[str]:
