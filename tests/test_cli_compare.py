@@ -841,6 +841,22 @@ def test_similar_shows_small_weights_to_three_significant_digits(capsys: pytest.
     assert len(set(cells)) >= 3  # the figures now tell the rows apart
 
 
+def test_a_small_score_beside_a_large_one_does_not_read_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    """markov's list for user 1 read 0.143, then 0.000 on every other row (0.000449 … 0.000272: movies no
+    transition from the user's last movie reaches, still in the model's order), as if it scored them
+    nothing. A score the column's decimals would print as zero gets two significant digits, and the column
+    those decimals; a column whose every score shows already is unchanged."""
+    from movierec.tables import score_decimals
+
+    assert score_decimals([0.142893, 0.000449, 0.000272]) == 5
+    assert score_decimals([0.136, 0.0004]) == 5 and score_decimals([0.136, 0.0006]) == 3  # 0.001 shows
+    assert score_decimals([28.9, 5.2, 0.0]) == 3  # a zero is a zero
+    rec = run_here(capsys, "recommend", "--user", "1", "-m", "markov", "-k", "5")
+    assert rec.returncode == 0, rec.stderr
+    cells = [c.strip() for line in rec.stdout.splitlines() if "│" in line for c in line.split("│")[4:5]]
+    assert len(cells) == 5 and not any(float(c) == 0.0 for c in cells), rec.stdout
+
+
 def test_similar_default_model_falls_back_to_itemknn_above_eases_limit(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -356,9 +356,15 @@ def score_decimals(scores: list[float]) -> int:
     """Decimals that show a column of scores to three significant digits of its largest value (3 at least).
 
     EASE's item weights for 'similar' are 0.004–0.007: at a fixed 3 decimals they all read 0.004, while
-    0.00712 / 0.00523 show the gaps that ordered the list.
+    0.00712 / 0.00523 show the gaps that ordered the list. A score that those decimals would print as zero
+    gets two significant digits of its own, and the column the decimals that takes: markov's list for user 1
+    read 0.143 then 0.000 nine times (0.000449 … 0.000272, the movies no transition from the last one reaches,
+    in the order the model still gives them), as if the model scored them nothing.
     """
-    top = max((abs(float(s)) for s in scores if math.isfinite(float(s))), default=0.0)
-    if top == 0.0 or top >= 0.1:
-        return 3
-    return min(8, 2 - math.floor(math.log10(top)))
+    finite = [abs(float(s)) for s in scores if math.isfinite(float(s))]
+    top = max(finite, default=0.0)
+    decimals = 3 if top == 0.0 or top >= 0.1 else min(8, 2 - math.floor(math.log10(top)))
+    least = min((v for v in finite if v > 0.0), default=0.0)
+    if 0.0 < least < 0.5 * 10.0**-decimals:  # it would read 0.000
+        decimals = min(8, max(decimals, 1 - math.floor(math.log10(least))))
+    return decimals
