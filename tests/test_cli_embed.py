@@ -54,7 +54,6 @@ def test_a_misspelt_projection_is_answered_with_the_closest_one(command: str, tm
     proc = run_process(command, "--projection", "tnse", "--out", "o", cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.strip() == (
-        "movierec: error: 'tnse' (projection= in Python, --projection in the CLI): did you mean 'tsne'? "
-        "choose one of tsne, umap, pca"
+        "movierec: error: --projection 'tnse': did you mean 'tsne'? choose one of tsne, umap, pca"
     )
     assert not (tmp_path / "o").exists()

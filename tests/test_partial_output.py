@@ -105,9 +105,7 @@ def test_embed_failing_after_the_fit_keeps_the_old_map(
     code, lines = _run([*args, "-m", "surprise:baseline", "--force"], capsys)
     assert _snapshot(out) == before
     assert (
-        code == 2
-        and len(lines) == 1
-        and "surprise:baseline (model= in Python, --model in the CLI): learns no item vectors" in lines[0]
+        code == 2 and len(lines) == 1 and "--model surprise:baseline: learns no item vectors" in lines[0]
     ), lines
     assert lines[0].endswith(f"; nothing was written ({out} is as it was)")
 
