@@ -19,7 +19,7 @@ import tempfile
 import threading
 import warnings
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -211,11 +211,8 @@ def check_master_form(master: str) -> str:
     for hostport in rest.split(","):
         host, colon, port = hostport.strip().rstrip("/").rpartition(":")
         if colon and host and not port.isdigit():
-            raise ConfigError(
-                Doors(
-                    f"{label}: port {port!r} is not a number", f"{label.cli}: port {port!r} is not a number"
-                )
-            )
+            said = f"port {port!r} is not a number"  # framed's lambda would close over the loop's port
+            raise ConfigError(Doors(f"{label}: {said}", f"{label.cli}: {said}"))
     return m
 
 
@@ -233,8 +230,8 @@ def check_master(master: str, *, timeout: float = 10.0) -> None:
         if not (os.environ.get("HADOOP_CONF_DIR") or os.environ.get("YARN_CONF_DIR")):
             said = (
                 "set HADOOP_CONF_DIR or YARN_CONF_DIR to the folder with yarn-site.xml so Spark can find the "
+                "resource manager"
             )
-            said += "resource manager"
             raise ConfigError(framed(_master_label("yarn"), lambda named: f"{named}: {said}"))
         return
     scheme, _, rest = m.partition("://")
@@ -669,20 +666,17 @@ class _Stopping:
     def __init__(self, spark: Any) -> None:
         self.spark = spark
         self.muted = False
-        self.root = logging.getLogger()
         self.py4j = logging.getLogger("py4j")
         self.level = self.py4j.level
-        self.drop = _DropPy4JTracebacks()
-        self.guard = logging.NullHandler()
+        self.quiet = ExitStack()  # py4j_quiet's filter and guard, from mute() until restore()
 
     def mute(self) -> None:
-        """Quiet py4j (a root-logger filter; a handler on the root so py4j's ``logging.exception`` does not
-        install ``basicConfig``'s; its own loggers above CRITICAL) and turn the driver's log off."""
+        """Quiet py4j (:func:`py4j_quiet` on the root logger; its own loggers above CRITICAL) and turn the
+        driver's log off."""
         if self.muted:
             return
         self.muted = True
-        self.root.addFilter(self.drop)
-        self.root.addHandler(self.guard)
+        self.quiet.enter_context(py4j_quiet())
         self.py4j.setLevel(logging.CRITICAL + 1)
         # from another thread, on a connection of its own: the main thread may be waiting on its own
         # connection to the JVM, and a call on that one from a signal handler is the reentrant call
@@ -692,8 +686,7 @@ class _Stopping:
 
     def restore(self) -> None:
         if self.muted:
-            self.root.removeFilter(self.drop)
-            self.root.removeHandler(self.guard)
+            self.quiet.close()
             self.py4j.setLevel(self.level)
             self.muted = False
 
