@@ -132,6 +132,41 @@ def active_space(model: str, with_features: bool, fixed: dict[str, Any]) -> dict
     return {k: v for k, v in space.items() if k not in dropped}
 
 
+def draw_acting(
+    model: str, space: Mapping[str, Param], fixed: Mapping[str, Any], draw: Callable[[str, Param], Any]
+) -> dict[str, Any]:
+    """A trial's searched parameters, define-by-run: each one not in ``fixed`` is drawn (``draw(name,
+    param)``, a ``trial.suggest_*``) only when it acts under what was drawn before it, ``fixed`` and the
+    model's defaults (``acts_when``: warp's ``learning_rate`` not with the ``adadelta`` schedule, itemknn's
+    ``alpha`` only with the ``asymmetric`` similarity). A switch is drawn before what it turns on, a model
+    switch (bpr's ``loss``) first of all, since it picks the class whose ``acts_when`` applies (``max_sampled``
+    acts in warp, not in bpr). A parameter that does not act is left out of the trial's params, so no best
+    point lists a value that changed nothing and TPE models only the dimensions that matter."""
+    from movierec.models.params import acts_when
+    from movierec.models.registry import get_class
+
+    pending = sorted((k for k in space if k not in fixed), key=lambda k: k not in MODEL_SWITCHES)
+    drawn: dict[str, Any] = {}
+    defaults: dict[type, dict[str, Any]] = {}
+    while pending:
+        cls = get_class(split_model_params(model, {**fixed, **drawn})[0])
+        conditions = acts_when(cls)
+        waits = {
+            k
+            for k in pending
+            if k in conditions and any(c.switch in pending for c in conditions[k].conditions)
+        }
+        name = next((k for k in pending if k not in waits), pending[0])  # pending[0]: a cycle, none declared
+        pending.remove(name)
+        if name in conditions:
+            if cls not in defaults:
+                defaults[cls] = cls().get_params()
+            if not conditions[name].holds(cls, {**defaults[cls], **fixed, **drawn}):
+                continue
+        drawn[name] = draw(name, space[name])
+    return drawn
+
+
 def resolve_space(model: str) -> dict[str, Param]:
     """The search space of a registered model, keyed by the model's own constructor-argument names.
 
@@ -489,7 +524,7 @@ class _Objective:
         self.fold_items = [None if item_features is None else item_features(v) for _, _, v in self.folds]
 
     def _params(self, trial: Any) -> dict[str, Any]:
-        params = {name: p.suggest(trial, name) for name, p in self.space.items() if name not in self.fixed}
+        params = draw_acting(self.model, self.space, self.fixed, lambda name, p: p.suggest(trial, name))
         params.update(self.fixed)
         if "random_state" in self.accepted and "random_state" not in params:
             params["random_state"] = self.seed
@@ -1363,6 +1398,8 @@ def _create_study(
             seed=sampler_seed,
             n_startup_trials=min(10, max(3, n_trials // 4)),
             multivariate=True,
+            # a parameter drawn only where it acts (draw_acting) is modelled with the trials that drew it
+            group=True,
         )
     # no warm-up in the pruner: fold-level reports start at step 0; per-epoch ones skip the first epochs themselves
     pruner = optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=0)
@@ -1501,16 +1538,20 @@ def _enqueue_defaults(study: Any, objective: _Objective, worker: int) -> None:
     from movierec.models.registry import get_class
 
     defaults = {**get_class(objective.model)().get_params(), **objective.fixed}
-    point: dict[str, Any] = {}
-    for name, param in objective.space.items():
-        if name in objective.fixed:
-            continue
+    off: list[str] = []  # searched parameters whose default lies off the space
+
+    def default(name: str, param: Param) -> Any:
         value = defaults.get(name)
         if name in MODEL_SWITCHES and name not in defaults:  # bpr's loss: the model's own value
             value = next((v for v, m in MODEL_SWITCHES[name].items() if m == objective.model), None)
         if not _inside(param, value):
-            return  # a default off the space (warp's alphas 0 on a log range): no trial is the defaults
-        point[name] = value
+            off.append(name)
+        return value
+
+    # the defaults' own draw: a parameter they leave idle is no part of the point, as in any trial
+    point = draw_acting(objective.model, objective.space, objective.fixed, default)
+    if off:
+        return  # a default off the space (warp's alphas 0 on a log range): no trial is the defaults
     if point:
         study.enqueue_trial(point, user_attrs={"defaults": True}, skip_if_exists=True)
 

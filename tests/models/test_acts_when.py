@@ -287,3 +287,52 @@ def test_the_knn_models_baseline_options_act_only_with_pearson_baseline() -> Non
     assert not idle_notes("knn-baseline", {"bsl_method": "sgd", "bsl_epochs": 3, "similarity": "msd"})
     assert model_info("knn-baseline")["acts_only_with"]["bsl_reg"] == "bsl_method 'sgd'"
     assert "bsl_epochs" not in model_info("knn-baseline")["acts_only_with"]
+
+
+def test_every_tunable_models_trials_draw_exactly_the_parameters_that_act() -> None:
+    """``tune`` draws define-by-run (:func:`movierec.tuning.draw_acting`): a parameter only where its
+    ``acts_when`` holds for the values drawn before it, so no trial lists one that changed nothing, and none
+    leaves out one that acts. Real Optuna trials (random draws, nothing fitted) over every tunable model."""
+    optuna = pytest.importorskip("optuna")
+    from movierec.models.params import idle_params
+    from movierec.models.registry import split_model_params
+    from movierec.tuning import draw_acting, resolve_space, tunable_names
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    for model in tunable_names():
+        space = resolve_space(model)
+        study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+        for _ in range(12):
+            trial = study.ask()
+            drawn = draw_acting(model, space, {}, lambda name, p, t=trial: p.suggest(t, name))
+            study.tell(trial, 0.0)
+            name, params = split_model_params(model, drawn)
+            cls = get_class(name)
+            full = {**cls().get_params(), **params}
+            assert not idle_params(cls, params, full), (model, drawn)
+            left = set(space) - set(drawn)
+            conditions = acts_when(cls)
+            assert all(k in conditions and not conditions[k].holds(cls, full) for k in left), (model, drawn)
+            assert trial.params == drawn  # what Optuna records is what was drawn
+
+
+def test_a_warp_study_draws_learning_rate_only_with_a_schedule_that_reads_it() -> None:
+    """warp's ``learning_rate`` acts with adagrad, not adadelta (LightFM's adadelta never reads it): a seeded
+    study's adadelta trials have none, its adagrad trials one, and ``max_sampled`` comes only with a WARP
+    loss. The best params list what acted only. A 120 × 80 synthetic set, 3 epochs: about a second."""
+    pytest.importorskip("optuna")
+    from datagen import make_ratings
+    from movierec.tuning import tune
+
+    small = Interactions.from_frame(make_ratings(120, 80, 0.3, seed=3), rating_scale=(0.5, 5.0))
+    res = tune(small, "warp", metric="ndcg@10", n_trials=12, cv=1, seed=3, progress=False,
+               fixed_params={"epochs": 3, "factors": 8})  # fmt: skip
+    rows = res.trials.to_dict("records")
+    schedules = {r["params_learning_schedule"] for r in rows}
+    assert schedules == {"adagrad", "adadelta"}, schedules  # both drawn: the check below has cases of each
+    for r in rows:
+        assert np.isnan(r["params_learning_rate"]) == (r["params_learning_schedule"] == "adadelta"), r
+        assert np.isnan(r["params_max_sampled"]) == (r["params_loss"] not in ("warp", "warp-kos")), r
+    best = res.best_params
+    assert ("learning_rate" in best) == (best["learning_schedule"] != "adadelta")
+    assert ("max_sampled" in best) == (best["loss"] in ("warp", "warp-kos"))
