@@ -103,3 +103,15 @@ def test_the_list_of_models_with_user_vectors_is_right(bundled: Dataset, name: s
     else:
         with pytest.raises(ConfigError, match="learns no vector per user"):
             model.similar_users(0, 3)
+
+
+def test_the_printed_list_says_what_its_similarity_is(als: movierec.Recommender) -> None:
+    """``print(rec.similar_users(1))`` showed 0.296626 beside each userId and nothing else, where every movie
+    list says under its table what its number is ('similarity: liked together this many times as often as
+    chance says, …'); a reader took the cosine for a share of movies in common. The text and the Jupyter
+    table now say it, as the lists do, and the values stay pandas' own."""
+    frame = als.similar_users(1, k=3)
+    said = "similarity: cosine of als's user vectors (1: the same taste, 0: unrelated)"
+    assert str(frame).splitlines()[-1] == said, str(frame)
+    assert said.replace("'", "&#x27;") in (frame._repr_html_() or "")
+    assert frame.similarity.dtype == np.float64 and list(frame.columns) == ["userId", "similarity"]

@@ -1132,7 +1132,8 @@ class Recommender:
         ``similar_users`` computes it; the user is left out (implicit lists the user first, at 1.0). Only
         models that learn one vector per user have it (als, ials, bpr, warp, svd, …: the ``ConfigError`` of
         any other names them all); neighbour and linear models (ease, itemknn, …) score from the items
-        alone. Raw ids in and out, as :meth:`recommend`.
+        alone. Raw ids in and out, as :meth:`recommend`. Printed, the frame says under its table what the
+        similarity is (``frame.attrs["about"]``), as the movie lists do.
         """
         train = self._check_fitted()
         k = _check_k(k, train.n_users)
@@ -1146,9 +1147,15 @@ class Recommender:
                 UserWarning,
                 stacklevel=_outside_movierec(),
             )
+        from movierec.display import Recommendations
+
         ids = train.user_map.to_raw(idx[keep])
-        frame = pd.DataFrame({"userId": ids, "similarity": sims[keep].astype(np.float64)})
+        frame = Recommendations({"userId": ids, "similarity": sims[keep].astype(np.float64)})
         frame.index = pd.RangeIndex(1, len(frame) + 1, name="rank")
+        # the number said under the table, as under every movie list: 0.297 alone read as a share or a score
+        frame.attrs[ABOUT] = {
+            "similarity": f"cosine of {self.name}'s user vectors (1: the same taste, 0: unrelated)"
+        }
         return frame
 
     def _lift_table(self, train: Interactions) -> tuple[sp.csr_matrix, sp.csr_matrix]:
