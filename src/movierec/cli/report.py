@@ -171,7 +171,7 @@ def report_cmd(
     projection: str = _PROJECTION,
     seed: int = SEED,
     force: bool = typer.Option(False, "--force", help="Replace a different report already in --out."),
-    k: int = typer.Option(10, "--k", help="Cut-off K of the ranking metrics."),
+    k: int = typer.Option(10, "--k", "-k", help="Cut-off K of the ranking metrics."),
     threshold: float | None = IMPLICIT_THRESHOLD,
     map_items: str = typer.Option(
         "1500", "--map-items", help="Items per embedding map (the most-rated), or 'all'."

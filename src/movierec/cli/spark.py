@@ -213,7 +213,7 @@ def train_cmd(
     seed: int = typer.Option(
         42, "--seed", min=0, max=SEED_MAX, help="Seed for the split and ALS initialisation (0…2³²−1)."
     ),
-    k: int = typer.Option(10, "--k", min=1, help="K for the implicit ranking metrics."),
+    k: int = typer.Option(10, "--k", "-k", min=1, help="K for the implicit ranking metrics."),
     max_bad_share: float = _TRAIN_MAX_BAD_SHARE,
     id_mapping: str = _TRAIN_ID_MAPPING,
     num_blocks: int = _TRAIN_NUM_BLOCKS,
@@ -312,7 +312,7 @@ def recommend_cmd(
     out: str = typer.Option(
         ..., "--out", "-o", help="Parquet output (a folder of part files; any URI Spark writes)."
     ),
-    k: int = typer.Option(100, "--k", help="Recommendations per user."),
+    k: int = typer.Option(100, "--k", "-k", help="Recommendations per user."),
     include_seen: bool = typer.Option(False, "--include-seen", help="Keep items the user rated in training."),
     exclude: list[str] = typer.Option(
         None,
