@@ -292,10 +292,12 @@ class _KeyLookup:
 
 class _WordCounts:
     """What the suggestions read of one list of titles (:attr:`_TitleIndex.word_counts`): each bare title's
-    words, each distinct word once with a count of each of its characters. From these, difflib's
-    ``quick_ratio`` (twice the characters in common over both lengths, an upper bound of ``ratio``) of a
-    query against every bare title and every run of its words is a few numpy sums, where it was a
-    ``SequenceMatcher`` apiece."""
+    words in one row (:attr:`flat`), each distinct word once with a count of each of its characters. From
+    these, difflib's ``quick_ratio`` (twice the characters in common over both lengths, an upper bound of
+    ``ratio``) of a query against every bare title and every run of its words is a few numpy sums, where it
+    was a ``SequenceMatcher`` apiece: per character of the query, a running count along the row, so a run's
+    count is two lookups (its end's less its start's). Summing each run's words instead made a misspelling's
+    suggestions three times as slow on 60,000 titles (bench/bench_titles.py's synthetic catalogue)."""
 
     def __init__(self, keys: Sequence[tuple[str, str]]) -> None:
         import numpy as np
@@ -307,7 +309,7 @@ class _WordCounts:
             words = bare.split()
             sizes.append(len(words))
             flat.extend(vocab.setdefault(w, len(vocab)) for w in words)
-        self.words = [*vocab, ""]  # the last: no word, what a run shorter than the others is padded with
+        self.words = [*vocab, ""]  # the last: no word, what an empty title's run starts at
         self.pad = len(vocab)
         self.flat = np.array([*flat, self.pad], dtype=np.intp)
         self.sizes = np.array(sizes, dtype=np.intp)
@@ -316,59 +318,89 @@ class _WordCounts:
         self.bare_lengths = np.array([len(bare) for _, bare in keys], dtype=np.int64)
         self.bare_spaces = np.array([bare.count(" ") for _, bare in keys], dtype=np.int64)
         self.lengths = np.array([len(w) for w in self.words], dtype=np.int64)
+        #: the words' lengths summed along :attr:`flat`, from 0: a run's is its end's less its start's
+        self.running_length = np.concatenate([[0], np.cumsum(self.lengths[self.flat])])
         lead = [len(m.group()) if (m := _LEAD_PUNCTUATION.match(w)) else 0 for w in self.words]
         trail = [len(m.group()) if (m := _TRAIL_PUNCTUATION.search(w)) else 0 for w in self.words]
         self.lead, self.trail = np.array(lead, dtype=np.int64), np.array(trail, dtype=np.int64)
         codes = np.frombuffer("".join(self.words).encode("utf-32-le"), dtype=np.uint32)
         chars, col = np.unique(codes, return_inverse=True)
         row = np.repeat(np.arange(len(self.words)), self.lengths)
-        counts = np.bincount(row * len(chars) + col, minlength=len(self.words) * len(chars))
-        self.counts = counts.reshape(len(self.words), len(chars)).astype(np.int32)
+        counts = np.bincount(col * len(self.words) + row, minlength=len(chars) * len(self.words))
+        #: characters x words: how often each character is in each word (a row per character, read whole)
+        self.counts = counts.reshape(len(chars), len(self.words)).astype(np.int32)
         self.column = {chr(c): j for j, c in enumerate(chars.tolist())}
-        self._runs: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._runs: dict[
+            tuple[int, bool], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+        ] = {}
 
-    def runs(self, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def runs(
+        self, size: int, whole: bool
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Every title's runs of ``size`` words, as :func:`_similarity` takes them (a title shorter than
-        ``size`` is one run of all its words): (title of each run, its words in rows padded with
-        :attr:`pad`, how many words it has)."""
+        ``size`` is one run of all its words): the title of each run, where its words start and end in
+        :attr:`flat`, its spaces and the least length it can have; of the bare title itself where ``whole``
+        (``size`` is then every word), else of the run without its edge punctuation (the words' and spaces'
+        length less what the first and last word can lose; 0 where one of them is all punctuation). What no
+        query changes, worked out once a list."""
         import numpy as np
 
         size = min(size, self.longest)  # longer runs are every title whole, as this one
-        if size not in self._runs:
+        if (size, whole) not in self._runs:
             per_title = np.where(self.sizes >= size, self.sizes - size + 1, 1)
             title = np.repeat(np.arange(len(self.sizes)), per_title)
             start = np.arange(len(title)) - np.repeat(np.cumsum(per_title) - per_title, per_title)
+            start += self.offsets[title]
             count = np.minimum(size, self.sizes[title])
-            at = self.offsets[title][:, None] + start[:, None] + np.arange(size)[None, :]
-            inside = np.arange(size)[None, :] < count[:, None]
-            words = np.where(inside, self.flat[np.minimum(at, len(self.flat) - 1)], self.pad)
-            self._runs[size] = (title, words, count)
-        return self._runs[size]
+            if whole:
+                spaces, length = self.bare_spaces[title], self.bare_lengths[title]
+            else:
+                spaces = np.maximum(count - 1, 0)
+                first, last = self.flat[start], self.flat[start + spaces]
+                length = self.running_length[start + count] - self.running_length[start]
+                length = length + spaces - self.lead[first] - self.trail[last]
+                bare_edge = (self.lead[first] == self.lengths[first]) | (
+                    self.trail[last] == self.lengths[last]
+                )
+                length = np.where(bare_edge, 0, length)  # stripping may reach past the word: no bound on it
+            self._runs[size, whole] = (title, start, start + count, spaces, length)
+        return self._runs[size, whole]
 
-    def bounds(self, a: str, size: int, whole: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(titles, word rows, word counts) of the runs of ``size`` words and an upper bound of each one's
-        difflib ratio against ``a``: of the bare title itself where ``whole`` (``size`` is then every word),
-        else of the run without its edge punctuation (its length taken as at least the words' and spaces'
-        less what the first and last word can lose; 0 where one of them is all punctuation)."""
+    def run_text(self, start: int, end: int) -> str:
+        """The words of :attr:`flat` from ``start`` to ``end`` (a run of :meth:`runs`), joined by spaces."""
+        return " ".join(self.words[w] for w in self.flat[start:end].tolist())
+
+    def running_counts(self, text: str) -> tuple[dict[str, int], np.ndarray]:
+        """Each character of ``text`` that some word holds (→ its row) and, in that row, how often it is in
+        the words of :attr:`flat` before each point (from 0, one longer than :attr:`flat`)."""
         import numpy as np
 
-        title, words, count = self.runs(size)
-        spaces = self.bare_spaces[title] if whole else np.maximum(count - 1, 0)
-        chars = [c for c in set(a) if c in self.column]
-        held = self.counts[:, [self.column[c] for c in chars]][words].sum(axis=1)  # runs x chars
-        common = np.minimum(held, [a.count(c) for c in chars]).sum(axis=1)
+        chars = sorted(c for c in set(text) if c in self.column)
+        running = np.zeros((len(chars), len(self.flat) + 1), dtype=np.int32)
+        if chars:
+            np.cumsum(self.counts[[self.column[c] for c in chars]][:, self.flat], axis=1, out=running[:, 1:])
+        return {c: k for k, c in enumerate(chars)}, running
+
+    def bounds(
+        self, a: str, size: int, whole: bool, running: tuple[dict[str, int], np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(titles, where the words start and end) of :meth:`runs` and an upper bound of each one's difflib
+        ratio against ``a``. ``running``: :meth:`running_counts` of a text holding ``a``'s characters."""
+        import numpy as np
+
+        title, start, end, spaces, length = self.runs(size, whole)
+        rows, counts = running
+        chars = [c for c in set(a) if c in rows]
+        common = np.zeros(len(title), dtype=np.int64)
+        if chars:
+            picked = counts[[rows[c] for c in chars]]
+            held = picked[:, end] - picked[:, start]  # chars x runs
+            common += np.minimum(held, np.array([a.count(c) for c in chars])[:, None]).sum(axis=0)
         if " " in a:
             common += np.minimum(spaces, a.count(" "))
-        if whole:
-            length = self.bare_lengths[title]
-        else:
-            first, last = words[:, 0], words[np.arange(len(title)), np.maximum(count - 1, 0)]
-            length = self.lengths[words].sum(axis=1) + spaces - self.lead[first] - self.trail[last]
-            bare_edge = (self.lead[first] == self.lengths[first]) | (self.trail[last] == self.lengths[last])
-            length = np.where(bare_edge, 0, length)  # stripping may reach past the word: no bound on it
         total = (length + len(a)).astype(np.float64)
         bound = np.divide(2.0 * common, total, out=np.full(len(title), np.inf), where=total > 0)
-        return title, words, bound
+        return title, start, end, bound
 
 
 _INDEXES: dict[tuple[str, ...], _TitleIndex] = {}
@@ -410,11 +442,12 @@ def _close_scores(q: str, index: _TitleIndex) -> dict[int, float]:
     q_run = _EDGE_PUNCTUATION.sub("", q) or q
     n = max(1, len(q_run.split()))
     counts = index.word_counts
-    found = [(q, True, *counts.bounds(q, counts.longest, whole=True))]
-    found += [(q_run, False, *counts.bounds(q_run, s, whole=False)) for s in sorted({n, n + 1})]
-    bounds = np.concatenate([f[4] for f in found])
-    group = np.repeat(np.arange(len(found)), [len(f[4]) for f in found])
-    offset = np.cumsum([len(f[4]) for f in found]) - [len(f[4]) for f in found]
+    running = counts.running_counts(q)  # q_run's characters are q's
+    found = [(q, True, *counts.bounds(q, counts.longest, True, running))]
+    found += [(q_run, False, *counts.bounds(q_run, s, False, running)) for s in sorted({n, n + 1})]
+    bounds = np.concatenate([f[5] for f in found])
+    group = np.repeat(np.arange(len(found)), [len(f[5]) for f in found])
+    offset = np.cumsum([len(f[5]) for f in found]) - [len(f[5]) for f in found]
     keep = np.flatnonzero(bounds >= SUGGEST)
     scores: dict[int, float] = {}
     ratios: dict[tuple[str, str], float] = {}
@@ -422,13 +455,13 @@ def _close_scores(q: str, index: _TitleIndex) -> dict[int, float]:
     for at in keep[np.argsort(-bounds[keep], kind="stable")].tolist():
         if bounds[at] < top - SUGGEST_MARGIN - 0.002:  # 0.002: rounding to 3 places cannot bring it back
             break
-        a, whole, title, words, _ = found[group[at]]
-        i, row = int(title[at - offset[group[at]]]), words[at - offset[group[at]]]
+        a, whole, title, start, end, _ = found[group[at]]
+        j = at - offset[group[at]]
+        i = int(title[j])
         if whole:
             text = index.keys[i][1]
         else:
-            run = " ".join(counts.words[w] for w in row.tolist() if w != counts.pad)
-            text = _EDGE_PUNCTUATION.sub("", run)
+            text = _EDGE_PUNCTUATION.sub("", counts.run_text(int(start[j]), int(end[j])))
         if (a, text) not in ratios:
             ratios[a, text] = difflib.SequenceMatcher(None, a, text).ratio()
         r = ratios[a, text]
@@ -792,19 +825,17 @@ def movie_named(title: object, raw: object, *, titled: bool) -> str:
     return str(title) if titled else id_title(raw)
 
 
-def unknown_movie_id(movie: object, where: str, ids: Any, *, titled: bool, why: str = "") -> str:
+def unknown_movie_id(movie: object, where: str, ids: Any, *, titled: bool) -> str:
     """The one line for a movieId ``where`` ("the artifact", a dataset's name) has no ratings of, with the
-    ids it has (:func:`known_users`) and what to give instead: "unknown movie id '999999': the artifact has
-    no ratings of it and no title matches it (its 8 movies have ids 1 to 51662, with gaps); give one of its
-    movieIds or a title ('Toy Story')". ``why`` follows "no ratings of it" (" and no title matches it" for a
-    number given as text); ``titled`` false (data without titles) asks for a movieId only. The artifact's
-    Python methods and the CLI (``similar 999999``, ``--rated 999999=5``, with or without ``--artifact``)
-    say it, so a number that is neither a movieId nor a title reads alike in every door."""
-    instead = "one of its movieIds or a title ('Toy Story')" if titled else "one of its movieIds"
-    return (
-        f"unknown movie id {movie!r}: {where} has no ratings of it{why} "
-        f"({known_users(ids, 'movies')}); give {instead}"
-    )
+    ids it has (:func:`known_users`) and what to give instead: "unknown movie id '999999' in the artifact
+    (its 8 movies have ids 1 to 51662, with gaps); give a movieId or a title ('Toy Story')", in the words
+    of the API's 404 and of an unknown user's line. ``titled`` false (data without titles) asks for a
+    movieId only. The artifact's Python methods and the CLI (``similar 999999``, ``--rated 999999=5``, with
+    or without ``--artifact``) say it, so a number that is neither a movieId nor a title reads alike in
+    every door. It said "…: ml-latest-small has no ratings of it and no title matches it (…); give one of
+    its movieIds or …", 189 characters that the CLI's error line wrapped onto three rows of 80 columns."""
+    instead = "a movieId or a title ('Toy Story')" if titled else "a movieId"
+    return f"unknown movie id {movie!r} in {where} ({known_users(ids, 'movies')}); give {instead}"
 
 
 def first_repeat(movies: Iterable[int]) -> tuple[int, int] | None:
