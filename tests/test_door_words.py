@@ -422,7 +422,7 @@ def test_doors_words_survive_what_is_built_on_them() -> None:
 GENRE_WORDS = {
     "zzz": "unknown genre 'zzz' (e.g. Action, Adventure, Animation, {shown}, …); all 19 genres: ",
     "Comdy": "unknown genre 'Comdy' (did you mean 'Comedy'?); all 19 genres: ",
-    "Family": "unknown genre 'Family' (closest: Fantasy); all 19 genres: ",
+    "History": "unknown genre 'History' (closest: Mystery, Horror); all 19 genres: ",
 }
 
 

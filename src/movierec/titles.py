@@ -1083,9 +1083,38 @@ def genre_list(genres: str | Iterable[str] | None) -> list[str]:
     return list(genres)
 
 
+def _genre_form(text: str) -> str:
+    """A genre as :func:`check_genres` compares it: casefolded, without spaces, hyphens, underscores and
+    apostrophes, so 'scifi', 'sci fi' and 'Sci_Fi' are the catalogue's 'Sci-Fi', 'film noir' its
+    'Film-Noir' and 'childrens' ml-100k's "Children's"; a person types a genre's sound, not its spelling."""
+    return re.sub(r"[\s\-_'’]+", "", str(text).casefold())
+
+
+#: words people type for a genre that no spelling leads to (:func:`_genre_form` → MovieLens's genres), for
+#: the refusal's guess, before any spelling like it: 'romcom' was 'Romance' alone, 'cartoon' Action, 'anime'
+#: Crime, 'family' Fantasy and 'scary' Mystery, and 'kids' and 'suspense' named none
+_GENRE_MEANT: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("romcom", "romanticcomedy"), ("Romance", "Comedy")),
+    **dict.fromkeys(("kids", "kid", "family"), ("Children",)),
+    **dict.fromkeys(("sf", "sciencefiction"), ("Sci-Fi",)),
+    "noir": ("Film-Noir",),
+    **dict.fromkeys(("cartoon", "cartoons", "animated", "anime"), ("Animation",)),
+    "scary": ("Horror",),
+    "suspense": ("Thriller",),
+    "funny": ("Comedy",),
+}
+
+
+def _genre_meant(genre: str, known: Sequence[str]) -> list[str]:
+    """The catalogue's genres ``genre`` means by :data:`_GENRE_MEANT`, as the catalogue spells them (none:
+    not such a word, or the catalogue lacks what it means)."""
+    spelt = {k.casefold(): k for k in known}
+    return [spelt[g.casefold()] for g in _GENRE_MEANT.get(_genre_form(genre), ()) if g.casefold() in spelt]
+
+
 #: how close (difflib's ratio) a genre is to a mistyped one to be named among the closest, at most three,
 #: when none is close enough to be the one meant (:func:`~movierec.errors.closest`, 0.6): 'History' names
-#: Mystery and Horror, 'Family' Fantasy; 'Superhero' (Horror, 0.40) and 'zzz' none
+#: Mystery and Horror; 'Superhero' (Horror, 0.40) and 'zzz' none
 GENRE_NEAR = 0.45
 
 
@@ -1114,6 +1143,9 @@ def genre_refusal(label: str, genre: str, known: Sequence[str], where: str) -> s
     head, tail = f"{label}: unknown genre {genre!r}", f"; all {len(known)} genres: {where}"
     if not known:  # ratings without a movies file, or one without genres: nothing to filter by
         return f"{head}: these movies have no genres (a movies file's genres column gives them)"
+    meant = _genre_meant(genre, known)
+    if meant:  # a word for a genre ('kids'), before any spelling like it ('Crime' for 'anime')
+        return f"{head} (did you mean {' or '.join(map(repr, meant))}?){tail}"
     guess = closest(genre, known)
     if guess is not None:
         return f"{head} (did you mean {guess!r}?){tail}"
@@ -1133,15 +1165,22 @@ def genre_refusal(label: str, genre: str, known: Sequence[str], where: str) -> s
 
 def check_genres(asked: str | Iterable[str], spellings: Mapping[str, str], listed_by: str) -> list[str]:
     """The casefolded keys of the ``asked`` genres (blank ones skipped; a string as :func:`genre_list`
-    reads it), or an :class:`UnknownGenreError` for the first one the catalogue lacks, worded by
-    :func:`genre_refusal` for Python and for the CLI, each naming where its door lists the genres:
-    ``listed_by``, a :class:`Doors` (``Doors("art.genres", "movierec data info --artifact art")``), or one
-    text for a caller that only one door reaches (the CLI's check before training)."""
+    reads it; one that reads as exactly one genre once :func:`_genre_form` drops its case, spaces and
+    hyphens is that genre: 'scifi' is 'Sci-Fi'), or an :class:`UnknownGenreError` for the first one the
+    catalogue lacks, worded by :func:`genre_refusal` for Python and for the CLI, each naming where its door
+    lists the genres: ``listed_by``, a :class:`Doors` (``Doors("art.genres", "movierec data info
+    --artifact art")``), or one text for a caller that only one door reaches (the CLI's check before
+    training)."""
     keys = []
+    forms: dict[str, list[str]] = {}
+    for spelt in spellings:
+        forms.setdefault(_genre_form(spelt), []).append(spelt)
     for g in genre_list(asked):
         key = str(g).strip().casefold()
         if not key:
             continue
+        same = forms.get(_genre_form(key), [])
+        key = same[0] if key not in spellings and len(same) == 1 else key
         if key not in spellings:
             known = sorted(spellings.values())
             python = genre_refusal("genres", str(g), known, str(listed_by))
