@@ -181,3 +181,36 @@ def test_the_encoding_typed_over_an_experiment_file_reads_its_files(
     code, _, err = run_cli(["report", *args, "--out", "rep", "--projection", "pca"], capsys)
     assert code == 0, err
     assert (tmp_path / "rep" / "index.html").is_file()
+
+
+def test_a_column_option_beside_config_and_a_dataset_is_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``compare --config exp.toml --dataset ml-latest-small --encoding latin-1`` ran the experiment on the
+    dataset and dropped ``--encoding`` (and any column option) without a word; a file whose [dataset] names
+    a dataset answered in Python's words ("column options (encoding) apply to a ratings file or a
+    DataFrame, not to 'ml-latest-small'"). Both now say what the option is about, as without --config, and
+    as report and export do, before anything is read."""
+    from clihelp import run_cli
+
+    exp = tmp_path / "exp.toml"
+    exp.write_text('[dataset]\nname = "ml-latest-small"\n\n[[models]]\nname = "popularity"\n')
+    dataset = ["--dataset", "ml-latest-small"]
+    reads = "; a --dataset reads its own files"
+    for args, said in (
+        ([*dataset, "--encoding", "latin-1"], f"--encoding is a --ratings file's text encoding{reads}"),
+        ([*dataset, "--user-col", "u"], f"--user-col names a --ratings file's user column{reads}"),
+        (
+            [*dataset, "--movies", "m.csv"],
+            "--movies gives titles to a --ratings file; a --dataset brings its own",
+        ),
+        (["--encoding", "latin-1"], f"--encoding is a --ratings file's text encoding{reads}"),  # the file's
+    ):
+        for command in ("compare", "export", "report"):
+            out = ["--out", str(tmp_path / command)]
+            code, stdout, err = run_cli([command, "--config", str(exp), *args, *out], capsys)
+            assert (code, stdout, err) == (2, "", f"movierec: error: {said}\n"), (command, args)
+    assert not any(tmp_path.glob("*/*")), list(tmp_path.glob("*/*"))  # nothing ran
+    # without --config a column name typed beside a --dataset was dropped too (only the four others were said)
+    code, _, err = run_cli(["recommend", "--user", "1", "--time-col", "ts"], capsys)
+    assert (code, err) == (2, f"movierec: error: --time-col names a --ratings file's time column{reads}\n")

@@ -422,19 +422,11 @@ class RatingsSource:
         scale = self.rating_scale
         if scale is not None:  # nan, inf and MIN ≥ MAX refused before the data is read
             scale = check_rating_scale(scale, "--rating-scale")
-        if self.movies is not None and self.ratings is None:
-            raise ConfigError("--movies gives titles to a --ratings file; a --dataset brings its own")
-        if self.header is not None and self.ratings is None:
-            flag = "--header" if self.header else "--no-header"
-            raise ConfigError(
-                f"{flag} is about a --ratings file's first line; a --dataset reads its own files"
-            )
-        if self.sep is not None and self.ratings is None:
-            raise ConfigError("--sep is a --ratings file's delimiter; a --dataset reads its own files")
-        if self.encoding is not None and self.ratings is None:
-            raise ConfigError(
-                "--encoding is a --ratings file's text encoding; a --dataset reads its own files"
-            )
+        # a --dataset reads its own files: a column option not at its default was typed beside it by mistake
+        # (--user-col u was dropped without a word)
+        for name in _FILE_ONLY if self.ratings is None else ():
+            if getattr(self, name) != getattr(RatingsSource, name):
+                raise file_option_refusal(name, self.header)
         self._check_encoding()
         from movierec.progress import status as step_status
 
@@ -610,6 +602,30 @@ def _in_one_line(note: str) -> str:
 #: the options that say how a ratings file is read (RatingsSource's fields): typed with ``--config``, they
 #: go over the file's ``[dataset]`` (:meth:`RatingsSource.with_typed_columns`)
 COLUMN_OPTIONS = ("header", "sep", "user_col", "item_col", "rating_col", "time_col", "movies", "encoding")
+
+#: what each of :data:`COLUMN_OPTIONS` is about, for the line that refuses it where no ratings file is read
+_FILE_ONLY = {
+    "movies": "--movies gives titles to a --ratings file",
+    "header": "{flag} is about a --ratings file's first line",
+    "sep": "--sep is a --ratings file's delimiter",
+    "encoding": "--encoding is a --ratings file's text encoding",
+    "user_col": "--user-col names a --ratings file's user column",
+    "item_col": "--item-col names a --ratings file's movie column",
+    "rating_col": "--rating-col names a --ratings file's rating column",
+    "time_col": "--time-col names a --ratings file's time column",
+}
+
+
+def file_option_refusal(name: str, header: bool | None = None) -> ConfigError:
+    """The one line for column option ``name`` (one of :data:`COLUMN_OPTIONS`; ``header``: the value of
+    ``--header``/``--no-header``) given where no ratings file is read, a ``--dataset`` (or an experiment
+    file's ``[dataset]`` naming one): what the option is about and why it does not apply. ``compare
+    --config exp.toml --dataset ml-latest-small --encoding latin-1`` dropped the option without a word."""
+    about = _FILE_ONLY[name].format(flag="--header" if header else "--no-header")
+    return ConfigError(
+        f"{about}; a --dataset {'brings its own' if name == 'movies' else 'reads its own files'}"
+    )
+
 
 # RatingsSource's fields as typer options: (annotation, declaration), in the order --help lists them
 _SOURCE_OPTIONS: dict[str, tuple[Any, Any]] = {

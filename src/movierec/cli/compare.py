@@ -36,6 +36,7 @@ from movierec.cli.common import (
     check_test_size_option,
     console,
     err_console,
+    file_option_refusal,
     holdout_size_option,
     list_table,
     parse_model_params,
@@ -591,11 +592,16 @@ def _config_dataset(ctx: typer.Context, source: RatingsSource, in_file: dict[str
             "encoding": source.encoding,
         }
         dataset = {k: v for k, v in given.items() if v is not None}
-    elif typed(ctx, "dataset"):
-        dataset = {"name": source.dataset}
-    else:  # the file's, with the column options typed over its own (--encoding cp1252 was dropped)
-        dataset = dict(in_file)
-        typed_over = {_DATASET_KEYS.get(n, n): getattr(source, n) for n in COLUMN_OPTIONS if typed(ctx, n)}
+    else:  # the file's (or a typed --dataset), with the column options typed over its own
+        dataset = {"name": source.dataset} if typed(ctx, "dataset") else dict(in_file)
+        options = [n for n in COLUMN_OPTIONS if typed(ctx, n)]
+        # a --dataset, or a file's [dataset] naming one, reads its own files: said as without --config (a typed
+        # --dataset dropped them without a word; the file's was Python's "apply to a ratings file or a DataFrame")
+        if options and (
+            typed(ctx, "dataset") or not Path(dataset.get("name", source.dataset)).expanduser().is_file()
+        ):
+            raise file_option_refusal(options[0], source.header)
+        typed_over = {_DATASET_KEYS.get(n, n): getattr(source, n) for n in options}
         if typed_over.get("movies") is not None:
             typed_over["movies"] = str(Path(typed_over["movies"]).resolve())
         dataset.update(typed_over)
