@@ -198,6 +198,37 @@ def test_tiny_study_end_to_end(small: Interactions, tmp_path: Path) -> None:
     assert exp.protocols == ["rating"] and exp.seed == 3 and exp.split.test_size == 0.2
 
 
+def test_a_studys_repr_says_what_tuning_gained_and_where_its_files_are(
+    small: Interactions, tmp_path: Path
+) -> None:
+    """``movierec.tune(ds, "svd", n_trials=5, out="runs/tune-svd")`` printed the best value alone ('best rmse
+    0.8830 on validation'), where ``movierec tune`` says the defaults' value on the same folds too (0.8856):
+    a notebook could not tell what five trials gained; and it named no file, where the CLI lists them and
+    ends 'next: movierec compare --config …/best.toml'. A real study (svd's defaults are its first
+    trial), then a study whose best is not the defaults, as its fields would hold it."""
+    from movierec.tuning import TuneResult
+
+    res = tune(small, "svd", metric="rmse", n_trials=2, cv=2, seed=3, out=tmp_path / "svd")
+    assert res.defaults_value is not None and res.files, res
+    lines = repr(res).splitlines()
+    best = f"best trial {res.best_trial + 1} of 2 (Optuna's #{res.best_trial})"  # type: ignore[operator]
+    (trial,) = [line for line in lines if best in line]
+    said = ": the model's defaults" if res.defaults_value == res.best_value else "; the defaults: "
+    assert said in trial, lines
+    folder = tmp_path / "svd"  # a path is never cut, however long (xdist's tmp_path wrapped it mid-word)
+    assert lines[-2:] == [
+        f"  files in {folder} (.files)",
+        f"  next: movierec compare --config {folder}/best.toml",
+    ]
+    tuned = TuneResult(
+        "svd-rmse", "memory", "svd", "rmse", "minimize", {"factors": 215}, 0.88303, 3, 5, 5, 0,
+        test_score=0.8828, defaults_value=0.88557,
+    )  # fmt: skip
+    shown = repr(tuned).splitlines()
+    assert shown[2] == "  best trial 4 of 5 (Optuna's #3); the defaults: 0.8856", shown
+    assert shown[-1].startswith("  best_params {factors=215")  # no files: none written
+
+
 def test_a_study_shows_itself_in_a_notebook(small: Interactions) -> None:
     """A short repr with the best value and the test score (it was the dataclass's 600-character dump, then
     one line of about 195 characters; now lines within 80 columns, as NestedTuneResult's), an HTML card,
