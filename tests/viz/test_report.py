@@ -153,7 +153,7 @@ def test_model_without_embeddings_gets_a_note_not_a_map(report_dir: Path) -> Non
     html = (report_dir / "index.html").read_text()
     assert (
         "ease learns item-to-item weights, not item vectors, so it has no embedding map; "
-        "&#39;movierec similar TITLE --model ease&#39; lists" in html
+        "&#39;movierec similar TITLE --model ease --dataset " in html
     ) and "`" not in data["maps"]["ease"]["note"]
     assert not (report_dir / "charts" / "map_ease.png").exists()
 
@@ -161,7 +161,8 @@ def test_model_without_embeddings_gets_a_note_not_a_map(report_dir: Path) -> Non
 def test_the_notes_similar_command_runs_as_written(report_dir: Path, movielens_dir: Path) -> None:
     """The note under the maps told a reader to run 'movierec similar --model ease', which is refused ('give
     exactly one movie: a TITLE …'): the command names its TITLE now, and with a title of the report's data
-    in its place it lists ease's nearest movies."""
+    in its place it lists ease's nearest movies. On a --dataset other than ml-latest-small it carries that
+    --dataset (it read 'movierec similar TITLE --model ease', which lists the bundled data's movies)."""
     import shlex
 
     note = json.loads((report_dir / "results.json").read_text())["maps"]["ease"]["note"]
@@ -170,7 +171,8 @@ def test_the_notes_similar_command_runs_as_written(report_dir: Path, movielens_d
     title = json.loads((report_dir / "results.json").read_text())["similar"][0]["title"]
     args = [title if a == "TITLE" else a for a in shlex.split(command.group(1))[1:]]
     assert title in args, (command.group(1), args)  # TITLE is the one thing to fill in
-    result = CliRunner().invoke(app, [*args, "--dataset", str(movielens_dir), "-k", "3"])
+    assert args[-2:] == ["--dataset", str(movielens_dir)], args  # the report's data, not the default
+    result = CliRunner().invoke(app, [*args, "-k", "3"])
     assert result.exit_code == 0, (args, result.output)
     assert "similarity" in result.output, result.output
 

@@ -317,7 +317,8 @@ def embed_cmd(
         spec = replace(spec, features=given)
     base = spec.name
     pm = parse_model_params(params, [base], option="--model").get(base, {})
-    check_mappable(spec.label)  # a model without item vectors: one line before the data loads and it fits
+    # a model without item vectors: one line before the data loads and it fits
+    check_mappable(spec.label, _data_flags(source))
     ds = source.load()
     build_map(
         ds,
@@ -330,6 +331,24 @@ def embed_cmd(
         force=force,
         console=err_console,
     )
+
+
+def _data_flags(source: RatingsSource) -> str:
+    """The options that name ``source``'s data in a command embed's refusal prints ('movierec similar TITLE
+    --model ease --dataset ml-100k'), as :func:`movierec.viz.report.data_flags` writes a loaded dataset's."""
+    from movierec.viz.report import data_flags
+
+    if source.ratings is None:
+        return data_flags(source.dataset)
+    given: dict[str, Any] = {"header": source.header, "delimiter": source.sep, "encoding": source.encoding}
+    given["movies"] = None if source.movies is None else str(source.movies)
+    options = {k: v for k, v in given.items() if v is not None}  # None: not typed
+    columns = (("user_col", "userId"), ("item_col", "movieId"), ("rating_col", "rating"), ("time_col", None))
+    for key, default in columns:
+        value = getattr(source, key)
+        if value != default:
+            options[key] = value or None  # '': no such column, as load_options records it
+    return data_flags(str(source.ratings), options, file=True)
 
 
 def _report_specs(

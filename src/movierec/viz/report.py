@@ -887,13 +887,14 @@ def _print_table(console: Any, table: Sequence[dict[str, Any]], k: int, winners:
 
 
 def _map_inputs(
-    label: str, model: Recommender, train_counts: np.ndarray, map_items: int | None
+    label: str, model: Recommender, train_counts: np.ndarray, map_items: int | None, data: str = ""
 ) -> dict[str, Any]:
-    """A model's item vectors and the items its map shows, or a ``note`` when it has no vectors."""
+    """A model's item vectors and the items its map shows, or a ``note`` when it has no vectors (``data``:
+    the options that name the report's data, for the command the note prints, :func:`data_flags`)."""
 
     emb = model.item_embeddings() if hasattr(model, "item_embeddings") else None
     if emb is None:
-        why, hint = _no_vectors(type(model), getattr(model, "name", label), model)
+        why, hint = _no_vectors(type(model), getattr(model, "name", label), model, data)
         # plain text: the page and results.json show notes as written (backticks read as backticks)
         return {"model": label, "note": f"{label} {why}, so it has no embedding map{in_cli(hint)}."}
     emb = np.asarray(emb, dtype=np.float64)
@@ -907,10 +908,12 @@ def _map_inputs(
     return {"model": label, "emb": emb, "items": usable}
 
 
-def _no_vectors(cls: type, name: str, model: Any = None) -> tuple[str, Doors]:
+def _no_vectors(cls: type, name: str, model: Any = None, data: str = "") -> tuple[str, Doors]:
     """Why a model of ``cls`` has no item vectors (``keeps neighbour lists, not item vectors``) and, when it
     has a 'similar' of its own, the hint that names it, in each door's words (a :class:`Doors`); the report's
-    note (the command, which the page's reader copies) and embed's refusal both say it."""
+    note (the command, which the page's reader copies) and embed's refusal both say it. ``data``: the
+    options that name the data (:func:`data_flags`), which the command carries: on ``--dataset ml-100k``
+    it said ``movierec similar TITLE --model ease``, which lists ml-latest-small's movies."""
     from movierec.models.ease import LinearItemModel
 
     if hasattr(model, "neighbours_") or "knn" in name:
@@ -926,7 +929,42 @@ def _no_vectors(cls: type, name: str, model: Any = None) -> tuple[str, Doors]:
     if not lists:
         return why, Doors("", "")
     python = f"; movierec.Recommender(ds, {name!r}).fit().similar(TITLE) lists its nearest movies"
-    return why, Doors(python, f"; 'movierec similar TITLE --model {name}' lists its nearest movies")
+    return why, Doors(python, f"; 'movierec similar TITLE --model {name}{data}' lists its nearest movies")
+
+
+#: a Dataset's ``load_options`` (an experiment file's ``[dataset]`` keys) → the CLI option that says the same
+_FILE_FLAGS = {
+    "user_col": "--user-col",
+    "item_col": "--item-col",
+    "rating_col": "--rating-col",
+    "time_col": "--time-col",
+    "delimiter": "--sep",
+    "encoding": "--encoding",
+    "movies": "--movies",
+}
+
+
+def data_flags(ref: str | None, options: dict[str, Any] | None = None, *, file: bool = False) -> str:
+    """The options a printed command needs to read the data ``ref`` names again (:meth:`Dataset.reload_ref
+    <movierec.datasets.Dataset.reload_ref>`, with its ``load_options``): ``" --dataset ml-100k"``, ``"
+    --ratings /data/r.csv --sep ';'"``; empty for ml-latest-small (every command's default) and for data
+    given in memory, which no command reads. ``file``: ``ref`` is a ratings file (typed as ``--ratings``)
+    whether or not it is there now."""
+    import shlex
+
+    if ref is None or ref == "ml-latest-small":
+        return ""
+    options = options or {}
+    if not (options or file or Path(ref).is_file()):
+        return f" --dataset {shlex.quote(ref)}"
+    flags = [f"--ratings {shlex.quote(ref)}"]
+    for key, value in options.items():
+        if key == "header":
+            flags.append("--header" if value else "--no-header")
+        elif key in _FILE_FLAGS:  # None (no rating or time column) is typed ''
+            text = "tab" if value == "\t" else "" if value is None else str(value)
+            flags.append(f"{_FILE_FLAGS[key]} {shlex.quote(text)}")
+    return " " + " ".join(flags)
 
 
 def vector_models() -> list[str]:
@@ -937,28 +975,37 @@ def vector_models() -> list[str]:
     return [n for n in MODELS if ":" not in n and get_class(n).item_vectors]
 
 
-def no_map_error(label: str, cls: type, name: str) -> ConfigError:
+def no_map_error(label: str, cls: type, name: str, data: str = "") -> ConfigError:
     """The one line for a model with no item vectors to map: why, which models have them, and where its own
-    nearest movies are listed."""
-    why, hint = _no_vectors(cls, name)
-    said = f"{why}, so there is no map; the models with item vectors are {', '.join(vector_models())}"
+    nearest movies are listed (``data``: the options naming the data, :func:`data_flags`)."""
+    why, hint = _no_vectors(cls, name, data=data)
+    said = f"{why}, so there is no map"
+    every = vector_models()
+    # the command line names three (its line listed all 14: 300 characters, four rows of 80 columns)
+    few = [m for m in ("als", "svd", "bpr") if m in every] or every[:3]
+    cli = (
+        f"{', '.join(few)} and {len(every) - len(few)} more have item vectors"
+        if len(every) > 3
+        else ", ".join(every)
+    )
     return ConfigError(
         Doors(
-            f"{labelled('model=', label)}: {said}{hint}",
-            f"{labelled('--model', label)}: {said}{hint.cli}",
+            f"{labelled('model=', label)}: {said}; the models with item vectors are {', '.join(every)}{hint}",
+            f"{labelled('--model', label)}: {said}; {cli}{hint.cli}",
         )
     )
 
 
-def check_mappable(model: str) -> None:
+def check_mappable(model: str, data: str = "") -> None:
     """Refuse, before any data is read or model fitted, a map of a model whose class declares it has no item
-    vectors (``item_vectors`` False): ``embed -m ease`` fitted EASE and only then said it had none."""
+    vectors (``item_vectors`` False): ``embed -m ease`` fitted EASE and only then said it had none. ``data``:
+    the options that name the data, for the 'movierec similar' command the refusal prints."""
     from movierec.models.registry import get_class
 
     spec = parse_models([model])[0]
     cls = get_class(spec.name)
     if cls.item_vectors is False:
-        raise no_map_error(spec.label, cls, spec.name)
+        raise no_map_error(spec.label, cls, spec.name, data)
 
 
 def _project_all(inputs: list[dict[str, Any]], projection: str, seed: int) -> list[Any]:
@@ -1667,7 +1714,8 @@ def _embedding_maps(run: _Run, trained: _Trained, labels: list[str]) -> list[dic
         lab: np.asarray(fit_train[lab].item_counts() if lab in fit_train else ds.interactions.item_counts())
         for lab in labels
     }
-    inputs = [_map_inputs(lab, trained.fitted[lab], counts_of[lab], run.map_items) for lab in labels]
+    data = data_flags(ds.reload_ref(), ds.load_options)  # the note's 'movierec similar' reads the same data
+    inputs = [_map_inputs(lab, trained.fitted[lab], counts_of[lab], run.map_items, data) for lab in labels]
     with run.console.status(f"projecting item vectors ({run.projection})") if run.show_progress else _Null():
         projections = iter(_project_all(inputs, run.projection, run.seed))
     maps = []
