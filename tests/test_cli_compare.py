@@ -233,7 +233,11 @@ def test_compare_json_rows_name_the_item_features_each_model_learned_from(
         # each of k folds holds out 1/k: a test size typed beside --cv was silently ignored
         (
             ["compare", "-m", "popularity", "--cv", "2", "--test-size", "0.3"],
-            ["1/2 of the positives", "--test-size and --cv"],
+            [
+                "--test-size 0.3 is unused with --cv 2",
+                "1/2 of the positives",
+                "or drop --cv for one hold-out",
+            ],
         ),
         # nan compared false with every rating: 'leaves no positives … lower the threshold'
         (

@@ -422,10 +422,8 @@ def test_an_unknown_movie_id_says_which_ids_there_are_with_or_without_an_artifac
     what the data or artifact has and what to give, in the words ``similar 999999`` already used."""
     art = tmp_path / "pop"
     assert run_cli(["export", "-m", "popularity", "--no-check", "--out", str(art)], capsys)[0] == 0
-    has = "(its 9,724 movies have ids 1 to 193609, with gaps); give one of its movieIds or a title ('Toy Story')"
+    has = "(its 9,724 movies have ids 1 to 193609, with gaps); give a movieId or a title ('Toy Story')"
     for where, extra in (("ml-latest-small", []), ("the artifact", ["--artifact", str(art)])):
         for movie_id in ("abc", "999999"):
             err = _one_line_exit_2(["similar", *extra, "--movie-id", movie_id], capsys, has)
-            assert (
-                err == f"movierec: error: unknown movie id '{movie_id}': {where} has no ratings of it {has}\n"
-            )
+            assert err == f"movierec: error: unknown movie id '{movie_id}' in {where} {has}\n"

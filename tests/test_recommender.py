@@ -204,8 +204,8 @@ def test_an_unknown_movie_id_says_where_the_known_ones_are(svd_rec: movierec.Rec
     """predict(1, 99999999) said only "unknown movie id 99999999: ml-latest-small has no ratings of it",
     where an unknown user's line names the ids there are and what to do instead."""
     said = (
-        "unknown movie id 99999999: ml-latest-small has no ratings of it (its 9,724 movies have ids 1 to "
-        "193609, with gaps); give a movieId from ds.movies"
+        "unknown movie id 99999999 in ml-latest-small (its 9,724 movies have ids 1 to 193609, with gaps); "
+        "give a movieId from ds.movies"
     )
     for call in (lambda: svd_rec.predict(1, 99999999), lambda: svd_rec.similar(99999999)):
         with pytest.raises(UnknownIdError) as err:

@@ -390,7 +390,7 @@ class Recommender:
             titled=ds.has_titles,
             no_titles=self._no_titles,
             unrated=lambda text: unrated_movie(text, ds.catalog, ds.interactions.item_map, ds.name),
-            unknown=lambda text: self._unknown_movie(text, "and no title matches it"),
+            unknown=self._unknown_movie,
         )
 
     def _id_index(self, movie: object, titles: bool) -> int:
@@ -402,7 +402,7 @@ class Recommender:
             raise UnknownIdError(self._unknown_movie(movie, titles=titles))
         return int(idx)
 
-    def _unknown_movie(self, movie: object, why: str = "", titles: bool = True) -> str:
+    def _unknown_movie(self, movie: object, titles: bool = True) -> str:
         """The one line for a movieId the data has no ratings of, with the ids there are and where to find
         them, worded as the artifact's and the CLI's (:func:`movierec.titles.unknown_movie_id`) with the
         notebook's pointer (ds.movies): it said only "unknown movie id 99999999: ml-latest-small has no
@@ -412,8 +412,7 @@ class Recommender:
         title = " or a title ('Toy Story')" if titles and self.dataset.has_titles else ""
         ids = known_users(self.dataset.interactions.item_map.ids, "movies")
         return (
-            f"unknown movie id {movie!r}: {self.dataset.name} has no ratings of it{f' {why}' if why else ''} "
-            f"({ids}); give a movieId from ds.movies{title}"
+            f"unknown movie id {movie!r} in {self.dataset.name} ({ids}); give a movieId from ds.movies{title}"
         )
 
     def _no_titles(self, movie: str) -> UnknownIdError:

@@ -790,12 +790,17 @@ def get_splitter(
                 Doors(f"k-fold cross-validation (cv=) {works}", f"k-fold cross-validation (--cv) {works}")
             )
         if test_size != 0.2:  # each of k folds holds out 1/k: a share typed beside cv was silently ignored
-            said = (
-                f"with k-fold cross-validation each fold holds out 1/{cv} of the "
-                f"{'ratings' if key == 'ratings-holdout' else 'positives'}, so a test size of {test_size:g} "
-                "means nothing; leave the test size out, or the folds for one hold-out of that size"
+            held = (
+                f"each fold holds out 1/{cv} of the {'ratings' if key == 'ratings-holdout' else 'positives'}"
             )
-            raise ConfigError(Doors(f"{said} (test_size= and cv=)", f"{said} (--test-size and --cv)"))
+
+            def said(size: str, folds: str) -> str:  # 190 characters were three rows of 80 columns
+                return (
+                    f"{size}{test_size:g} is unused with {folds}{cv}: {held}; drop {size.strip(' =')}, "
+                    f"or drop {folds.strip(' =')} for one hold-out of {test_size:g}"
+                )
+
+            raise ConfigError(Doors(said("test_size=", "cv="), said("--test-size ", "--cv ")))
         return KFold(cv, seed, None if key == "ratings-holdout" else threshold)
     if key == "ratings-holdout":
         return RatingsHoldout(test_size, seed)

@@ -1267,18 +1267,16 @@ def _movie_index(movies: Any, movie: str, said: str = "", id_hint: str = "the mo
         raise type(exc)(f"{said}{exc}") from None
 
 
-def _unknown_movie(movies: Any, text: str, why: str | None = None) -> str:
+def _unknown_movie(movies: Any, text: str) -> str:
     """The line for a number that is neither a movieId nor a title, in the artifact's Python words
-    (:func:`movierec.titles.unknown_movie_id`): "unknown movie id '999999': r has no ratings of it and no
-    title matches it (its 8 movies have ids 1 to 51662, with gaps); give one of its movieIds or a title
-    ('Toy Story')". With titles it read "no movie title matches '999999'; try part of the title or the
-    movieId", as if the number were a misspelt title, where Python said the id is unknown."""
+    (:func:`movierec.titles.unknown_movie_id`): "unknown movie id '999999' in r (its 8 movies have ids 1 to
+    51662, with gaps); give a movieId or a title ('Toy Story')". With titles it read "no movie title
+    matches '999999'; try part of the title or the movieId", as if the number were a misspelt title, where
+    Python said the id is unknown."""
     from movierec.titles import unknown_movie_id
 
     where = movies.ds.name if isinstance(movies, _DataMovies) else "the artifact"
-    if why is None:  # a number typed where a title may go (--movie-id is only ever an id: why="")
-        why = " and no title matches it" if movies.has_titles else ""
-    return unknown_movie_id(text, where, movies.item_map.ids, titled=movies.has_titles, why=why)
+    return unknown_movie_id(text, where, movies.item_map.ids, titled=movies.has_titles)
 
 
 def _visitor_pairs(art: Any, rated: list[str]) -> list[tuple[object, float]]:
@@ -1401,7 +1399,7 @@ def _artifact_movie(art: Any, movie: str | None, movie_id: str | None, said: str
     except UnknownIdError:
         _refuse_unrated(art, movie_id)
         # the artifact's own "unknown movie id '999999'" said nothing of the ids it has, where the data's did
-        raise UnknownIdError(_unknown_movie(art, movie_id, why="")) from None
+        raise UnknownIdError(_unknown_movie(art, movie_id)) from None
 
 
 def _is_number(text: str) -> bool:
@@ -1590,7 +1588,7 @@ def _data_movie(ds: Any, movie: str | None, movie_id: str | None, said: str = ""
             movies = _DataMovies(ds)
             _refuse_unrated(movies, movie_id)
             # "(it has no ratings)" read as if 'abc' or 999999 were a movie of the data nobody rated
-            raise UnknownIdError(_unknown_movie(movies, movie_id, why=""))
+            raise UnknownIdError(_unknown_movie(movies, movie_id))
         return int(found)
     return _movie_index(_DataMovies(ds), str(movie), said, id_hint="--movie-id")  # as --rated reads it
 

@@ -1165,7 +1165,7 @@ class Artifact(IdMapped):
             titled=self.has_titles,
             no_titles=self._no_titles,
             unrated=self.unrated_movie,
-            unknown=lambda said: self._unknown_movie(said, " and no title matches it"),
+            unknown=self._unknown_movie,
         )
 
     def _no_titles(self, text: str) -> UnknownIdError:
@@ -1180,10 +1180,10 @@ class Artifact(IdMapped):
             id_hint="the movieId",
         )
 
-    def _unknown_movie(self, movie: object, why: str = "") -> str:
+    def _unknown_movie(self, movie: object) -> str:
         """The one line for a movieId the artifact has no ratings of: which ids it has and what to give
         instead, as the unknown user's line does (it said only "unknown movie id 999999")."""
-        return unknown_movie_id(movie, "the artifact", self.item_map.ids, titled=self.has_titles, why=why)
+        return unknown_movie_id(movie, "the artifact", self.item_map.ids, titled=self.has_titles)
 
     def raw_item(self, i: int) -> int | str:
         """The raw movieId of item index ``i`` as JSON wants it (int or str)."""
