@@ -296,8 +296,9 @@ class _WordCounts:
     these, difflib's ``quick_ratio`` (twice the characters in common over both lengths, an upper bound of
     ``ratio``) of a query against every bare title and every run of its words is a few numpy sums, where it
     was a ``SequenceMatcher`` apiece: per character of the query, a running count along the row, so a run's
-    count is two lookups (its end's less its start's). Summing each run's words instead made a misspelling's
-    suggestions three times as slow on 60,000 titles (bench/bench_titles.py's synthetic catalogue)."""
+    count is two lookups (its end's less its start's), each character's counts kept for the next query.
+    Summing each run's words' counts instead made a misspelling's suggestions six times as slow on 60,000
+    titles (bench/bench_titles.py's synthetic catalogue)."""
 
     def __init__(self, keys: Sequence[tuple[str, str]]) -> None:
         import numpy as np
@@ -330,6 +331,7 @@ class _WordCounts:
         #: characters x words: how often each character is in each word (a row per character, read whole)
         self.counts = counts.reshape(len(chars), len(self.words)).astype(np.int32)
         self.column = {chr(c): j for j, c in enumerate(chars.tolist())}
+        self._running: dict[str, np.ndarray] = {}  # :meth:`running`'s, each character once
         self._runs: dict[
             tuple[int, bool], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
         ] = {}
@@ -363,39 +365,45 @@ class _WordCounts:
                     self.trail[last] == self.lengths[last]
                 )
                 length = np.where(bare_edge, 0, length)  # stripping may reach past the word: no bound on it
-            self._runs[size, whole] = (title, start, start + count, spaces, length)
+            end = start + count  # in 32 bits, each: half the memory of 64, and faster to read
+            self._runs[size, whole] = (
+                title.astype(np.int32),
+                start.astype(np.int32),
+                end.astype(np.int32),
+                spaces.astype(np.int32),
+                length.astype(np.int32),
+            )
         return self._runs[size, whole]
 
     def run_text(self, start: int, end: int) -> str:
         """The words of :attr:`flat` from ``start`` to ``end`` (a run of :meth:`runs`), joined by spaces."""
         return " ".join(self.words[w] for w in self.flat[start:end].tolist())
 
-    def running_counts(self, text: str) -> tuple[dict[str, int], np.ndarray]:
-        """Each character of ``text`` that some word holds (→ its row) and, in that row, how often it is in
-        the words of :attr:`flat` before each point (from 0, one longer than :attr:`flat`)."""
+    def running(self, c: str) -> np.ndarray:
+        """How often character ``c`` is in the words of :attr:`flat` before each point (from 0, one longer
+        than :attr:`flat`), so a run's count is its end's less its start's. Kept for the next query, a
+        character a list, in 16 bits: the difference of two counts is exact modulo 2**16, and no run holds
+        a character 65,536 times (2 bytes a word: 0.4 MB a character at 60,000 titles)."""
         import numpy as np
 
-        chars = sorted(c for c in set(text) if c in self.column)
-        running = np.zeros((len(chars), len(self.flat) + 1), dtype=np.int32)
-        if chars:
-            np.cumsum(self.counts[[self.column[c] for c in chars]][:, self.flat], axis=1, out=running[:, 1:])
-        return {c: k for k, c in enumerate(chars)}, running
+        if c not in self._running:
+            row = np.zeros(len(self.flat) + 1, dtype=np.uint16)
+            np.cumsum(self.counts[self.column[c]][self.flat], out=row[1:], dtype=np.uint16)
+            self._running[c] = row
+        return self._running[c]
 
-    def bounds(
-        self, a: str, size: int, whole: bool, running: tuple[dict[str, int], np.ndarray]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def bounds(self, a: str, size: int, whole: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(titles, where the words start and end) of :meth:`runs` and an upper bound of each one's difflib
-        ratio against ``a``. ``running``: :meth:`running_counts` of a text holding ``a``'s characters."""
+        ratio against ``a``."""
         import numpy as np
 
         title, start, end, spaces, length = self.runs(size, whole)
-        rows, counts = running
-        chars = [c for c in set(a) if c in rows]
         common = np.zeros(len(title), dtype=np.int64)
-        if chars:
-            picked = counts[[rows[c] for c in chars]]
-            held = picked[:, end] - picked[:, start]  # chars x runs
-            common += np.minimum(held, np.array([a.count(c) for c in chars])[:, None]).sum(axis=0)
+        for c in set(a) - {" "}:
+            if c in self.column:
+                row = self.running(c)
+                held = row[end] - row[start]  # wraps modulo 2**16 to the run's count
+                common += np.minimum(held, a.count(c))
         if " " in a:
             common += np.minimum(spaces, a.count(" "))
         total = (length + len(a)).astype(np.float64)
@@ -442,9 +450,8 @@ def _close_scores(q: str, index: _TitleIndex) -> dict[int, float]:
     q_run = _EDGE_PUNCTUATION.sub("", q) or q
     n = max(1, len(q_run.split()))
     counts = index.word_counts
-    running = counts.running_counts(q)  # q_run's characters are q's
-    found = [(q, True, *counts.bounds(q, counts.longest, True, running))]
-    found += [(q_run, False, *counts.bounds(q_run, s, False, running)) for s in sorted({n, n + 1})]
+    found = [(q, True, *counts.bounds(q, counts.longest, True))]
+    found += [(q_run, False, *counts.bounds(q_run, s, False)) for s in sorted({n, n + 1})]
     bounds = np.concatenate([f[5] for f in found])
     group = np.repeat(np.arange(len(found)), [len(f[5]) for f in found])
     offset = np.cumsum([len(f[5]) for f in found]) - [len(f[5]) for f in found]
