@@ -1069,7 +1069,9 @@ def test_a_new_study_tries_the_models_defaults_first_and_says_what_they_scored(t
     )
     best = json.loads((tmp_path / "o" / "best.json").read_text())
     assert best["defaults_value"] == pytest.approx(float(first["value"]))
-    line = f"validation rmse of the model's defaults (trial 0): {float(first['value']):.4f}"
+    # counted from 1, as the progress lines ('1/3') and the repr ('best trial 1 of 3 (Optuna's #0)'): it said
+    # 'trial 0' beside a bar that counted 1/3, 2/3, 3/3; trials.csv's number column is Optuna's
+    line = f"validation rmse of the model's defaults (trial 1, Optuna's #0): {float(first['value']):.4f}"
     assert line in proc.stdout, proc.stdout
 
 

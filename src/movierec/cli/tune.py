@@ -741,7 +741,7 @@ def _print_result(result: Any) -> None:
         best = ", the best" if result.defaults_value == result.best_value else ""
         print_prose(
             escape(
-                f"validation {result.metric} of the model's defaults (trial 0): {result.defaults_value:.4f}{best}"
+                f"validation {result.metric} of the model's defaults (trial 1, Optuna's #0): {result.defaults_value:.4f}{best}"
             )
         )
     if result.test_score is not None:
