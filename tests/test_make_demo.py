@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -62,9 +63,35 @@ def test_make_test_runs_the_same_commands(tmp_path: Path) -> None:
     ]
     # one OpenMP/BLAS thread per xdist worker: three workers of two threads each oversubscribed two cores
     threads = "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1"
-    assert f"{threads} .venv/bin/python -m pytest -n 3 --dist loadgroup -q" in [
-        line.strip() for line in commands
-    ]
+    suite = f"{threads} .venv/bin/python -m pytest -n 3 --dist loadgroup -q"
+    assert any(line.strip().startswith(suite) for line in commands), commands
+
+
+def test_make_test_runs_lint_beside_the_suite_and_fails_on_either(tmp_path: Path) -> None:
+    """make lint ran after the suite, ~45 s of mypy's first check added to a fresh clone's wall time; it now
+    runs in the background while the suite runs, its output printed after the suite's. Both checks still
+    decide the exit status: the script make runs is executed here with a suite and a lint that fail or
+    pass (each a shell ``exit N``), and its status is non-zero whenever either fails."""
+    lines = _dry_run("test", tmp_path)
+    start = next(i for i, line in enumerate(lines) if "lint.log 2>&1 &" in line)
+    script = "\n".join(lines[start:]).replace("\\\n", "\n")
+    assert ".venv/bin/python -m mypy && .venv/bin/ruff check src tests bench" in script
+    assert "ruff format --check src tests bench" in script
+    lint_command = (
+        ".venv/bin/python -m mypy && .venv/bin/ruff check src tests bench"
+        " && .venv/bin/ruff format --check src tests bench"
+    )
+    suite_command = re.search(r"OMP_NUM_THREADS=1 .*? -m pytest -n 3 --dist loadgroup -q *", script)
+    assert suite_command is not None, script
+    for suite, lint in [(0, 0), (1, 0), (0, 1), (1, 1)]:
+        body = (
+            script.replace(lint_command, f"exit {lint}")
+            .replace(suite_command.group(0), f"(exit {suite})")
+            .replace(".venv/lint.log", str(tmp_path / "lint.log"))
+        )
+        run = subprocess.run(["bash", "-c", body], capture_output=True, text=True, timeout=60)
+        assert (run.returncode == 0) == (suite == 0 and lint == 0), (suite, lint, run.stdout, run.stderr)
+        assert "make lint (mypy, ruff check, ruff format --check):" in run.stdout
 
 
 def test_make_test_says_what_its_long_steps_do_before_they_run(tmp_path: Path) -> None:
