@@ -861,6 +861,49 @@ def test_a_small_score_beside_a_large_one_does_not_read_zero(capsys: pytest.Capt
     assert len(cells) == 5 and not any(float(c) == 0.0 for c in cells), rec.stdout
 
 
+def test_a_markov_list_says_which_rows_are_its_popularity_back_off(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """markov's list for user 1 read 0.14289 on row 1, then 0.00045 … 0.00025 on rows 2-10, with nothing to
+    say why: row 1 (28 Days) followed user 1's latest movie (20 Dates) in someone's training history, and no
+    movie of rows 2-10 ever did, so their scores are the model's popularity back-off, α·p(j) / (C + α), in
+    the order of their training ratings. The CLI's table, its --json run (on stderr: the rows carry no
+    notes), the Python API and an exported artifact now say so under the list; a slice of the list does not
+    (its rows are others), and a list every row of which followed the movie has no such line."""
+    import movierec
+    from movierec.datasets import load
+    from movierec.scoring.markov import back_off_note
+
+    assert back_off_note([True, True], "A (1990)", "user 7's") is None
+    assert back_off_note([True, False, False, True, False], "A (1990)", "user 7's") == (
+        "rows 2-3, 5: in training no one rated them next after A (1990), user 7's latest movie; their scores "
+        "are the popularity back-off (most ratings first)"
+    )
+    assert back_off_note([True, False], "A (1990)", "u's").startswith("row 2: in training no one rated it ")
+    assert back_off_note([False, False], "A (1990)", "u's").startswith("every row: ")  # type: ignore[union-attr]
+    said = (
+        "rows 2-10: in training no one rated them next after 20 Dates (1998), user 1's latest movie; their "
+        "scores are the popularity back-off (most ratings first)"
+    )
+    rec = run_here(capsys, "recommend", "--user", "1", "-m", "markov")
+    assert rec.returncode == 0, rec.stderr
+    under = rec.stdout[rec.stdout.rindex("└") :]
+    assert said in " ".join(under.split()), rec.stdout
+    ratings = [int(line.split("│")[5]) for line in rec.stdout.splitlines() if "│" in line]
+    assert ratings[1:] == sorted(ratings[1:], reverse=True), rec.stdout  # most ratings first, as said
+    as_json = run_here(capsys, "recommend", "--user", "1", "-m", "markov", "--json")
+    assert as_json.returncode == 0 and len(json.loads(as_json.stdout)) == 10, as_json.stderr
+    assert said in " ".join(as_json.stderr.split()), as_json.stderr
+    rec_py = movierec.Recommender(load("ml-latest-small"), "markov").fit()
+    frame = rec_py.recommend(1)
+    assert said in " ".join(repr(frame).split()) and said.replace("'", "&#x27;") in frame._repr_html_()
+    assert "rows 2-10" not in repr(frame.head(3)) and "score: " in repr(frame.head(3))
+    both = rec_py.recommend([1, 2], k=3)  # two lists in one frame: each keeps its score line
+    assert "score: on the model's own scale" in repr(both) and "rows 2-10" not in repr(both)
+    served = rec_py.export(tmp_path / "markov").recommend(1)  # the artifact's own frame
+    assert said in " ".join(repr(served).split()), repr(served)
+
+
 def test_similar_default_model_falls_back_to_itemknn_above_eases_limit(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

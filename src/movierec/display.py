@@ -17,6 +17,7 @@ import pandas as pd
 
 __all__ = [
     "ABOUT",
+    "ROWS",
     "MovieTable",
     "Recommendations",
     "artifact_html",
@@ -33,6 +34,7 @@ __all__ = [
     "projection_repr",
     "result_html",
     "result_repr",
+    "rows_note",
     "score_count",
     "score_meaning",
     "similarity_meaning",
@@ -48,6 +50,11 @@ def lists_by_user(users: Sequence[object], frames: Sequence[pd.DataFrame]) -> Re
     ids = [user for user, frame in zip(users, frames, strict=True) for _ in range(len(frame))]
     whole = all(isinstance(u, (int, np.integer)) and not isinstance(u, bool) for u in users)
     out.insert(0, "userId", np.asarray(ids, dtype=np.int64 if whole else object))
+    # pandas keeps attrs only where every frame's are equal: lists whose rows notes differ (markov's) kept no
+    # score note either; the score note is each list's, a rows note one list's alone (its ranks repeat here)
+    abouts = [frame.attrs.get(ABOUT) for frame in frames]
+    if not out.attrs and abouts and abouts[0] and all(a == abouts[0] for a in abouts):
+        out.attrs = {ABOUT: abouts[0]}
     return Recommendations(out)
 
 
@@ -119,7 +126,7 @@ class Recommendations(MovieTable):
         return Recommendations
 
     def _notes(self) -> list[str]:
-        return column_notes(self)
+        return column_notes(self) + rows_note(self)
 
 
 #: a list's text columns, which read from their left (numbers and ids stay right-aligned, as pandas sets them)
@@ -153,6 +160,9 @@ def _left_aligned(table: str, frame: pd.DataFrame) -> str:
 
 #: ``frame.attrs`` key of a list's notes: ``{column: what its numbers mean}``
 ABOUT = "about"
+#: ``frame.attrs`` key of a note on some rows of one list, by rank: ``{"note": text, "rows": n}``, said under
+#: the list while it is still that list of ``n`` ranks (:func:`rows_note`)
+ROWS = "rows_note"
 #: what a list's ranking column means: the sentences the CLI prints under the same lists
 SCORE_OF_RATING_MODEL = "the predicted rating, shrunk for rarely rated movies"
 SCORE_OF_RANKING_MODEL = "on the model's own scale, not a rating; only the order means something"
@@ -210,6 +220,16 @@ def column_notes(frame: pd.DataFrame) -> list[str]:
     probability; the CLI says so under every list, and a DataFrame says it under its table."""
     about = frame.attrs.get(ABOUT) or {}
     return [f"{column}: {meaning}" for column, meaning in about.items() if column in frame.columns]
+
+
+def rows_note(frame: pd.DataFrame) -> list[str]:
+    """``frame.attrs["rows_note"]``'s line (markov's 'rows 2-10: in training no one rated them next after …'),
+    while ``frame`` is still the whole list it was written for (ranks 1…n, in order): under a slice or a
+    re-sorted copy, which keep a frame's attrs, 'rows 2-10' would name other rows or none."""
+    said = frame.attrs.get(ROWS) or {}
+    n = said.get("rows")
+    whole = isinstance(n, int) and list(frame.index) == list(range(1, n + 1))
+    return [str(said["note"])] if whole and said.get("note") else []
 
 
 #: how far each text column of a list may be cut, in the order they are cut (title last: it names the movie)

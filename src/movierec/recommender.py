@@ -623,7 +623,7 @@ class Recommender:
             seen = self._every_rated(train, u) if exclude_seen else np.zeros(0, dtype=np.int64)
             self._say_why_empty(train, min_support, genres, seen, f"user {user_id!r}")
         about = fallback_score(self.count_column) if nothing_learned else ""  # popularity's counts, said so
-        frame = self._frame(items, scores, "score", about, reranked=rerank)
+        frame = self._frame(items, scores, "score", about, reranked=rerank, user=(u, user_id))
         if self.explicit:  # the rating on the dataset's scale, as Surprise's predict would say
             self._with_predicted(frame, self.model.predict(np.full(len(items), u), items))
         if explain and nothing_learned:  # popularity's list: no movie of theirs led to it
@@ -1212,12 +1212,14 @@ class Recommender:
         about: str = "",
         *,
         reranked: str | None = None,
+        user: tuple[int, object] | None = None,
     ) -> pd.DataFrame:
         """A list's DataFrame: ``movieId, title, year, genres,`` ``column`` (score or similarity), the
         count (:attr:`count_column`), ``imdbId, tmdbId`` where the data has links: the columns, in order,
         of an exported artifact's ``recommend`` and ``similar``. ``attrs["about"]`` says what ``column``
         means (``about``, else a score's meaning for this model, which says a ``reranked`` list's scores
-        are the model's, out of order), and the list prints it under its table."""
+        are the model's, out of order), and the list prints it under its table. ``user``: (index, raw id)
+        of the training user whose list it is, for a markov chain's rows note (:meth:`_note_back_off`)."""
         from movierec.display import Recommendations
 
         meta = self.items.iloc[items]
@@ -1236,7 +1238,28 @@ class Recommender:
             self.model.name, self.model.get_params(), self.threshold, inter.interactions_only
         )
         frame.attrs[ABOUT] = {column: about or score_meaning(self.explicit, counted, reranked)}
+        if user is not None:  # markov's rows no one rated next after the user's latest movie, said so
+            self._note_back_off(frame, *user, items)
         return frame
+
+    def _note_back_off(self, frame: pd.DataFrame, u: int, user_id: object, items: np.ndarray) -> None:
+        """A markov list's rows whose movies no one rated next after the user's latest, in training: their
+        scores are the popularity back-off (0.00045 under row 1's 0.14289 for user 1), said under the list
+        in the CLI's words (:func:`movierec.scoring.markov.back_off_note`, ``attrs["rows_note"]``)."""
+        from movierec.display import ROWS
+        from movierec.scoring import family_of
+        from movierec.scoring.markov import back_off_note, followed
+
+        if family_of(self.model) != "markov" or not len(items):
+            return
+        last = int(self.model.last_item_[u])
+        if last < 0:
+            return
+        counts = self.model.transitions_
+        reached = followed(counts.indptr, counts.indices, last, items).tolist()
+        note = back_off_note(reached, str(self.items.iloc[last]["title"]), f"user {user_id}'s")
+        if note:
+            frame.attrs[ROWS] = {"note": note, "rows": len(items)}
 
     def _with_predicted(self, frame: pd.DataFrame, ratings: Any) -> None:
         """Add ``predicted_rating`` after the count, where an artifact's frame has it (before the links)."""

@@ -1054,9 +1054,13 @@ def _recommend_user(
         say("note", fallback)
     # the fallback's scores are counts, and its caption says so (it said "on the model's own scale")
     fell = bool(fallback)
+    # markov's rows the last movie never led to: 0.14289 then 0.00045 … with no word of the back-off
+    back_off = art.back_off_note(u, rows)
+    if back_off and as_json:  # JSON rows carry no notes: stderr, as the fallback's note
+        say("note", back_off)
     _print_user_list(
         rows, title, art.kind, as_json, explain, counted=counted, fallback=fell,
-        score_count=art.score_count, reranked=rerank,
+        score_count=art.score_count, reranked=rerank, back_off=back_off,
     )  # fmt: skip
 
 
@@ -1125,11 +1129,13 @@ def _print_user_list(
     fallback: bool = False,
     score_count: str | None = None,
     reranked: str | None = None,
+    back_off: str | None = None,
 ) -> None:
     """A known user's list: JSON rows, or a table with the predicted rating for rating models (or
     ``because`` for an explained list). ``fallback``: the rows are the popularity fallback's;
     ``score_count``: what the model's score counts (the artifact's :attr:`score_count`); ``reranked``:
-    the ``--rerank`` spec that ordered the rows."""
+    the ``--rerank`` spec that ordered the rows; ``back_off``: a line under the table on the rows whose
+    scores are a markov chain's popularity back-off (the artifact's :meth:`back_off_note`)."""
     if as_json:
         print_json(rows)
         return
@@ -1144,6 +1150,7 @@ def _print_user_list(
         fallback=fallback,
         score_count=score_count,
         reranked=reranked,
+        back_off=back_off,
     )
 
 
@@ -1158,6 +1165,7 @@ def _print_list(
     fallback: bool = False,
     score_count: str | None = None,
     reranked: str | None = None,
+    back_off: str | None = None,
 ) -> None:
     """A recommendation list as a table: rank, movieId, title, score (three significant digits), the
     predicted rating for rating models, and the training ratings, or ``because`` for an explained list.
@@ -1165,7 +1173,8 @@ def _print_list(
     is still the shrunk prediction). ``counted``: what the last column counts (:func:`_counted`).
     ``fallback``: the popularity fallback's list, whose score is that count; ``score_count``: the model's
     score is a count too (popularity's, :func:`movierec.display.score_count`), said so. ``reranked``: the
-    ``--rerank`` spec that ordered the rows, whose scores stay the model's (out of order), said so."""
+    ``--rerank`` spec that ordered the rows, whose scores stay the model's (out of order), said so.
+    ``back_off``: a second line under the table (which rows a markov chain scored by its back-off)."""
     # a rating model's score is not its predicted rating: say why the two columns differ; a ranking
     # model's score (ease 0.136, itemknn 28.9) is on its own scale, which a reader would take for a rating
     from movierec.display import fallback_score, score_meaning  # the sentences a DataFrame's list prints too
@@ -1180,6 +1189,7 @@ def _print_list(
         said = f", before {reranked} re-ordered the list" if reranked else ""
         own = f"score: the {counted} column, how many the movie has in the training data{said}"
         caption = caption if fallback else own  # the fallback's already names the count
+    caption += f"\n{back_off}" if back_off else ""
     cols = [("#", "right"), ("movieId", "right"), ("title", "left")]
     cols += [] if shared else [("score", "right")]
     cols += [("predicted\nrating", "right")] if with_rating else []  # two lines: 9 columns wide, not 16

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from movierec.display import ABOUT, fallback_score, score_meaning, similarity_meaning
+from movierec.display import ABOUT, ROWS, fallback_score, score_meaning, similarity_meaning
 from movierec.errors import ArtifactError, ConfigError, Doors, MovierecError, UnknownIdError, spelled
 from movierec.interactions import (
     IdMap,
@@ -1238,6 +1238,9 @@ class Artifact(IdMapped):
         rows = self.recommend_index(u, k, **options)
         frame = recommendations_frame(rows, count=self.count_column)
         frame.attrs[ABOUT] = {"score": self._score_about(self.known_fallback(u) is not None)}
+        back_off = self.back_off_note(u, rows)  # markov's rows no one rated next after the user's latest
+        if back_off:
+            frame.attrs[ROWS] = {"note": back_off, "rows": len(rows)}
         return frame
 
     def _score_about(self, fallback: bool) -> str:
@@ -1385,6 +1388,22 @@ class Artifact(IdMapped):
             return None
         found = [r.get("because") or [] for r in rows]
         return because_note(self.model_name, found, shares=hasattr(self.scorer, "fold_in_terms"))
+
+    def back_off_note(self, u: int, rows: list[dict[str, Any]]) -> str | None:
+        """Which rows of a markov list for training user ``u`` no one ever rated right after their latest movie
+        (their scores are the popularity back-off, :func:`movierec.scoring.markov.back_off_note`), or
+        ``None``: every row followed it, the model is no markov chain, or the list is the fallback's."""
+        if self.family != "markov" or not rows or self.known_fallback(u) is not None:
+            return None
+        from movierec.scoring.markov import back_off_note, followed
+
+        last = int(self.scorer.a["last_item"][u])
+        if last < 0:
+            return None
+        ptr, idx = self.scorer.a["transitions_indptr"], self.scorer.a["transitions_indices"]
+        items = np.asarray([self.item_index(r["movieId"]) for r in rows], dtype=np.int64)
+        whose = f"user {self.raw_user(u)}'s"
+        return back_off_note(followed(ptr, idx, last, items).tolist(), self._rows[last]["title"], whose)
 
     @property
     def explains_known_users(self) -> bool:
