@@ -921,6 +921,28 @@ def test_saving_a_recommender_says_how() -> None:
     assert pickle.loads(pickle.dumps(rec)).name == "popularity"
 
 
+def test_surprises_get_neighbors_says_where_the_neighbours_are() -> None:
+    """``knn.get_neighbors(1)`` (Surprise's ``algo.get_neighbors(inner_id, k)``, on the Recommender or on its
+    model) ended in "AttributeError: 'Recommender' object has no attribute 'get_neighbors'" and nothing more,
+    though ``rec.similar(movie, by="model")`` and ``model.similar_items(item, k)`` are the same lists. Both
+    errors now name them, and what they name runs."""
+    rec = movierec.Recommender("ml-latest-small", "knn-basic").fit()
+    with pytest.raises(
+        AttributeError, match=r"no attribute 'get_neighbors'; rec\.similar\(movie, k=10"
+    ) as err:
+        rec.get_neighbors(1)
+    assert "rec.model.similar_items(rec.movie_index(movie_id), k)" in str(err.value)
+    with pytest.raises(
+        AttributeError, match=r"'KNNBasic' object has no attribute 'get_neighbors': Surprise's"
+    ):
+        rec.model.get_neighbors(1)
+    assert not hasattr(rec, "get_neighbors") and not hasattr(rec.model, "get_neighbors")
+    idx, sims = rec.model.similar_items(rec.movie_index(1), 3)
+    assert len(idx) == len(sims) == 3 and len(rec.similar(1, k=3, by="model")) == 3
+    with pytest.raises(AttributeError, match=r"^'Recommender' object has no attribute 'get_neighbours'$"):
+        rec.get_neighbours  # noqa: B018
+
+
 def test_map_of_a_model_without_vectors_says_why_and_names_those_with_them(svd_rec) -> None:  # type: ignore[no-untyped-def]
     """``Recommender(ds, 'popularity').fit().map()`` said 'use a factor model (svd, warp, als)': three of the
     models with item vectors and no word of why. It says what the model learns instead, names every model

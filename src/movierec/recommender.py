@@ -233,12 +233,21 @@ class Recommender:
 
         def __getattr__(self, name: str) -> Any:
             """Only for names that are not attributes: ``rec.save`` (what LightFM's pickle and Surprise's
-            ``dump.dump`` users type first) says where saving lives instead of Python's bare AttributeError."""
+            ``dump.dump`` users type first) says where saving lives instead of Python's bare AttributeError,
+            and Surprise's ``get_neighbors`` where a movie's neighbours are."""
             if name in _SAVE_WORDS:
                 raise AttributeError(
                     f"'Recommender' object has no attribute {name!r}; rec.export(folder) saves the fitted model "
                     "with its ids and titles and movierec.load_artifact(folder) loads it (recommend, similar, "
                     "serve), or rec.model.save(folder) the bare model (movierec.models.load_model(folder))",
+                    name=name,
+                    obj=self,
+                )
+            if name == "get_neighbors":  # Surprise's algo.get_neighbors(inner_id, k)
+                raise AttributeError(
+                    f"'Recommender' object has no attribute {name!r}; rec.similar(movie, k=10, by='model') lists "
+                    "a movie's nearest movies by the model's own similarity, with titles (a title or a movieId), "
+                    "and rec.model.similar_items(rec.movie_index(movie_id), k) gives the dense indices",
                     name=name,
                     obj=self,
                 )

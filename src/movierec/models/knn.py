@@ -176,6 +176,12 @@ class _KNN(ExplicitModel):
         "bsl_reg": [NON_NEGATIVE],
         "bsl_learning_rate": [POSITIVE],
     }
+    # Surprise's algo.get_neighbors(inner_id, k): the Python error said no more than 'no attribute'
+    _foreign_attributes: ClassVar[dict[str, str]] = {
+        "get_neighbors": "Surprise's get_neighbors(inner_id, k) is similar_items(item, k) here, on an "
+        "item-based model (user_based=False, the default here): the k most similar items' dense indices "
+        "and similarities; Recommender.similar(movie, by='model') lists them by title",
+    }
     # Surprise's similarity and baseline dicts are parameters of their own here
     _foreign_names: ClassVar[dict[str, str]] = {
         "sim_options": "Surprise's sim_options keys are parameters of their own here: similarity "
