@@ -122,7 +122,7 @@ def test_option_mistakes_are_one_line_exit_2(args: list[str], needle: str, capsy
         (["data", "list", "-n", "5"], "no such option -n (see 'movierec data list --help')"),
         (
             ["spark", "recommend", "--top", "5"],
-            "no such option --top; did you mean --k? (see 'movierec spark recommend --help')",
+            "no such option --top; did you mean -k? (see 'movierec spark recommend --help')",
         ),
         (["recommend", "-k"], "option '-k' requires an argument (see 'movierec recommend --help')"),
         (

@@ -235,15 +235,14 @@ def test_a_dataset_not_fetched_yet_names_each_doors_fetch(
     monkeypatch.setenv("MOVIEREC_DATA", str(home))
     monkeypatch.chdir(tmp_path)
     said = f"dataset 'ml-100k' is not in the cache ({home / 'ml-100k'}); fetch it: "
+    in_cli = "dataset 'ml-100k' is not in the cache; fetch it: "  # the folder: movierec data list names it
     with pytest.raises(DataError) as exc:
         movierec.load("ml-100k")
     assert str(exc.value) == (  # movierec.datasets.fetch, as it was named, is the module: not callable
         f"{said}movierec.load('ml-100k', download=True) (a download made by hand: "
         "from movierec.datasets.fetch import fetch; fetch('ml-100k', path=PATH))"
     )
-    cli = (
-        f"movierec: error: {said}movierec data fetch ml-100k (add --path PATH for a download made by hand)\n"
-    )
+    cli = f"movierec: error: {in_cli}movierec data fetch ml-100k (add --path PATH for a download made by hand)\n"
     for args in (["compare", "--dataset", "ml-100k"], ["data", "info", "--dataset", "ml-100k"]):
         code, out, err = run_cli(args, capsys)
         assert (code, out, err) == (2, "", cli), (args, err)

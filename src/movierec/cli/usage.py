@@ -176,7 +176,7 @@ def _nested(name: str, group: Any, ctx: Any, commands: list[str]) -> str:
 
 #: option words from the libraries newcomers know that no spelling distance finds: the options each means,
 #: the first the command has wins (Surprise's get_top_n(n=), implicit's N=, the papers' top-k: the list's
-#: length is -k, or spark recommend's --k; Surprise's algo: --model, or compare's --models)
+#: length is -k, as every command that takes it spells it too; Surprise's algo: --model, or compare's --models)
 OPTION_SYNONYMS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("n", "num", "top", "topk", "top-k", "top_k", "topn", "top-n", "top_n"), ("-k", "--k")),
     **dict.fromkeys(("algo", "algos", "algorithm", "algorithms"), ("--model", "--models")),

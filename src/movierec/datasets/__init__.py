@@ -317,12 +317,14 @@ _FILE_SUFFIXES = (".csv", ".dat", ".data", ".tsv", ".txt", ".parquet", ".gz", ".
 def _not_cached(name: str) -> Doors:
     """The refusal of a registered dataset that is not fetched yet, with each door's way to fetch it:
     Python's ``movierec.load(name, download=True)`` (as Surprise's ``Dataset.load_builtin`` offers a
-    download), the CLI's ``movierec data fetch``; and for a download made by hand, each door's ``path``."""
-    said = f"dataset {name!r} is not in the cache ({cache_dir() / name}); fetch it: "
+    download), the CLI's ``movierec data fetch``; and for a download made by hand, each door's ``path``.
+    The CLI's leaves out the cache's folder (``movierec data list`` names it): with it the line was 186
+    characters, three rows of 80 columns."""
+    said = f"dataset {name!r} is not in the cache"
     return Doors(
-        f"{said}movierec.load({name!r}, download=True) (a download made by hand: "
-        f"from movierec.datasets.fetch import fetch; fetch({name!r}, path=PATH))",
-        f"{said}movierec data fetch {name} (add --path PATH for a download made by hand)",
+        f"{said} ({cache_dir() / name}); fetch it: movierec.load({name!r}, download=True) (a download made "
+        f"by hand: from movierec.datasets.fetch import fetch; fetch({name!r}, path=PATH))",
+        f"{said}; fetch it: movierec data fetch {name} (add --path PATH for a download made by hand)",
     )
 
 
