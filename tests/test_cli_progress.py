@@ -317,6 +317,43 @@ def test_a_clock_bound_fit_says_its_time_budget_in_export(tmp_path) -> None:  # 
         re.fullmatch(r"\[ +\d+\.\ds\] training sasrec on 100,836 interactions \(time budget 180 s\) …", ln)
         for ln in done.stderr.splitlines()
     ), done.stderr
+    # its epoch, on a line of its own (the log said nothing between a fit's first and last line)
+    epoch = r"\[ +\d+\.\ds\] training sasrec on 100,836 interactions \(time budget 180 s\) · epoch 1/1 · loss [\d.]+ · val ndcg@10 [\d.]+"
+    assert any(re.fullmatch(epoch, ln) for ln in done.stderr.splitlines()), done.stderr
+
+
+def test_a_piped_steps_epochs_print_at_most_every_few_seconds() -> None:
+    """A step's epochs (LineStatus.progress) print after its text once its line is on screen, no more than one
+    line every ``after`` seconds (3 s, compare's cadence in a log; every epoch where ``after`` is 0), and its
+    'done' line keeps the step's own text. A terminal's spinner shows each epoch beside its text."""
+    from movierec.progress import LineStatus, epoch_words, show_epoch
+
+    assert (
+        epoch_words(12, 200, {"loss": 5.2131, "val_ndcg@10": 0.08123})
+        == "epoch 12/200 · loss 5.21 · val ndcg@10 0.0812"
+    )
+    assert epoch_words(3, None, {"loss": float("nan")}) == "epoch 3"
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=False, width=200)
+    with LineStatus(console, "training sasrec", after=0) as every:
+        for n in (1, 2):
+            show_epoch(every, "training sasrec", epoch_words(n, 2, {"loss": 7.0}))
+    said = [re.sub(r"^\[\s*[\d.]+s\] | in [\d.]+ s$", "", ln) for ln in out.getvalue().splitlines()]
+    assert said == [
+        "training sasrec …",
+        "training sasrec · epoch 1/2 · loss 7.00",
+        "training sasrec · epoch 2/2 · loss 7.00",
+        "training sasrec: done",
+    ], said
+    out = io.StringIO()
+    calm = LineStatus(Console(file=out, force_terminal=False, width=200), "training sasrec", after=3600)
+    with calm:
+        calm._show()  # as its timer would, an hour in: the next line may print an hour after it
+        show_epoch(calm, "training sasrec", "epoch 1/2")
+    assert "epoch" not in out.getvalue() and out.getvalue().count("\n") == 2, out.getvalue()
+    spinner = Console(file=io.StringIO(), force_terminal=True, width=120).status("training sasrec")
+    show_epoch(spinner, "training sasrec", "epoch 1/2")
+    assert str(spinner.status) == "training sasrec · epoch 1/2"
 
 
 def test_a_fit_the_clock_ended_says_so_beside_the_figures(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -392,8 +429,19 @@ def test_a_fit_that_ran_all_its_epochs_is_not_said_to_have_stopped() -> None:
     written, printed 'gru4rec · training stopped (epochs) after 165 s, 5 epochs' after all 5 of its 5
     epochs: the fit-end event carried the model's stop_reason_ "epochs" (its count ran out) as a stop. A
     real compare (a tiny sasrec, no time budget, 2 epochs within its patience) now ends its bar with
-    'fitted in', and the event's ``stopped`` is None, as for a model that has no early stopping."""
+    'fitted in', and the event's ``stopped`` is None, as for a model that has no early stopping.
+
+    Each epoch's line also shows the validation NDCG@10 sasrec's early stopping follows, as the report's rows
+    do: compare's showed the loss alone ('sasrec · fitting · loss 7.20 · 2/3'), so nothing said whether the
+    model was still improving or why its patience ended it."""
+    from movierec.progress import three_digits
+
     events, text = _tiny_sasrec_compare({"time_budget": None}, [])
     (end,) = [ev for ev in events if ev["event"] == "fit-end"]
     assert end["epochs_run"] == 2 and end["stopped"] is None, end
     assert "sasrec · fitted in" in text and "training stopped" not in text, text
+    epochs = [ev for ev in events if ev["event"] == "epoch"]
+    assert len(epochs) == 2, epochs
+    for ev in epochs:  # the figure the model recorded, on that epoch's line
+        said = f"· val ndcg@10 {three_digits(ev['val_ndcg@10'])} · {ev['epoch']}/2"
+        assert re.search(rf"sasrec · fitting · loss [\d.]+ {re.escape(said)}$", text, flags=re.M), text

@@ -23,6 +23,7 @@ __all__ = [
     "LineProgress",
     "LineStatus",
     "budget_words",
+    "epoch_words",
     "epochs_done",
     "fitted_words",
     "kernel_shell",
@@ -30,9 +31,11 @@ __all__ = [
     "loss_words",
     "make_progress",
     "model_step",
+    "show_epoch",
     "status",
     "stopped_words",
     "three_digits",
+    "val_words",
     "watch_print",
 ]
 
@@ -212,6 +215,7 @@ class LineStatus:
         self.closed = False  # the step ended (a timer that fires late prints nothing)
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
+        self._printed_at = 0.0  # when its latest line printed (time.monotonic())
 
     def __enter__(self) -> LineStatus:
         self.started = time.monotonic()
@@ -238,6 +242,16 @@ class LineStatus:
             if self.on_screen and not self.closed:
                 self._print(text)
 
+    def progress(self, words: str) -> None:
+        """How far the step has got ('epoch 12/200 · loss 5.21 · val ndcg@10 0.0812'), printed after its text
+        once its line is on screen, at most one line every ``after`` seconds (3 s by default, as
+        :class:`LineProgress` prints a model's epochs in compare; every one where ``after`` is 0); its text,
+        and so its 'done' line, stay as they were. ``export --model sasrec`` into a log read 'training sasrec
+        …' and then nothing for its three minutes."""
+        with self._lock:
+            if self.on_screen and not self.closed and time.monotonic() - self._printed_at >= self.after:
+                self._print(f"{self.text} · {words}")
+
     def _show(self) -> None:
         with self._lock:
             if not self.closed and not self.on_screen:
@@ -246,6 +260,7 @@ class LineStatus:
 
     def _print(self, line: str) -> None:
         since = self.origin or clock_origin() or self.started
+        self._printed_at = time.monotonic()
         self.console.print(
             f"[{time.monotonic() - since:6.1f}s] {line}", markup=False, highlight=False, soft_wrap=True
         )
@@ -259,6 +274,23 @@ def status(console: Any, text: str, *, after: float = 3.0, origin: float | None 
     if live(console):
         return console.status(text)
     return LineStatus(console, text, after=step_line_after(after), origin=origin)
+
+
+def epoch_words(epoch: int, total: object, record: dict[str, Any]) -> str:
+    """``"epoch 12/200 · loss 5.21 · val ndcg@10 0.0812"``: one epoch of a fit (``total``: the most it may
+    run, where known), with the loss and validation score its record carries (:func:`val_words`)."""
+    most = f"/{total}" if isinstance(total, int) and not isinstance(total, bool) and total > 0 else ""
+    said = [f"epoch {epoch}{most}", loss_words(record.get("loss")), val_words(record) or ""]
+    return " · ".join(words for words in said if words)
+
+
+def show_epoch(step: Any, text: str, words: str) -> None:
+    """``words`` (:func:`epoch_words`) on a running :func:`status` step whose text is ``text``: beside the
+    spinner on a terminal, a line now and then in a pipe (:meth:`LineStatus.progress`)."""
+    if isinstance(step, LineStatus):
+        step.progress(words)
+    elif callable(getattr(step, "update", None)):  # rich's Status (a caller's own status may have none)
+        step.update(f"{text} · {words}")
 
 
 def step_line_after(after: float) -> float:
@@ -314,6 +346,22 @@ def loss_words(loss: object) -> str:
     if isinstance(loss, bool) or not isinstance(loss, (int, float)) or not math.isfinite(loss):
         return ""
     return f"loss {three_digits(loss)}"
+
+
+def val_words(event: dict[str, Any]) -> str | None:
+    """``"val ndcg@10 0.0812"``: the validation score an epoch's record carries (a ``val_…`` key: sasrec's and
+    gru4rec's NDCG@10 on each user's latest training movie, which their early stopping follows; an
+    ``epoch_validation`` curve's ``val_rmse``), or ``None`` where it has none. compare's and report's
+    progress lines both show it; compare's showed the loss alone, so nothing said why sasrec kept training
+    or stopped at its patience."""
+    return next(
+        (
+            f"val {k[4:]} {three_digits(v)}"
+            for k, v in event.items()
+            if k.startswith("val_") and isinstance(v, (int, float)) and math.isfinite(v)
+        ),
+        None,
+    )
 
 
 def three_digits(value: float) -> str:

@@ -150,10 +150,13 @@ class _RichProgress:
         self.budget: dict[str, str] = {}
         # label -> as the table names it, with the item features it learns from ('ease+genres+tags')
         self.shown: dict[str, str] = {}
+        # label -> its latest validation score ('val ndcg@10 0.0812', progress.val_words), as the report's
+        # rows keep it: sasrec's early stopping follows it, and the bar showed the loss alone
+        self.last_val: dict[str, str] = {}
 
     def __call__(self, ev: dict[str, Any]) -> None:
         from movierec.evaluation import shown_label
-        from movierec.progress import epochs_done, fitted_words, loss_words, model_step, stopped_words
+        from movierec.progress import epochs_done, fitted_words, model_step, stopped_words
 
         label = ev.get("model", "")
         kind = ev.get("event")
@@ -175,18 +178,7 @@ class _RichProgress:
             else:
                 self.tasks[label] = self.progress.add_task(fitting, total=epochs)
         elif kind == "epoch" and label in self.tasks:
-            extra = loss_words(ev.get("loss"))
-            if not extra:  # a model without a loss (the ensemble) reports another figure per step
-                shown = [
-                    (k, v)
-                    for k, v in ev.items()
-                    if k not in _EVENT_KEYS and isinstance(v, (int, float)) and math.isfinite(v)
-                ]
-                extra = (
-                    f"step {ev.get('epoch')}" + "".join(f" {k} {v:.4f}" for k, v in shown[:1])
-                    if shown
-                    else ""
-                )
+            extra = self._epoch_words(label, ev)
             words = f"fitting{self.budget.get(label, '')}" + (f" · {extra}" if extra else "")
             self.progress.update(self.tasks[label], advance=1, description=model_step(who, words))
         elif kind == "fit-end" and label in self.tasks:
@@ -203,6 +195,25 @@ class _RichProgress:
             self.progress.update(  # a step of its own: a line in a log even right after the fit's
                 self.tasks[label], description=model_step(who, f"evaluating {ev['protocol']}"), refresh=True
             )
+
+    def _epoch_words(self, label: str, ev: dict[str, Any]) -> str:
+        """An epoch's figures on its bar: the loss and the latest validation score ('loss 7.20 · val ndcg@10
+        0.0123', the score sasrec's early stopping follows, as the report's rows show it), or for a model
+        without either its own figure per step (the ensemble's 'step 1 slim hold-out NDCG@10 0.1200')."""
+        from movierec.progress import loss_words, val_words
+
+        val = val_words(ev)
+        if val is not None:
+            self.last_val[label] = val
+        said = [words for words in (loss_words(ev.get("loss")), self.last_val.get(label, "")) if words]
+        if said:
+            return " · ".join(said)
+        shown = [
+            (k, v)
+            for k, v in ev.items()
+            if k not in _EVENT_KEYS and isinstance(v, (int, float)) and math.isfinite(v)
+        ]
+        return f"step {ev.get('epoch')}" + "".join(f" {k} {v:.4f}" for k, v in shown[:1]) if shown else ""
 
 
 # --- commands --------------------------------------------------------------------------------
@@ -681,11 +692,13 @@ def _model_and_data(
 
         fit_kw["item_features"] = build_item_features(ds, train.item_map, item_features)
     check_table_before_training(m, train)
+    from movierec.models.training import epoch_progress
     from movierec.progress import budget_words
     from movierec.progress import status as step_status
 
-    with step_status(err_console, f"fitting {name} on {ds.name}{budget_words(m)}"):
-        m.fit(train, **fit_kw)
+    fitting = f"fitting {name} on {ds.name}{budget_words(m)}"
+    with step_status(err_console, fitting) as step:  # each epoch beside it, as export's
+        m.fit(train, **fit_kw, **epoch_progress(step, m, fitting))
     return m, ds, train
 
 

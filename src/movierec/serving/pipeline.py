@@ -70,6 +70,7 @@ def train_and_export(
     """
     from movierec.models.base import default_threshold_note, seeded, training_view
     from movierec.models.registry import create
+    from movierec.models.training import epoch_progress
     from movierec.progress import budget_words
     from movierec.scoring.table import check_table_before_training
     from movierec.serving.artifact import export_artifact, exportable
@@ -99,8 +100,9 @@ def train_and_export(
     fit_kwargs = _side_features(mdl, model, ds, inter, item_features, user_features, say, held_out=test)
     _warn_if_too_little(model, train, say)
     check_table_before_training(mdl, train)
-    with status(f"training {model} on {train.n_ratings:,} interactions{budget_words(mdl)}"):
-        mdl.fit(train, **fit_kwargs)
+    training = f"training {model} on {train.n_ratings:,} interactions{budget_words(mdl)}"
+    with status(training) as step:  # each epoch beside it (sasrec's three minutes said nothing more)
+        mdl.fit(train, **fit_kwargs, **epoch_progress(step, mdl, training))
     metrics = None
     if test is not None:
         from movierec.evaluation import holdout_figures
@@ -210,6 +212,7 @@ def _top_n_check(
 
     if not check:
         return metrics, []
+    from movierec.models.training import epoch_progress
     from movierec.progress import budget_words
 
     # a second fit of the model: as long again for one trained to a time budget. A sequence model is checked on
@@ -217,9 +220,11 @@ def _top_n_check(
     on = {"leave-last-out": "leave-last-out (each user's latest rating)"}.get(
         check_split(mdl, figures=metrics), "a hold-out split"
     )
-    with status(f"checking {mdl.name}'s top-N against popularity on {on}{budget_words(mdl)}"):
+    checking = f"checking {mdl.name}'s top-N against popularity on {on}{budget_words(mdl)}"
+    with status(checking) as step:  # the second fit's epochs beside it, as the first's
+        fitting = {**fit_kwargs, **epoch_progress(step, mdl, checking)}
         result = ranking_check(
-            mdl, ds, fit_kwargs, threshold=threshold, seed=seed, test_size=test_size, figures=metrics,
+            mdl, ds, fitting, threshold=threshold, seed=seed, test_size=test_size, figures=metrics,
             item_features=item_features,
         )  # fmt: skip
     if "skipped" in result:

@@ -350,7 +350,7 @@ class _Progress:
             loss_words,
             model_step,
             stopped_words,
-            three_digits,
+            val_words,
         )
 
         def on_event(ev: dict[str, Any]) -> None:
@@ -369,9 +369,7 @@ class _Progress:
                     self.progress.update(task, total=int(ev.get("epoch", 0)))
                 # the epoch is in the n/total column; three digits keep a row within 80 columns
                 parts = [loss_words(loss)] if loss_words(loss) else []
-                val = next(
-                    (f"val {k[4:]} {three_digits(v)}" for k, v in ev.items() if k.startswith("val_")), None
-                )
+                val = val_words(ev)
                 if val is not None:
                     self.last_val[label] = val
                 if label in self.last_val:  # the latest validation score (some epochs are not scored)
