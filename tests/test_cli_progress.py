@@ -160,6 +160,43 @@ def test_piped_status_prints_a_long_step_and_its_time_but_nothing_for_a_short_on
     assert took and 0.3 <= float(took[1]) <= spent + 0.05, (lines, spent)  # the step's own time, to 0.1 s
 
 
+def test_a_late_step_line_is_stamped_when_the_step_began() -> None:
+    """``movierec export --config reports/demo/best.toml`` piped read '[   5.8s] training ease on 48,580
+    interactions …' then '[   7.5s] training ease on 48,580 interactions: done in 4.7 s': the first line,
+    printed 3 s into the step, was stamped when it printed, so the stamps were 1.7 s apart beside a 'done in
+    4.7 s' (recommend's 'fitting bpr' alike, 4.8 s apart for 7.8 s). It now reads the step's start, and a line
+    printed meanwhile (a model's own progress) is never stamped after it: the log stays in order."""
+    from movierec.progress import LineProgress, command_clock, status
+
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=False, width=120)
+    with command_clock():
+        step = status(console, "fitting bpr", after=0.3)
+        with step:
+            time.sleep(0.4)
+            _on_screen(step)
+        # a line of its own, then a second late step, with a line printed before that step's own first line
+        LineProgress(console).add_task("bpr · fitting", total=None)
+        inner = status(console, "checking bpr", after=0.3)
+        with inner:
+            LineProgress(console).add_task("bpr · evaluating", total=None)
+            _on_screen(inner)
+            time.sleep(0.2)
+    lines = out.getvalue().splitlines()
+    stamps = [float(re.match(r"\[\s*([\d.]+)s\] ", line)[1]) for line in lines]  # type: ignore[index]
+    assert [re.sub(r"^\[\s*[\d.]+s\] | in [\d.]+ s$", "", line) for line in lines] == [
+        "fitting bpr …",
+        "fitting bpr: done",
+        "bpr · fitting",
+        "bpr · evaluating",
+        "checking bpr …",
+        "checking bpr: done",
+    ], lines
+    took = float(re.search(r"done in ([\d.]+) s$", lines[1])[1])  # type: ignore[index]
+    assert stamps[0] == 0.0 and abs(stamps[1] - stamps[0] - took) <= 0.15, lines  # before: 0.3+ and 0.1
+    assert stamps == sorted(stamps), lines  # 'checking bpr …' not stamped before 'bpr · evaluating'
+
+
 def test_exports_steps_are_stamped_from_the_commands_start(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """``export --model slim`` piped read '[10.2s] training slim …: done in 10.2 s' then '[3.0s] checking
     slim's top-N …': each step's lines counted from the step's own start, so the log's clock ran backwards.

@@ -154,6 +154,7 @@ class LineProgress:
         if not force and now - task.printed_at < self.every:
             return
         task.printed, task.printed_at = line, now
+        _LAST_STAMP[0] = max(_LAST_STAMP[0], now)
         self.console.print(
             f"[{now - self.started:6.1f}s] {line}", markup=False, highlight=False, soft_wrap=True
         )
@@ -182,6 +183,12 @@ def command_clock() -> Iterator[None]:
         _COMMAND_START.pop()
 
 
+#: the moment (``time.monotonic()``) the latest stamped progress line reads, of any :class:`LineStatus` or
+#: :class:`LineProgress`: a step's first line, stamped at the step's start though printed later, is never
+#: stamped before it
+_LAST_STAMP: list[float] = [0.0]
+
+
 def clock_origin() -> float | None:
     """The running command's start (:func:`command_clock`), or ``None`` outside a command."""
     return _COMMAND_START[-1] if _COMMAND_START else None
@@ -200,8 +207,9 @@ class LineStatus:
     """rich's ``console.status`` spinner for pipes and logs, where rich shows nothing: a step still running
     after ``after`` seconds prints one timestamped line (and one per later :meth:`update`), and its end
     prints how long it took. A step shorter than ``after`` prints nothing, so a quick command, or a
-    mistake found while its data loads, stays one line on stderr. ``after=0`` prints the step's line at
-    once (a command of several named steps, the report, shows each). ``origin`` (a ``time.monotonic()``)
+    mistake found while its data loads, stays one line on stderr; its first line, printed late, is stamped
+    with the step's start, so its stamp and its 'done' line's stamp differ by the 'done in' time. ``after=0``
+    prints the step's line at once (a command of several named steps, the report, shows each). ``origin`` (a ``time.monotonic()``)
     stamps the lines from there rather than from the step's start, so several steps' lines read in order
     beside a :class:`LineProgress` given the same origin."""
 
@@ -256,14 +264,17 @@ class LineStatus:
         with self._lock:
             if not self.closed and not self.on_screen:
                 self.on_screen = True
-                self._print(f"{self.text} …")
+                self._print(f"{self.text} …", at=self.started)
 
-    def _print(self, line: str) -> None:
+    def _print(self, line: str, *, at: float | None = None) -> None:
+        """``line``, stamped now, or at ``at`` (the step's start, for its first line: printed ``after`` seconds
+        late, it read '[5.8s] training ease …' then '[7.5s] …: done in 4.7 s', the two stamps 1.7 s apart),
+        though never before a line already printed (:data:`_LAST_STAMP`), so a log still reads in order."""
         since = self.origin or clock_origin() or self.started
-        self._printed_at = time.monotonic()
-        self.console.print(
-            f"[{time.monotonic() - since:6.1f}s] {line}", markup=False, highlight=False, soft_wrap=True
-        )
+        self._printed_at = now = time.monotonic()
+        moment = now if at is None else min(now, max(at, _LAST_STAMP[0]))
+        _LAST_STAMP[0] = max(_LAST_STAMP[0], moment)
+        self.console.print(f"[{moment - since:6.1f}s] {line}", markup=False, highlight=False, soft_wrap=True)
 
 
 def status(console: Any, text: str, *, after: float = 3.0, origin: float | None = None) -> Any:
