@@ -219,8 +219,8 @@ def test_exports_steps_are_stamped_from_the_commands_start(tmp_path) -> None:  #
     assert steps == [
         "loading ml-latest-small …",
         "loading ml-latest-small: done",
-        "training ease on 48,580 interactions …",
-        "training ease on 48,580 interactions: done",
+        "training ease on 48,580 ratings of 4+ …",  # it said 'interactions': half the ratings lost?
+        "training ease on 48,580 ratings of 4+: done",
         "checking ease's top-N against popularity on a hold-out split …",
         "checking ease's top-N against popularity on a hold-out split: done",
     ], done.stderr
@@ -349,13 +349,13 @@ def test_a_clock_bound_fit_says_its_time_budget_in_export(tmp_path) -> None:  # 
         env={"MOVIEREC_PROGRESS_AFTER": "0"},
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "training sasrec on 100,836 interactions (time budget 180 s)" in done.stderr, done.stderr
+    assert "training sasrec on 100,836 ratings (time budget 180 s)" in done.stderr, done.stderr
     assert any(  # the piped step's own stamped line, not words found elsewhere
-        re.fullmatch(r"\[ +\d+\.\ds\] training sasrec on 100,836 interactions \(time budget 180 s\) …", ln)
+        re.fullmatch(r"\[ +\d+\.\ds\] training sasrec on 100,836 ratings \(time budget 180 s\) …", ln)
         for ln in done.stderr.splitlines()
     ), done.stderr
     # its epoch, on a line of its own (the log said nothing between a fit's first and last line)
-    epoch = r"\[ +\d+\.\ds\] training sasrec on 100,836 interactions \(time budget 180 s\) · epoch 1/1 · loss [\d.]+ · val ndcg@10 [\d.]+"
+    epoch = r"\[ +\d+\.\ds\] training sasrec on 100,836 ratings \(time budget 180 s\) · epoch 1/1 · loss [\d.]+ · val ndcg@10 [\d.]+"
     assert any(re.fullmatch(epoch, ln) for ln in done.stderr.splitlines()), done.stderr
 
 
