@@ -87,3 +87,20 @@ def test_the_cli_guesses_a_genre_word_before_it_trains(capsys: pytest.CaptureFix
         "movierec: error: --genre: unknown genre 'romcom' (did you mean 'Romance' or 'Comedy'?); "
         "all 19 genres: movierec data info\n"
     ), err
+
+
+def test_a_lists_caption_names_the_genre_as_the_data_spells_it(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--genre scifi`` filtered to Sci-Fi but the caption said "· scifi" (and "· film noir"): the caption
+    names what the list holds, as ``data info`` and the movies' genre column spell it."""
+    code, out, err = run_cli(
+        ["recommend", "--user", "1", "--genre", "scifi", "-m", "popularity", "-k", "3"], capsys
+    )
+    assert code == 0, err
+    caption = " ".join(out.split("┏")[0].split())
+    assert caption.endswith("· Sci-Fi"), out
+    code, out, err = run_cli(
+        ["recommend", "--rated", "Toy Story=5", "--genre", "film noir,SCIFI", "-m", "popularity", "-k", "3"],
+        capsys,
+    )
+    assert code == 0, err
+    assert " ".join(out.split("┏")[0].split()).endswith("· Film-Noir or Sci-Fi"), out

@@ -1054,7 +1054,7 @@ def _recommend_user(
     counted = _counted(art)
     title += f" · {_floor_text(floor, counted)}"
     if genres:
-        title += f" · {' or '.join(genres)}"
+        title += f" · {' or '.join(art.genre_names(genres))}"
     if rerank:
         title += f" · re-ranked by {rerank}"
     if denied:
@@ -1479,7 +1479,7 @@ def _recommend_visitor(
     # the support floor holds here as in a known user's list, and its title says so there
     floor = art.min_support if min_support is None else min_support
     only = f" · {_floor_text(floor, _counted(art))}"
-    only += f" · {' or '.join(genres)}" if genres else ""
+    only += f" · {' or '.join(art.genre_names(genres))}" if genres else ""
     only += f" · {len(denied)} excluded" if denied else ""
     title = f"top {k} for someone who rated {shown} · {where}{only}"
     _print_user_list(

@@ -819,6 +819,11 @@ class Artifact(IdMapped):
         ``[]`` when the movies have none): the names ``recommend(..., genres=)`` takes."""
         return list(self._genre_names)
 
+    def genre_names(self, asked: str | Iterable[str]) -> list[str]:
+        """The ``asked`` genres as the data spells them, checked as ``recommend(..., genres=)`` checks them
+        (``'scifi'`` is ``'Sci-Fi'``): what a list's caption names, so ``--genre scifi`` reads "· Sci-Fi"."""
+        return [self._genre_spellings[k] for k in check_genres(asked, self._genre_spellings, "art.genres")]
+
     @property
     def sequential(self) -> bool:
         """Whether the model reads an ordered history (markov, sasrec, gru4rec: the families markov and sasrec)
