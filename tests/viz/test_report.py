@@ -612,6 +612,38 @@ def test_the_next_step_activates_the_venv_the_shell_does_not_reach(
     assert not command().startswith("source "), command()
 
 
+def test_the_pages_serve_box_activates_the_venv_the_shell_does_not_reach(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The terminal's 'next:' activated make demo's venv first, the page's "Serve it" box did not: opened
+    later in a fresh terminal, its 'movierec export' was not found. The box's block now starts with the same
+    'source …/activate' where the PATH does not reach this movierec: relative to the working folder for a
+    relative --out (the box says to run it from there), the whole path for an absolute one."""
+    import sys
+    from types import SimpleNamespace
+
+    from movierec.viz.report import _serve_box
+
+    venv_bin = Path(sys.prefix) / "bin"
+    if sys.prefix == sys.base_prefix or not (venv_bin / "activate").is_file():
+        pytest.skip("the tests run outside a POSIX virtual environment")
+
+    def block(best: Path) -> list[str]:
+        box = _serve_box(SimpleNamespace(best_config=best, best_label="ease"))  # type: ignore[arg-type]
+        assert box is not None
+        return [part.strip() for part in box["commands"].replace(" \\\n", " ").split("&&")]
+
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # make demo's shell, and a fresh one: no venv on the PATH
+    monkeypatch.chdir(Path(sys.prefix).parent)  # the checkout, where make demo runs
+    relative = block(Path("reports/demo/best.toml"))
+    assert relative[0] == f"source {Path(sys.prefix).name}/bin/activate", relative
+    assert relative[1].startswith("movierec export --config reports/demo/best.toml"), relative
+    absolute = block(tmp_path / "best.toml")
+    assert absolute[0] == f"source {venv_bin / 'activate'}", absolute
+    monkeypatch.setenv("PATH", f"{venv_bin}{os.pathsep}/usr/bin:/bin")  # activated: nothing to add
+    assert block(Path("reports/demo/best.toml"))[0].startswith("movierec export "), block(Path("x.toml"))
+
+
 def test_the_default_report_runs_on_a_ratings_file_alone(tmp_path: Path) -> None:
     """`movierec report --ratings my.csv` trained every default model and then stopped at warp+genres+tags:
     'dataset 'mine' has no movie metadata, so genres/year features are unavailable'. On data without a

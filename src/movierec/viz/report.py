@@ -349,6 +349,7 @@ class _Progress:
             fitted_words,
             loss_words,
             model_step,
+            scored_words,
             stopped_words,
             val_words,
         )
@@ -389,8 +390,11 @@ class _Progress:
             elif kind == "evaluate" and label in self.tasks:
                 # refresh: a line of its own in a log even right after the fit's (as compare's); held back, it
                 # came at the end, stamped then: '[ 24.0s] popularity · evaluating test-candidates' after warp
+                # its count of users scored (a full ranking's later events) at most every few seconds
                 self.progress.update(
-                    self.tasks[label], status=f"evaluating {ev.get('protocol')}", refresh=True
+                    self.tasks[label],
+                    status=f"evaluating {ev.get('protocol')}{scored_words(ev)}",
+                    refresh="scored" not in ev,
                 )
 
         return on_event
@@ -1987,7 +1991,9 @@ def _serve_box(report: Report) -> dict[str, str] | None:
     if report.best_config is None:
         return None
     path = Path(report.best_config)
-    first, *rest = serve_commands(path, report.best_label or "best")
+    # the page is read later, in a fresh terminal: make demo's .venv is not active there either
+    activate = _activate_command(absolute=path.is_absolute())
+    first, *rest = [*([activate] if activate else []), *serve_commands(path, report.best_label or "best")]
     return {
         "commands": " \\\n".join([first, *(f"    && {c}" for c in rest)]),
         "where": _run_from(path),
@@ -2007,11 +2013,13 @@ def _run_from(best_config: Path) -> str:
     return f"the folder that holds {best_config.parent}"
 
 
-def _activate_command() -> str | None:
+def _activate_command(absolute: bool = False) -> str | None:
     """``source .venv/bin/activate`` where this movierec runs from a virtual environment that the shell's
     PATH does not reach, else ``None``. ``make demo`` runs ``.venv/bin/movierec report`` from a shell with
     nothing activated: the 'next:' command's ``pip install …`` then went to whatever ``pip`` the PATH held
-    (another Python's) and ``movierec export`` was not found (helper-89's fresh-clone walk)."""
+    (another Python's) and ``movierec export`` was not found (helper-89's fresh-clone walk). The path is
+    relative to the working folder where it lies under it, absolute where it does not or ``absolute`` asks
+    (the page's box for a report whose --out was absolute: its commands run from anywhere)."""
     import shlex
     import shutil
     import sys
@@ -2025,7 +2033,7 @@ def _activate_command() -> str | None:
     if found is not None and Path(found).resolve().parent == bin_dir.resolve():
         return None
     try:
-        shown = str(activate.resolve().relative_to(Path.cwd().resolve()))
+        shown = str(activate) if absolute else str(activate.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         shown = str(activate)
     return f"source {shlex.quote(shown)}"
