@@ -482,3 +482,48 @@ def test_a_fit_that_ran_all_its_epochs_is_not_said_to_have_stopped() -> None:
     for ev in epochs:  # the figure the model recorded, on that epoch's line
         said = f"· val ndcg@10 {three_digits(ev['val_ndcg@10'])} · {ev['epoch']}/2"
         assert re.search(rf"sasrec · fitting · loss [\d.]+ {re.escape(said)}$", text, flags=re.M), text
+
+
+def test_a_full_rankings_count_of_users_scored_shows_in_compare_and_the_report() -> None:
+    """knn-baseline's full ranking (6-8 s on ml-latest-small) read 'evaluating full-ranking' and nothing
+    else in compare and in the report; its later evaluate events carry the users scored, which both show
+    in the same words, a line every few seconds at most in a log (here every one: ``every=0``)."""
+    from movierec.cli.compare import _RichProgress
+    from movierec.viz.report import _Progress
+
+    run = [
+        {"event": "fit-start", "model": "knn-baseline", "fold": 0, "folds": 1},
+        {"event": "fit-end", "model": "knn-baseline", "fold": 0, "seconds": 1.0},
+        {"event": "evaluate", "model": "knn-baseline", "protocol": "full-ranking", "fold": 0},
+        {
+            "event": "evaluate",
+            "model": "knn-baseline",
+            "protocol": "full-ranking",
+            "scored": 64,
+            "users": 595,
+        },
+        {
+            "event": "evaluate",
+            "model": "knn-baseline",
+            "protocol": "full-ranking",
+            "scored": 595,
+            "users": 595,
+        },
+    ]
+    out = io.StringIO()
+    progress = LineProgress(Console(file=out, force_terminal=False, width=80), every=0.0)
+    with progress:
+        show = _RichProgress(progress)
+        for ev in run:
+            show(ev)
+    compare = out.getvalue()
+    out = io.StringIO()
+    report = _Progress(Console(file=out, force_terminal=False, width=80), 1)
+    report.progress.every = 0.0
+    with report:
+        on = report.handler({})
+        for ev in run:
+            on(ev)
+    for text in (compare, out.getvalue()):
+        assert "knn-baseline · evaluating full-ranking · 64/595 users scored" in text, text
+        assert "knn-baseline · evaluating full-ranking · 595/595 users scored" in text, text

@@ -72,7 +72,8 @@ __all__ = [
 Progress = Callable[[dict[str, Any]], None]
 """Receives events ``{"event": "fit-start"|"epoch"|"fit-end"|"evaluate"|"note", "model": label, …}``; a
 fit-start of a model that learns from item features has ``"item_features": "genres+tags"``, so progress
-names it as the tables do (:func:`shown_label`: ``ease+genres+tags``)."""
+names it as the tables do (:func:`shown_label`: ``ease+genres+tags``). A full ranking's evaluate event comes
+again after each block of users it scores, with ``"scored"`` and ``"users"`` (``128`` of ``595``)."""
 
 SPLITS = ("auto", *S.SPLIT_NAMES)  # auto: compare picks the hold-out the models' kinds call for
 _BATCH = 1024
@@ -129,6 +130,31 @@ def _batches(users: np.ndarray, size: int = _BATCH) -> Iterator[tuple[int, np.nd
         yield start, users[start : start + size]
 
 
+#: users in the first block a full ranking scores: it times the model, so a slow one's later blocks stay short
+_PROBE = 64
+#: about how long one block of a slow model's scoring takes, so its count of users scored moves that often
+_BLOCK_SECONDS = 1.0
+Scored = Callable[[int, int], None]
+"""Told ``(users scored so far, users to score)`` after each block of a full ranking (:func:`_timed_batches`)."""
+
+
+def _timed_batches(users: np.ndarray, on_scored: Scored | None) -> Iterator[tuple[int, np.ndarray]]:
+    """``users`` in blocks to score, telling ``on_scored`` the count after each: the first :data:`_PROBE`
+    users, then blocks of about :data:`_BLOCK_SECONDS` of scoring at that pace (at most :data:`_BATCH`).
+    knn-baseline scores ml-latest-small's 595 test users in about 8 s, which was one block of
+    :data:`_BATCH` and one silent 'evaluating full-ranking' line; ease's are under a second, still two
+    blocks. A user's scores do not depend on the block (svd, ease, als, itemknn, knn-baseline alike)."""
+    start, size = 0, _PROBE
+    while start < len(users):
+        tic = time.perf_counter()
+        yield start, users[start : start + size]
+        start += size
+        if on_scored is not None:
+            on_scored(min(start, len(users)), len(users))
+        pace = (time.perf_counter() - tic) / size  # seconds per user (the caller's work on the block too)
+        size = int(min(_BATCH, max(_PROBE, _BLOCK_SECONDS / pace if pace > 0 else _BATCH)))
+
+
 def _mask_seen(scores: np.ndarray, seen: sp.csr_matrix, users: np.ndarray) -> None:
     """Set the users' training items to −inf in place (they are not candidates)."""
     block = seen[users]
@@ -181,6 +207,8 @@ class EvalOptions:
     k: int = 10
     threshold: float | None = 4.0
     seed: int = 42
+    #: a full ranking's count of users scored, after each block (compare's and report's progress lines)
+    on_scored: Scored | None = None
 
     @property
     def floor(self) -> float:
@@ -212,11 +240,14 @@ class Protocol:
         k: int = 10,
         threshold: float | None = 4.0,
         seed: int = 42,
+        on_scored: Scored | None = None,
     ) -> EvalOutput:
         """Measure ``model`` (fitted on ``train``) on ``test``: the protocol's :meth:`_evaluate` with these options.
 
-        The one public signature of every protocol (a template method: subclasses implement ``_evaluate``)."""
-        return self._evaluate(model, train, test, EvalOptions(k=k, threshold=threshold, seed=seed))
+        The one public signature of every protocol (a template method: subclasses implement ``_evaluate``).
+        ``on_scored(n, of)``: how many users a full ranking has scored, told after each block of them."""
+        opts = EvalOptions(k=k, threshold=threshold, seed=seed, on_scored=on_scored)
+        return self._evaluate(model, train, test, opts)
 
     def _evaluate(
         self, model: Recommender, train: Interactions, test: Interactions, opts: EvalOptions
@@ -396,8 +427,10 @@ class FullRankingProtocol(Protocol):
         k: int,
         threshold: float | None,
         auc: bool,
+        on_scored: Scored | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, sp.csr_matrix, float]:
-        """:meth:`rank` and, with ``auc``, each user's AUC over the same scores (``None`` without)."""
+        """:meth:`rank` and, with ``auc``, each user's AUC over the same scores (``None`` without);
+        ``on_scored`` is told the count of users scored after each block (:func:`_timed_batches`)."""
         _check_k(k, train.n_items)
         rel = self._relevant(test, threshold)
         users = np.flatnonzero(np.diff(rel.indptr) > 0).astype(np.int32)
@@ -415,7 +448,7 @@ class FullRankingProtocol(Protocol):
 
             info = item_info(model, train, self.item_genres)
         t0 = time.perf_counter()
-        for start, batch in _batches(users):
+        for start, batch in _timed_batches(users, on_scored):
             s = _scores(model, batch)
             _mask_seen(s, seen, batch)
             if info is None:
@@ -434,7 +467,7 @@ class FullRankingProtocol(Protocol):
     ) -> EvalOutput:
         k = opts.k
         users, recs, rr, aucs, rel_u, secs = self._rank(
-            model, train, test, k=k, threshold=opts.threshold, auc=self.auc
+            model, train, test, k=k, threshold=opts.threshold, auc=self.auc, on_scored=opts.on_scored
         )
         per_user = M.ranking_metrics(recs, rel_u)
         per_user = {f"{m}@{k}": v for m, v in per_user.items() if m in self._metrics and m != "mrr"}
@@ -2883,12 +2916,19 @@ class _FoldRun:
                 self.skipped.add((label, p.name))
                 self._note_skip(p.name, label, str(getattr(model, "name", label)), reason)
             return None
-        self._emit({"event": "evaluate", "model": label, "protocol": p.name, "fold": fold})
+        event = {"event": "evaluate", "model": label, "protocol": p.name, "fold": fold}
+        self._emit(event)
+
+        def told(n: int, of: int) -> None:  # the same step, how far it has got: '128/595 users scored'
+            self._emit({**event, "scored": n, "users": of})
+
         threshold = _threshold(p.name, self.key, self.threshold)
         scored, by_prediction = _ranked(model, self.rank_by) if p.ranking else (model, False)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SampledMetricsWarning)
-            out = p.evaluate(scored, train, test, k=self.k, threshold=threshold, seed=self.seed)
+            out = p.evaluate(
+                scored, train, test, k=self.k, threshold=threshold, seed=self.seed, on_scored=told
+            )
         out.notes += [RANKED_BY_PREDICTION] if by_prediction else []
         if self.beyond and p.name == "full-ranking":
             from movierec.beyond import extend_output

