@@ -585,3 +585,14 @@ def test_a_list_of_counts_prints_whole_numbers(ds: movierec.Dataset) -> None:
     assert ".000" not in text
     rated = pd.DataFrame({"movieId": [1, 2], "score": [4.954, 4.9], "predicted_rating": [5.0, 5.0]})
     assert "5.000" in fitted_text(rated, 80) and "4.954" in fitted_text(rated, 80)
+
+
+def test_a_study_of_one_trial_says_trial_not_trials(ds: movierec.Dataset) -> None:
+    """A study's repr read "TuneResult('baseline' for rmse: 1 trials, 1 complete, 0 pruned)", and its
+    HTML card '1 trials: 1 complete, 0 pruned'."""
+    from movierec.tuning import tune
+
+    res = tune(ds, "baseline", metric="rmse", n_trials=1, cv=1, seed=42, progress=False)
+    text = " ".join(repr(res).split())
+    assert "for rmse: 1 trial, 1 complete" in text and "1 trials" not in text, text
+    assert "1 trial: 1 complete" in res._repr_html_() and "1 trials" not in res._repr_html_()

@@ -359,3 +359,17 @@ def test_surprises_predict_keywords_are_one_error_saying_where_they_live(bundled
     assert float(np.clip(raw[0], 0.5, 5.0)) == pytest.approx(rec.predict(1, 1))
     with_r_ui = rec.test(pd.DataFrame({"userId": [1], "movieId": [1], "rating": [4.0]}))
     assert with_r_ui["rating"].tolist() == [4.0] and with_r_ui["est"][0] == pytest.approx(rec.predict(1, 1))
+
+
+def test_the_page_says_what_predict_makes_of_ids_given_as_text(bundled: movierec.Dataset) -> None:
+    """docs/from-surprise.md said ``rec.predict(uid, iid)`` takes ids as "numbers not text", yet a
+    Surprise notebook's ``predict("196", "302")`` works: text that is an id is that raw id (not a dense
+    row number, nor a title), as the page now says."""
+    from pathlib import Path
+
+    page = (Path(__file__).parents[1] / "docs" / "from-surprise.md").read_text(encoding="utf-8")
+    row = next(line for line in page.splitlines() if line.startswith("| `algo.predict(uid, iid"))
+    assert "not text" not in row and "`rec.predict('196', '302')` is userId 196, movieId 302" in row
+    rec = movierec.Recommender(bundled, "baseline").fit()
+    assert rec.predict("196", "302") == rec.predict(196, 302)
+    assert rec.movie_index("302") == rec.movie_index(302) != 302  # the raw id, not the row number

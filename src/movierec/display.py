@@ -803,6 +803,11 @@ def _gain(t: Any) -> str:
     return f"; the defaults: {_n(value)}"
 
 
+def _count(n: int, noun: str) -> str:
+    """``"1 trial"``, ``"4 trials"``: a study's repr read 'TuneResult('svd' for ndcg@10: 1 trials, …)'."""
+    return f"{n} {noun}{'s' if n != 1 else ''}"
+
+
 def tune_repr(t: Any) -> str:
     """A study in lines of at most 80 columns, as :class:`~movierec.nested_tuning.NestedTuneResult` shows
     itself: what was searched, the best value and the test score, which trial, the parameters. It was one
@@ -810,7 +815,7 @@ def tune_repr(t: Any) -> str:
     head = call_text(
         "TuneResult",
         [
-            f"{t.model!r} for {t.metric}: {t.n_trials} trials",
+            f"{t.model!r} for {t.metric}: {_count(t.n_trials, 'trial')}",
             f"{t.n_complete} complete",
             f"{t.n_pruned} pruned",
         ],
@@ -846,7 +851,7 @@ def tune_html(t: Any) -> str:
     ]
     # the sentences the repr prints, a paragraph each: one run-on line read '… trial 1 of 4 (Optuna's #0)
     # (4 complete, 0 pruned)', and the note's 'cv 1' for what the progress line calls a validation split
-    said = [*_tune_lines(t), f"{t.n_trials} trials: {t.n_complete} complete, {t.n_pruned} pruned"]
+    said = [*_tune_lines(t), f"{_count(t.n_trials, 'trial')}: {t.n_complete} complete, {t.n_pruned} pruned"]
     body = "".join(f'<p class="mr-note">{html.escape(line)}</p>' for line in said)
     if rows:
         body += frame_html(pd.DataFrame(rows))

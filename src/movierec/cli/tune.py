@@ -709,7 +709,7 @@ def _print_result(result: Any) -> None:
     states = list(result.trials["state"]) if result.trials is not None and "state" in result.trials else []
     failed = f"{states.count('fail')} failed, " if "fail" in states else ""  # a killed run's, closed since
     table = Table(
-        title=f"{result.study_name}: best of {result.n_complete} complete trials "
+        title=f"{result.study_name}: best of {result.n_complete} complete trial{'s' if result.n_complete != 1 else ''} "
         f"({result.n_pruned} pruned, {failed}{result.n_trials} in the study)"
     )
     table.add_column("hyperparameter")
