@@ -1213,7 +1213,10 @@ def _started(
     if on_start is not None:
         on_start(info)
     elif lines and (finished or closed):
-        _say(True, f"continuing study {name!r}: {finished} finished {_trials(finished).split(' ', 1)[1]}{closed_note(closed)}")
+        _say(
+            True,
+            f"continuing study {name!r}: {finished} finished {_trials(finished).split(' ', 1)[1]}{closed_note(closed)}",
+        )
 
 
 def closed_note(closed: int) -> str:
