@@ -881,7 +881,7 @@ class Recommender:
         """A rating predictor's reasons: leave-one-out on the raw predicted rating, beyond the drop every
         movie shares (``because(..., shared=)``), as the artifact's ``_explain``; rows no rated movie
         explains have none, and a warning says why once (:func:`~movierec.scoring.explain.because_note`)."""
-        from movierec.scoring.explain import because, because_note, rating_tolerance
+        from movierec.scoring.explain import LIKED_BY_MOST, because, because_note, rating_tolerance
 
         titles = self.items["title"].to_numpy(dtype=object)
         model: Any = self.model
@@ -897,11 +897,13 @@ class Recommender:
         terms = None  # k-NN: each rated neighbour's term in the prediction, read instead of leave-one-out
         if hasattr(model, "new_user_terms"):
             terms = model.new_user_terms(items, given, top, threshold=self.threshold)
-        reasons = because(rated, self.threshold, top, full, without, shared=tol, terms=terms)
-        note = because_note(self.name, reasons, shares=terms is not None)
+        general: list[bool] = []  # rows on the list for how highly viewers rate them (item biases)
+        reasons = because(rated, self.threshold, top, full, without, shared=tol, terms=terms, general=general)
+        note = because_note(self.name, reasons, shares=terms is not None, general=sum(general))
         if note is not None:
             warnings.warn(f"explain: {note}", UserWarning, stacklevel=_outside_movierec())
-        return ["; ".join(str(titles[items[b]]) for b in r) for r in reasons]
+        named = ["; ".join(str(titles[items[b]]) for b in r) for r in reasons]
+        return [f"({LIKED_BY_MOST})" if g else text for text, g in zip(named, general, strict=True)]
 
     def _known_rating_reasons(
         self, train: Interactions, u: int, order: np.ndarray, top: np.ndarray

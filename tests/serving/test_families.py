@@ -178,9 +178,12 @@ def test_no_positive_rating_falls_back_to_popularity_and_says_so(fitted, api: st
 def test_explanations_name_rated_movies_the_score_depends_on(fitted, api: str) -> None:
     body = {"ratings": [{"movieId": m, "rating": r} for m, r in VISITOR], "k": 8, "explain": True}
     for name in ("itemknn", "svd", "ease", "markov"):
-        recs = httpx.post(f"{api}/{name}/recommendations", json=body, timeout=30).json()["recommendations"]
+        got = httpx.post(f"{api}/{name}/recommendations", json=body, timeout=30).json()
+        recs = got["recommendations"]
         rated = {m for m, _ in VISITOR}
-        assert any(r["because"] for r in recs), name
+        # svd's rows may all be there for how highly everyone rates them: then no movie, and the note says so
+        liked_by_most = "how highly most viewers rate" in got.get("becauseNote", "")
+        assert any(r["because"] for r in recs) or (name == "svd" and liked_by_most), name
         for r in recs:
             assert {b["movieId"] for b in r["because"]} <= rated and len(r["because"]) <= 2
     # item-kNN is additive: the first 'because' is the liked movie with the largest similarity term

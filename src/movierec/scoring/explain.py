@@ -28,10 +28,12 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "LIKED_BY_MOST",
     "MAX_RATED",
     "RATING_TOLERANCE",
     "because",
     "because_note",
+    "general_rows",
     "known_because",
     "known_user_refusal",
     "rating_tolerance",
@@ -40,6 +42,16 @@ __all__ = [
 #: at most this many liked movies are tried (one fold-in each), the highest-rated first; read on ``terms``
 #: (no fold-in) every liked movie is
 MAX_RATED = 20
+
+#: a rating predictor's row that is on the list more for what it predicts for anyone than for the movies
+#: the person rated (:func:`general_rows`), as the notebook's ``because`` column and the notes say it
+LIKED_BY_MOST = "liked by most viewers"
+
+#: a rating predictor's row the model would list for anyone (:func:`general_rows`) names a rated movie only
+#: where leaving it out lowers the row at least this many times as much as it lowers the :data:`BEST` movies
+#: the person is predicted to rate highest
+SPECIFIC = 2.0
+BEST = 100
 
 #: a rating predictor's reason must raise the movie's predicted rating by at least this share of the rating
 #: scale (0.045 stars on 0.5–5) more than it raises movies in general (:func:`rating_tolerance`)
@@ -63,6 +75,7 @@ def because(
     top: int = 2,
     shared: float | None = None,
     terms: np.ndarray | None = None,
+    general: list[bool] | None = None,
 ) -> list[list[int]]:
     """For each of ``targets`` (item indices on the list), up to ``top`` positions into the rated
     movies (``values``: their ratings) whose removal lowers its score most, largest drop first.
@@ -88,6 +101,13 @@ def because(
     leave-one-out names no reason, or a far one. A term is already beyond the user bias (the baseline
     holds it), and a movie that is not among the target's neighbours has none. Every liked movie is
     weighed (no :data:`MAX_RATED` cap: no fold-in is run).
+
+    With ``shared`` (leave-one-out, not ``terms``), a row that is on the list more for what the model
+    predicts for anyone than for the person's ratings (:func:`general_rows`) names no movie: svd explained
+    Shawshank, Schindler's List and the Godfather "because Toy Story (1995)" for someone who gave Toy Story
+    5 and Alien 4, since leaving the 5 out lowers the well-liked movies' predictions most, though they lead
+    the list on their item biases. ``general``, where given, gets one bool per target: whether that is why
+    its row has none (:data:`LIKED_BY_MOST`, :func:`because_note`'s ``general``).
     """
     values = np.asarray(values, dtype=np.float64)
     liked = np.flatnonzero(values >= threshold)
@@ -100,13 +120,20 @@ def because(
     if not len(targets):
         return []
     contrib = np.zeros((len(liked), len(targets)))
+    anyone = np.zeros(len(targets), dtype=bool)
+    # whether a movie's drop on a row stands out among the best-predicted movies' (_beyond_shared)
+    specific = np.ones((len(liked), len(targets)), dtype=bool)
+    if shared is not None and terms is None:
+        # the prediction for someone who rated nothing: what the model lists for anyone
+        nobody = score_without(np.zeros(len(values), dtype=bool))
+        anyone = np.zeros(len(targets), dtype=bool) if nobody is None else general_rows(full, nobody, targets)
     for n, j in enumerate(liked):
         keep = np.arange(len(values)) != j
         if terms is not None:
             contrib[n] = np.asarray(terms, dtype=np.float64)[j]
             continue
         if shared is not None:
-            contrib[n] = _beyond_shared(full, score_without(keep), targets)
+            contrib[n], specific[n] = _beyond_shared(full, score_without(keep), targets)
             continue
         if not keep.any():
             contrib[n] = 1.0  # the only rated movie explains everything
@@ -122,8 +149,29 @@ def because(
     out = []
     for c in range(len(targets)):
         best = np.argsort(-contrib[:, c], kind="stable")[:top]
-        out.append([int(liked[b]) for b in best if contrib[b, c] > tol[c]])
+        # a row the model would list for anyone keeps only a reason that lifts it well above the best movies
+        found = [int(liked[b]) for b in best if contrib[b, c] > tol[c] and (specific[b, c] or not anyone[c])]
+        anyone[c] &= not found
+        out.append(found)
+    if general is not None:
+        general.extend(bool(g) for g in anyone)
     return out
+
+
+def general_rows(full: np.ndarray, nobody: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Which ``targets`` are on a rating predictor's list more for what it predicts for anyone than for the
+    person's ratings: ``nobody``, the fold-in of no rating (svd's μ + b_i: how highly viewers rate the movie
+    in general), and ``full − nobody``, the part the person's ratings add. A row's lead over the median movie
+    splits into the two; where the general part is the larger, the row is :data:`LIKED_BY_MOST`."""
+    full = np.asarray(full, dtype=np.float64)
+    nobody = np.asarray(nobody, dtype=np.float64)
+    ok = np.isfinite(full) & np.isfinite(nobody)
+    if not ok.any():
+        return np.zeros(len(targets), dtype=bool)
+    own = full - nobody
+    everyone = nobody[targets] - float(np.median(nobody[ok]))
+    theirs = own[targets] - float(np.median(own[ok]))
+    return np.asarray(ok[targets] & (everyone > theirs), dtype=bool)
 
 
 def known_because(
@@ -153,15 +201,23 @@ def known_because(
     return [[int(items[b]) for b in r] for r in found]
 
 
-def _beyond_shared(full: np.ndarray, without: np.ndarray | None, targets: np.ndarray) -> np.ndarray:
-    """A rating predictor's contributions to ``targets``: min(drop, drop − median drop over every movie).
-    A movie the fold-in cannot predict (NaN, as slope-one's without a co-rated movie) has no drop; no
-    ``without`` at all gives no contribution."""
+def _beyond_shared(
+    full: np.ndarray, without: np.ndarray | None, targets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """A rating predictor's contributions to ``targets``: min(drop, drop − median drop over every movie),
+    and whether each drop is at least :data:`SPECIFIC` times the median drop over the :data:`BEST` movies
+    the person is predicted to rate highest (a movie that lifts every well-liked movie alike, as Toy Story
+    at 5 stars lifts Shawshank and the Godfather, is not why one of them is listed; Star Wars IV lifts The
+    Empire Strikes Back four times as much as the rest). A movie the fold-in cannot predict (NaN, as
+    slope-one's without a co-rated movie) has no drop; no ``without`` at all gives no contribution."""
     if without is None:
-        return np.zeros(len(targets))
+        return np.zeros(len(targets)), np.zeros(len(targets), dtype=bool)
     drop = np.asarray(full, dtype=np.float64) - np.asarray(without, dtype=np.float64)
     drop[~np.isfinite(drop)] = 0.0
-    return np.minimum(drop[targets], drop[targets] - float(np.median(drop)))
+    rated = np.where(np.isfinite(full), full, -np.inf)
+    best = np.argsort(-rated, kind="stable")[:BEST]
+    stands_out = drop[targets] > SPECIFIC * max(float(np.median(drop[best])), 0.0)
+    return np.minimum(drop[targets], drop[targets] - float(np.median(drop))), stands_out
 
 
 def sequence_note(model: str) -> str:
@@ -186,15 +242,40 @@ def one_list_note(model: str, params: Mapping[str, Any]) -> str:
     return f"{model} gives everyone the same list, {what}: the movies you rated are left out of it, not reasons for it"
 
 
-def because_note(model: str, explained: list[list[int]] | list[str], *, shares: bool = False) -> str | None:
+def because_note(
+    model: str, explained: list[list[int]] | list[str], *, shares: bool = False, general: int = 0
+) -> str | None:
     """Why some rows of a rating predictor's list have no ``because`` (:func:`because` with ``shared``),
     said once for the list; ``None`` when every row has one. ``explained``: each row's reasons. One
     wording for the notebook (a warning), the CLI (a note), the API (``becauseNote``) and the web page.
     ``shares``: the reasons were read on each rated neighbour's share of the prediction (the k-NN family,
-    ``because(..., terms=)``), not by leaving movies out, and the note says so."""
-    empty = sum(1 for r in explained if not r)
+    ``because(..., terms=)``), not by leaving movies out, and the note says so. ``general``: how many of
+    the rows without one are :data:`LIKED_BY_MOST` (:func:`because`'s ``general``), said first."""
+    empty = sum(1 for r in explained if not r) - general
+    liked = _liked_by_most_note(model, general, len(explained))
     if not empty:
+        return liked
+    rest = _unexplained_note(model, explained, empty, shares)
+    return rest if liked is None else f"{liked}; {rest}"
+
+
+def _liked_by_most_note(model: str, general: int, rows: int) -> str | None:
+    """``because_note``'s words for the rows that are on the list for how highly viewers rate them."""
+    if not general:
         return None
+    why = (
+        f"more for how highly most viewers rate {{}} ({model}'s prediction for someone who rated nothing) "
+        "than for the movies you rated"
+    )
+    if general == rows:
+        return f"every movie on {model}'s list is there {why.format('it')}"
+    if general == 1:
+        return f"1 of the {rows} movies is on {model}'s list {why.format('it')}: its 'because' names none"
+    return f"{general} of the {rows} movies are on {model}'s list {why.format('them')}: their 'because' names none"
+
+
+def _unexplained_note(model: str, explained: list[list[int]] | list[str], empty: int, shares: bool) -> str:
+    """``because_note``'s words for ``empty`` rows that no rated movie explains (and are not liked by most)."""
     if shares:
         why = (
             "no liked movie you rated holds a share of their predicted rating above 1% of the rating scale "

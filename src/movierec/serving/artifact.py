@@ -1632,16 +1632,21 @@ class Artifact(IdMapped):
 
             tol = rating_tolerance(self.rating_scale)
             found: list[list[int]] = []
+            # rows there for how highly viewers rate them: no movie, and the note says so
+            general: list[bool] = []
 
             def reasons(targets: np.ndarray) -> list[list[int]]:
                 terms = None  # k-NN: each rated neighbour's term in the prediction (because's terms=)
                 if hasattr(self.scorer, "fold_in_terms"):
                     terms = self.scorer.fold_in_terms(items, values, targets)
-                found.extend(because(values, thr, targets, raw, raw_without, shared=tol, terms=terms))
+                found.extend(
+                    because(values, thr, targets, raw, raw_without, shared=tol, terms=terms, general=general)
+                )
                 return found
 
             self._fill_because(rows, items, reasons)
-            return because_note(self.model_name, found, shares=hasattr(self.scorer, "fold_in_terms"))
+            shares = hasattr(self.scorer, "fold_in_terms")
+            return because_note(self.model_name, found, shares=shares, general=sum(general))
 
         def without(keep: np.ndarray) -> np.ndarray | None:
             got = self.scorer.fold_in(items[keep], values[keep])
