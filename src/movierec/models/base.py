@@ -977,7 +977,8 @@ class BaseRecommender:
         The fold-in is the model's serving family's (:mod:`movierec.scoring`), the very code an
         exported artifact runs for ``POST /recommendations``: factor models solve for a user vector
         with item factors fixed (ridge for rating predictors, Hu et al.'s confidence solve for ALS,
-        the mean liked vector for BPR/WARP), neighbour models and EASE weigh the liked items' rows.
+        BPR's own criterion for BPR, the mean liked vector for WARP), neighbour models and EASE weigh
+        the liked items' rows.
         Implicit models count ratings ≥ ``threshold`` as liked (``ratings=None``: all liked) and
         return popularity when none is. Rating predictors return their ranking score (see
         :meth:`ExplicitRecommender.score`).

@@ -383,15 +383,17 @@ class HybridMF(WeightedRecommender):
     ) -> np.ndarray:
         """Cold-start user: scores over all items from a few (item, rating) pairs and/or user features.
 
-        From items: the mean of the liked items' vectors (ratings ≥ ``threshold``; all given items
-        when none reaches it, weighted by rating). From ``features`` (a visitor mapping such as
+        From items alone: the model's fold-in of the liked items (ratings ≥ ``threshold``,
+        :meth:`fold_in_spec`): :class:`BPR` solves the BPR criterion for the vector ranking them above the
+        rest, the other losses take the mean of their vectors. With ``features``: the mean of the liked
+        items' vectors (all given items when none reaches it, weighted by rating). From ``features`` (a visitor mapping such as
         ``{"age": 31, "gender": "F"}`` checked against the demographics the model was trained
         with, or a 1 × n CSR row over ``user_feature_names_``): the normalised sum of those
         features' embeddings, as LightFM represents a user without an identity feature. With
         both, the feature vector counts as one more liked item in the mean.
 
-        Without ``features`` this is the factor family's ``mean`` fold-in
-        (:mod:`movierec.scoring.factors`), the code an exported artifact runs for a visitor;
+        Without ``features`` this is the factor family's fold-in (:mod:`movierec.scoring.factors`,
+        ``bpr`` or ``mean``), the code an exported artifact runs for a visitor;
         nothing liked gives the popularity ranking.
         """
         if features is None and items is not None:
@@ -423,7 +425,8 @@ class HybridMF(WeightedRecommender):
         return (self.item_factors_ @ vec + self.item_bias_).astype(np.float32)
 
     def fold_in_spec(self) -> dict[str, object]:
-        """A visitor's vector is the mean of their liked items' vectors (see :mod:`movierec.scoring.factors`)."""
+        """A visitor's vector is the mean of their liked items' vectors (see :mod:`movierec.scoring.factors`);
+        :class:`BPR` solves its own criterion instead (:meth:`BPR.fold_in_spec`)."""
         return {"method": "mean"}
 
     def _feature_vector(self, features: Any) -> np.ndarray:
@@ -739,6 +742,27 @@ class BPR(HybridMF):
     epochs = 150
     learning_schedule = "auto"
     item_alpha = 0.001
+
+    def fold_in_spec(self) -> dict[str, object]:
+        """A visitor's vector maximises the BPR criterion over their liked items (Rendle et al. 2009), with the
+        λ at which this model's trained users are optima (:func:`movierec.scoring.factors.bpr_fold_in`,
+        :func:`~movierec.scoring.factors.bpr_stationary_reg`; computed once per fitted state, ~0.1 s of CPU).
+
+        Measured on ml-latest-small's per-user 80/20 split (positives ≥ 4, seed 42), 100 seeded test users
+        folded in from their training positives, NDCG@10 of their test positives: 0.175 (their trained
+        vectors 0.171, the mean of liked vectors that bpr folded in with before 0.151, popularity 0.136);
+        given 10 of their positives 0.163 (mean 0.150), given 3 0.161 (mean 0.158; another draw of the
+        3, 0.166 against 0.154). WARP keeps the mean: the same solve at its own λ scores 0.213 against
+        0.185 from whole histories and 0.198 against 0.188 from 10 positives, but from 3 one draw gave
+        0.188 against 0.183 and another 0.150 against 0.174, and a visitor gives a few.
+        """
+        from movierec.scoring.factors import bpr_stationary_reg
+
+        cache = getattr(self, "_fold_in_reg", None)
+        if cache is None or cache[0] is not self.item_factors_ or cache[1] is not self.user_factors_:
+            reg = bpr_stationary_reg(self.item_factors_, self.item_bias_, self.user_factors_, self.seen_)
+            cache = self._fold_in_reg = (self.item_factors_, self.user_factors_, reg)
+        return {"method": "bpr", "reg": cache[2]}
 
 
 class WARP(HybridMF):
