@@ -17,6 +17,7 @@ import math
 import re
 import time
 import warnings
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -351,11 +352,17 @@ def _write_ahead(storage: Any) -> None:
     by test_ctrl_c_during_tune_keeps_the_finished_trials; 22 of 120 interrupts of a bare Optuna study here
     hung, 0 of 300 in WAL mode). A file system that cannot hold a WAL (some network mounts) keeps the default;
     the file's -wal and -shm companions go when the last connection closes."""
+    _SQLITE_ENGINES.add(storage.engine)
     try:
         with storage.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA journal_mode=WAL")
     except Exception:  # locked by another process's transaction, or no shared memory here: as before
         pass
+
+
+#: the SQLite engines :func:`open_storage` made in this process (a tune run opens several: the settings
+#: check's, the study's), each closed by :func:`_close_connections` when a run ends
+_SQLITE_ENGINES: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def open_storage(url: str | None) -> Any:
@@ -1107,11 +1114,24 @@ def _connections_closed(study: Any) -> Iterator[None]:
 
 
 def _close_connections(study: Any) -> None:
-    """Close the pooled connections of ``study``'s database (none for a study in memory)."""
+    """Close the pooled connections of every SQLite study engine this process opened, then put ``study``'s
+    file back in rollback-journal mode (which folds the log in and removes -wal and -shm at once), so a later
+    read in the same process (the CLI's summary, a notebook) leaves no -wal file beside it. Where another
+    process still has the file open the switch is refused and the file stays in WAL mode, its log removed
+    by the last connection to close. A study in memory has nothing to close."""
+    for other in list(_SQLITE_ENGINES):
+        other.dispose()
     backend = getattr(study._storage, "_backend", study._storage)
     engine = getattr(backend, "engine", None)
-    if engine is not None:
-        engine.dispose()
+    if engine is None:
+        return
+    if engine in _SQLITE_ENGINES:
+        try:
+            with engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA journal_mode=DELETE")
+        except Exception:  # another process holds it: WAL stays, as the next run would set it anyway
+            pass
+    engine.dispose()
 
 
 def _objective(
