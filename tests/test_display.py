@@ -596,3 +596,35 @@ def test_a_study_of_one_trial_says_trial_not_trials(ds: movierec.Dataset) -> Non
     text = " ".join(repr(res).split())
     assert "for rmse: 1 trial, 1 complete" in text and "1 trials" not in text, text
     assert "1 trial: 1 complete" in res._repr_html_() and "1 trials" not in res._repr_html_()
+
+
+@pytest.mark.parametrize(
+    ("liked_from", "interactions_only", "kind", "words", "column"),
+    [
+        (4.0, False, "likes", "ratings of 4+", "n_liked"),
+        (3.5, False, "likes", "ratings of 3.5+", "n_liked"),
+        (None, False, "ratings", "ratings", "n_ratings"),
+        (4.0, True, "interactions", "interactions", "n_ratings"),
+        (None, True, "interactions", "interactions", "n_ratings"),
+    ],
+)
+def test_what_a_count_counts_is_one_rule_said_in_each_doors_words(
+    liked_from: float | None, interactions_only: bool, kind: str, words: str, column: str
+) -> None:
+    """The CLI's count column and support floor ('ratings of 4+'), the API's ``ratingsCounted`` ('likes'),
+    export's training line and popularity's score note each decided what a count counts in their own copy of
+    the rule (the CLI's read 'one value' off the rating scale, the API's the manifest's interactions_only).
+    They now all read :func:`movierec.display.count_kind`; the words, the DataFrame's column and the API's
+    declared values follow from it."""
+    import typing
+
+    from movierec.display import CountKind, count_kind, counted
+    from movierec.serving.artifact import count_column
+    from movierec.serving.schemas import MovieDetail, MovieList, RecommendationsResponse
+
+    assert count_kind(liked_from, interactions_only) == kind
+    assert counted(liked_from, interactions_only) == words
+    assert count_column(liked_from, interactions_only) == column
+    for schema in (RecommendationsResponse, MovieDetail, MovieList):  # the API's values, which clients read
+        declared = schema.model_fields["ratingsCounted"].annotation
+        assert set(typing.get_args(declared)) == set(typing.get_args(CountKind)), schema

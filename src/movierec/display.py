@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,8 @@ __all__ = [
     "comparison_html",
     "comparison_repr",
     "comparison_text",
+    "count_kind",
+    "counted",
     "dataset_html",
     "dataset_repr",
     "fallback_score",
@@ -185,6 +187,30 @@ def score_meaning(rates: bool, counted: str | None = None, reranked: str | None 
     return f"{base}, before {reranked} re-ordered the list" if reranked else base
 
 
+#: what a movie's training count counts: every row of data without ratings, the ratings at or above the
+#: threshold an implicit model learned from, or every rating (rating and sequence models)
+CountKind = Literal["interactions", "likes", "ratings"]
+
+
+def count_kind(liked_from: float | None, interactions_only: bool) -> CountKind:
+    """What a movie's training count counts, the one rule behind every door's word for it: ``"interactions"``
+    on data without ratings (every row is one, and a positive: 'ratings of 1+' read as stars nobody gave),
+    ``"likes"`` where the model learned from the ratings at or above ``liked_from`` (an implicit model: ease's
+    Toy Story 147 of its 215 ratings), else ``"ratings"`` (``liked_from`` None: rating and sequence models
+    read every rating). The API's ``ratingsCounted`` is this value; the CLI, the export's training line and
+    popularity's score note say :func:`counted`'s words."""
+    if interactions_only:
+        return "interactions"
+    return "ratings" if liked_from is None else "likes"
+
+
+def counted(liked_from: float | None, interactions_only: bool) -> str:
+    """:func:`count_kind` in the words of a list's count column, title and notes: ``"ratings of 4+"`` for
+    likes (the threshold as written, ``"ratings of 3.5+"``), else ``"interactions"`` or ``"ratings"``."""
+    kind = count_kind(liked_from, interactions_only)
+    return f"ratings of {liked_from:g}+" if kind == "likes" else kind
+
+
 def score_count(
     model: str, params: Mapping[str, Any], threshold: float, interactions_only: bool
 ) -> str | None:
@@ -196,7 +222,7 @@ def score_count(
         return None
     if params.get("window_days") is not None:
         return None
-    return "interactions" if interactions_only else f"ratings of {threshold:g}+"
+    return counted(threshold, interactions_only)  # popularity counts the positives it learned from
 
 
 def fallback_score(counted: str) -> str:

@@ -1055,7 +1055,7 @@ def _recommend_user(
         if as_json:
             print_json(rows)
         return
-    counted = _counted(art)
+    counted = art.counted
     title += f" · {_floor_text(floor, counted)}"
     if genres:
         title += f" · {' or '.join(art.genre_names(genres))}"
@@ -1187,7 +1187,8 @@ def _print_list(
     """A recommendation list as a table: rank, movieId, title, score (three significant digits), the
     predicted rating for rating models, and the training ratings, or ``because`` for an explained list.
     ``rates``: the model predicts ratings (a re-ranked list shows no predicted-rating column; its score
-    is still the shrunk prediction). ``counted``: what the last column counts (:func:`_counted`).
+    is still the shrunk prediction). ``counted``: what the last column counts
+    (:attr:`~movierec.serving.artifact.Artifact.counted`).
     ``fallback``: the popularity fallback's list, whose score is that count; ``score_count``: the model's
     score is a count too (popularity's, :func:`movierec.display.score_count`), said so. ``reranked``: the
     ``--rerank`` spec that ordered the rows, whose scores stay the model's (out of order), said so.
@@ -1482,7 +1483,7 @@ def _recommend_visitor(
     shown = ", ".join(f"{art.named(art.item_index(mid))} {r:g}" for mid, r in pairs)
     # the support floor holds here as in a known user's list, and its title says so there
     floor = art.min_support if min_support is None else min_support
-    only = f" · {_floor_text(floor, _counted(art))}"
+    only = f" · {_floor_text(floor, art.counted)}"
     only += f" · {' or '.join(art.genre_names(genres))}" if genres else ""
     only += f" · {len(denied)} excluded" if denied else ""
     title = f"top {k} for someone who rated {shown} · {where}{only}"
@@ -1492,25 +1493,10 @@ def _recommend_visitor(
         art.kind,
         False,
         explain,
-        counted=_counted(art),
+        counted=art.counted,
         fallback=bool(out["fallback"]),
         score_count=art.score_count,
     )
-
-
-def _counted(art: Any) -> str:
-    """What a list's ``ratings`` column and support floor count: an implicit model's artifact counts the
-    positives it trained on (ratings ≥ its threshold: ease shows Toy Story 2 with 56 where svd shows
-    97), every other model (rating models, and those that read every rating in time order: markov,
-    sequential-popularity; the artifact's ``liked_from`` is then None) every training rating. On data
-    without ratings (the artifact's scale is one value) every row is an interaction and a positive: 'ratings of 1+' read as stars nobody gave."""
-    lo, hi = art.rating_scale
-    if lo == hi:
-        return "interactions"
-    if art.liked_from is None:  # rating and sequence models, sequential-popularity too: every rating
-        return "ratings"
-    thr = float(art.manifest.get("implicit_threshold", 4.0))
-    return f"ratings of {thr:g}+"
 
 
 def _floor_text(floor: int, counted: str) -> str:
@@ -1764,7 +1750,7 @@ def _print_similar(
     if thin:
         say("note", thin)
     floor = art.min_support if min_support is None else min_support
-    counted = _counted(art)
+    counted = art.counted
     from movierec.display import similarity_meaning
 
     columns = [("#", "right"), ("movieId", "right"), ("title", "left"), ("similarity", "right")]

@@ -362,7 +362,7 @@ def _rec_response(
         "recommendations": recs,
         # what each row's `ratings` counts, for this list's model: served with several artifacts, GET /health
         # describes the first only, and the page said "rated by N" of ease's likes
-        "ratingsCounted": _counted(art),
+        "ratingsCounted": art.count_kind,
         "likedFrom": None if art.interactions_only else art.liked_from,
         # what a row's `because` is, for this list's model: the page took it from GET /health (the first
         # model's), so markov's list, served after ease, read "Because you liked" of its last movie
@@ -379,20 +379,11 @@ def _rec_response(
     return _json(body)
 
 
-def _counted(art: Artifact) -> str:
-    """What a movie's ``ratings`` counts under ``art``'s model (the responses' ``ratingsCounted``): 'interactions'
-    on data without ratings, 'likes' for a model that learned from the ratings at or above likedFrom, else
-    'ratings' (the same rule as the CLI's count column, :attr:`Artifact.count_column`)."""
-    if art.interactions_only:
-        return "interactions"
-    return "likes" if art.liked_from is not None else "ratings"
-
-
 def _counts_said(art: Artifact) -> dict[str, Any]:
     """``ratingsCounted`` and ``likedFrom`` for the movie answers (GET /movies, /movies/{id}), as the lists
     carry them: ease's Toy Story read ``"ratings": 147`` (its likes; it has 215 ratings) with nothing saying
     so outside GET /health; the field keeps its name for the clients and the page that read it."""
-    return {"ratingsCounted": _counted(art), "likedFrom": art.liked_from}
+    return {"ratingsCounted": art.count_kind, "likedFrom": art.liked_from}
 
 
 def create_app(

@@ -29,7 +29,16 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from movierec.display import ABOUT, ROWS, fallback_score, score_meaning, similarity_meaning
+from movierec.display import (
+    ABOUT,
+    ROWS,
+    CountKind,
+    count_kind,
+    counted,
+    fallback_score,
+    score_meaning,
+    similarity_meaning,
+)
 from movierec.errors import ArtifactError, ConfigError, Doors, MovierecError, UnknownIdError, spelled
 from movierec.interactions import (
     IdMap,
@@ -2032,6 +2041,19 @@ class Artifact(IdMapped):
         return self.implicit_threshold
 
     @property
+    def count_kind(self) -> CountKind:
+        """What a movie's training count counts under this model (the API's ``ratingsCounted``):
+        ``"interactions"``, ``"likes"`` (ratings ≥ :attr:`liked_from`) or ``"ratings"``
+        (:func:`movierec.display.count_kind`, the rule every door's words come from)."""
+        return count_kind(self.liked_from, self.interactions_only)
+
+    @property
+    def counted(self) -> str:
+        """:attr:`count_kind` in the CLI's words, the count column's heading and a support floor's
+        (``"ratings of 4+"``, ``"ratings"``, ``"interactions"``: :func:`movierec.display.counted`)."""
+        return counted(self.liked_from, self.interactions_only)
+
+    @property
     def count_column(self) -> str:
         """The name a list's DataFrame gives a movie's training count (the API's ``ratings``):
         :func:`count_column`."""
@@ -2104,7 +2126,7 @@ def count_column(liked_from: float | None, interactions_only: bool) -> str:
     'ratings of 4+' or 'ratings', the page says 'liked by 150 people (rated 4+)' or 'rated by', and the
     API's field is ``ratings`` with GET /health's ``likedFrom``: ``n_ratings`` of 150 read as T2's
     ratings, which are 224."""
-    return "n_liked" if liked_from is not None and not interactions_only else "n_ratings"
+    return "n_liked" if count_kind(liked_from, interactions_only) == "likes" else "n_ratings"
 
 
 def recommendations_frame(

@@ -259,11 +259,12 @@ def _warn_if_too_little(model: str, train: Any, say: Say) -> None:
 
 
 def _counted(model: object, interactions: Interactions, threshold: float) -> str:
-    """What the training count counts, in the words of the lists' columns: ``ratings of 4+`` for a model that
-    learns from the positives (ease's 48,580 of ml-latest-small's 100,836 ratings), ``ratings`` for a rating
-    or sequence model, which reads every one, ``interactions`` for data without ratings."""
+    """What the training count counts, in the words of the lists' columns (:func:`movierec.display.counted`):
+    ``ratings of 4+`` for a model that learns from the positives (ease's 48,580 of ml-latest-small's 100,836
+    ratings), ``ratings`` for a rating or sequence model, which reads every one, ``interactions`` for data
+    without ratings. The artifact it exports says the same (:attr:`Artifact.counted`)."""
+    from movierec.display import counted
     from movierec.models.base import learns_from_positives
 
-    if interactions.interactions_only:
-        return "interactions"
-    return f"ratings of {threshold:g}+" if learns_from_positives(model) else "ratings"
+    liked_from = threshold if learns_from_positives(model) else None
+    return counted(liked_from, interactions.interactions_only)
