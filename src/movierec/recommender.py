@@ -330,6 +330,11 @@ class Recommender:
             warnings.warn(message, category, stacklevel=_outside_movierec())  # the caller's line
         if line is not None:
             line({"event": "fit-end", "model": self.name, "fold": 0, "seconds": time.perf_counter() - tic})
+        from movierec.stopping import time_budget_note
+
+        stopped = time_budget_note(self.model, self.name)  # the clock, not training, ended the fit
+        if stopped is not None:
+            warnings.warn(stopped, UserWarning, stacklevel=_outside_movierec())
         self.train_ = train
         return self
 

@@ -703,6 +703,10 @@ def _model_and_data(
     fitting = f"fitting {name} on {ds.name}{budget_words(m)}"
     with step_status(err_console, fitting) as step:  # each epoch beside it, as export's
         m.fit(train, **fit_kw, **epoch_progress(step, m, fitting))
+    from movierec.stopping import time_budget_note
+
+    if (stopped := time_budget_note(m, name)) is not None:  # a list from 4 of 200 epochs said nothing
+        say("note", stopped)
     return m, ds, train
 
 

@@ -105,6 +105,10 @@ def train_and_export(
     training += budget_words(mdl)
     with status(training) as step:  # each epoch beside it (sasrec's three minutes said nothing more)
         mdl.fit(train, **fit_kwargs, **epoch_progress(step, mdl, training))
+    from movierec.stopping import time_budget_note
+
+    if (stopped := time_budget_note(mdl, str(model))) is not None:  # the artifact serves an unconverged fit
+        say("note", stopped)
     metrics = None
     if test is not None:
         from movierec.evaluation import holdout_figures
