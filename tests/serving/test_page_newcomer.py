@@ -10,11 +10,17 @@ Playwright; never ``playwright install``) against a real ``movierec serve``:
 - the same for a list's reasons: "Because you liked X" or, from a sequence model, "After X, the last of your
   ratings" followed the first model's GET /health; each answer now says it (``sequential``);
 - a search for a catalogue movie nobody rated said "No title matches" with unrelated titles: GET /movies names it
-  in ``unrated``, and the page says why it has no stars.
+  in ``unrated``, and the page says why it has no stars;
+- ratings saved in the browser (localStorage is the address's, not the artifact's) outlived the data they were
+  given on: served on with other data, "Get recommendations" failed with the API's 404 words on every press, and a
+  movieId that now names another movie was used under the saved title. The page leaves them out and says which.
 """
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +31,7 @@ import pytest
 from servehelp import Server, fit, mounted_api, movies_dataset, page_until, search_toy_story
 
 from movierec.datasets import Dataset
+from movierec.interactions import Interactions
 from movierec.models.registry import create
 from movierec.serving.artifact import export_artifact, load_artifact
 
@@ -424,3 +431,71 @@ def test_the_page_says_why_a_catalogue_movie_has_no_stars(browser, svd_then_ease
     search_toy_story(page)
     assert line.is_hidden()
     ctx.close()
+
+
+def _other_data(root: Path) -> Path:
+    """An artifact of other movie data: Amélie (1) as in the serving fixture, movieId 21 another movie (Get
+    Shorty, not Toy Story), no movieId 31 (Toy Story 2)."""
+    base = movies_dataset()
+    keep = base.interactions.to_frame()
+    keep = keep[keep["movieId"] != 31]
+    inter = Interactions.from_frame(keep, rating_scale=(0.5, 5.0))
+    assert base.catalog is not None
+    catalog = base.catalog[base.catalog["movieId"].isin(inter.item_map.ids)].copy()
+    catalog.loc[catalog["movieId"] == 21, "title"] = "Get Shorty (1995)"
+    ds = Dataset("other-movies", inter, catalog, None, "1" * 64, "in-code", [])
+    model, train = fit("svd", ds, n_factors=8, n_epochs=5, random_state=0)
+    return export_artifact(model, ds, train, root / "other")
+
+
+def test_saved_ratings_of_movies_the_served_data_does_not_hold_are_left_out(
+    browser, svd_artifact, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """Amélie, Toy Story and Toy Story 2 rated and saved; the address then serves other data (a deploy flips the
+    artifact's link and reloads), where 31 is no movie and 21 is Get Shorty. Before, every "Get recommendations"
+    failed with the API's "unknown movie id 31 in other-movies (…); GET /movies?q=TITLE finds a movie's movieId",
+    a reload of the page too, and only "Start over" got out. A page opened after the switch, and the page open
+    through it at its next press, leave both out and say which; the press gets its list from Amélie."""
+    link = tmp_path / "current"
+    link.symlink_to(svd_artifact[0])
+    other = _other_data(tmp_path)
+    srv = Server(link, "none").wait()
+    try:
+        ctx, page = _open(browser, srv.url, "svd")
+        search_toy_story(page)
+        page.click("#results li[data-movie-id='21'] .star[data-stars='5']")
+        page.click("#results li[data-movie-id='31'] .star[data-stars='4']")
+        page.fill("#search", "amelie")
+        page.click("#results li[data-movie-id='1'] .star[data-stars='4']")
+        page.locator("#rated li").nth(2).wait_for()
+        before = httpx.get(srv.url + "/health").json()["modelVersion"]
+        flipped = tmp_path / "current.tmp"
+        flipped.symlink_to(other)
+        flipped.replace(link)
+        os.kill(srv.proc.pid, signal.SIGHUP)
+        deadline = time.monotonic() + 30
+        while httpx.get(srv.url + "/health").json()["modelVersion"] == before:
+            assert time.monotonic() < deadline, srv.log.read_text()
+            time.sleep(0.1)
+        said = (
+            "Left out of your ratings: Toy Story (1995) and Toy Story 2 (1999). They were rated when other movie "
+            "data was served at this address, and this server's data does not hold them."
+        )
+        fresh = ctx.new_page()  # opened after the switch: the saved ratings are checked as they load
+        fresh.goto(srv.url + "/")
+        fresh.locator("#rated-gone").wait_for(timeout=15_000)
+        assert fresh.locator("#rated-gone").inner_text() == said
+        assert fresh.locator("#rated li").evaluate_all("(lis) => lis.map((li) => li.dataset.movieId)") == [
+            "1"
+        ]
+        fresh.close()
+        page.click("#recommend")  # open through the switch: its press meets the 404
+        page.wait_for_selector("#recs li")
+        assert page.locator("#rated-gone").inner_text() == said
+        assert page.locator("#rated li").evaluate_all("(lis) => lis.map((li) => li.dataset.movieId)") == ["1"]
+        assert "Could not" not in page.locator("#status").inner_text(), page.locator("#status").inner_text()
+        page.click("#clear")  # the note named ratings that are gone now too
+        assert page.locator("#rated-gone").is_hidden()
+        ctx.close()
+    finally:
+        srv.stop()

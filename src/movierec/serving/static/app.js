@@ -448,6 +448,7 @@ function clearRatings() {
   const kept = Array.from(state.ratings.entries());
   state.ratings.clear();
   saveRatings();
+  $("rated-gone").hidden = true; // it named ratings that are gone now too
   const visitor = state.visitor;
   state.visitor = newVisitorId();
   const details = DETAILS.map((id) => [id, $(id).value]);
@@ -585,6 +586,9 @@ async function recommend() {
     const fromBar = getComputedStyle($("actions")).position === "fixed";
     $("recs-title").scrollIntoView({ block: fromBar ? "start" : "nearest" });
   } catch (e) {
+    // a movie the server stopped holding (reloaded with other data while the page was open): left out, said in
+    // the ratings panel, and the list asked for again with the rest (each retry leaves out one movie or more)
+    if (e.status === 404 && (await setAsideUnknown()).length) return recommend();
     status("Could not get recommendations: " + e.message, { sticky: true });
   }
 }
@@ -704,6 +708,38 @@ function saveRatings() {
   } catch (e) { /* ignore */ }
 }
 
+// Saved ratings hold the movieIds of whatever was served at this address when they were given (localStorage
+// belongs to the address, not to the artifact). Served on with other data, a movie may be missing: every press of
+// "Get recommendations" failed with the API's words ("unknown movie id 3114 in tiny-movies (…); GET /movies?q=TITLE
+// finds a movie's movieId"), and only "Start over" got out; or its id may name another movie (ml-100k's movie 2 is
+// GoldenEye, ml-latest-small's Jumanji), which the list then used, silently, under the saved title. Each saved
+// movie is looked up by its id; one the server does not hold under that title is left out of the ratings, and the
+// panel names it. A lookup that fails otherwise (the server down) keeps the rating. Returns the movies left out.
+async function setAsideUnknown() {
+  const saved = Array.from(state.ratings.values());
+  const held = await Promise.all(saved.map(async (r) => {
+    try {
+      const m = await api("/movies/" + encodeURIComponent(r.movie.movieId));
+      return m.title === r.movie.title;
+    } catch (e) {
+      return !(e.status === 404 || e.status === 422);
+    }
+  }));
+  const gone = saved.filter((r, i) => !held[i]).map((r) => r.movie);
+  if (!gone.length) return gone;
+  for (const m of gone) state.ratings.delete(String(m.movieId));
+  saveRatings();
+  renderRated();
+  renderList("results", lastResults, { stars: true, similar: true });
+  const names = gone.map((m) => m.title);
+  const list = names.length === 1 ? names[0] : names.slice(0, -1).join(", ") + " and " + names[names.length - 1];
+  $("rated-gone").textContent = "Left out of your ratings: " + list + ". " +
+    (gone.length === 1 ? "It was" : "They were") + " rated when other movie data was served at this address, and this " +
+    "server's data does not hold " + (gone.length === 1 ? "it" : "them") + ".";
+  $("rated-gone").hidden = false;
+  return gone;
+}
+
 function loadRatings() {
   try {
     const plain = JSON.parse(localStorage.getItem("movierec.ratings") || "[]");
@@ -742,6 +778,7 @@ async function init() {
   }
   loadRatings();
   renderRated();
+  if (state.served) setAsideUnknown();
   let timer = null;
   $("search").addEventListener("input", (ev) => {
     clearTimeout(timer);
