@@ -74,6 +74,18 @@ def test_report_renders_offline(browser, report_dir: Path, tmp_path: Path) -> No
     page.close()
 
 
+# Each class of element whose own text is set under 12 px and shown, with its size (plotly's svg text left out).
+_SMALL_TEXT = """(() => { const small = {};
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+    const e = n.parentElement;
+    if (!n.data.trim() || e.closest('svg') || !e.getClientRects().length) continue;
+    const size = parseFloat(getComputedStyle(e).fontSize);
+    if (size < 12) small[e.tagName.toLowerCase() + '.' + e.className] = size;
+  }
+  return small; })()"""
+
+
 def _scroll_width(page) -> int:  # type: ignore[no-untyped-def]
     return int(page.evaluate("Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"))
 
@@ -86,6 +98,10 @@ def test_report_layout_fits_desktop_and_phone(browser, report_dir: Path, tmp_pat
     page.wait_for_load_state("load")
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length > 0")
     assert _scroll_width(page) <= width, f"page is {_scroll_width(page)} px wide in a {width} px viewport"
+    # no text under 12 px (the plotly maps draw their own): the intervals under each number, the type tags and
+    # the similar-movies scores were 11.5 px, on every width
+    small = page.evaluate(_SMALL_TEXT)
+    assert not small, small
     main_w = page.evaluate("document.querySelector('main').clientWidth")
     map_w = page.evaluate("document.querySelector('.js-plotly-plot').getBoundingClientRect().width")
     assert map_w >= 0.85 * min(main_w, 1280) - 40, (map_w, main_w)
