@@ -110,7 +110,7 @@ class MovieRef(BaseModel):
 
 
 # what a movie's `ratings` counts, as the CLI's lists head the column ('ratings', 'ratings of 4+', 'interactions':
-# cli.compare._counted) and /health's likedFrom says it
+# display.counted, from display.count_kind: the rule ratingsCounted is) and /health's likedFrom says it
 _SUPPORT = (
     "How many training ratings the movie has, counted as the model learned from them. Rating models (kind "
     "explicit) and sequence models count every rating (likedFrom null). Models that learned from liked movies "
