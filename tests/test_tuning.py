@@ -1073,6 +1073,33 @@ def test_a_new_study_tries_the_models_defaults_first_and_says_what_they_scored(t
     # 'trial 0' beside a bar that counted 1/3, 2/3, 3/3; trials.csv's number column is Optuna's
     line = f"validation rmse of the model's defaults (trial 1, Optuna's #0): {float(first['value']):.4f}"
     assert line in proc.stdout, proc.stdout
+    # a second run into the same folder continues the study: no second defaults trial, and the line still
+    # names the first one, which ran them (the trial's own number, not a fixed 'trial 1')
+    again = run_process("tune", "-m", "svd", *args, cwd=tmp_path)
+    assert again.returncode == 0 and "continuing study" in again.stderr, again.stderr
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "o" / "trials.csv").read_text())))
+    assert len(rows) == 6 and json.loads((tmp_path / "o" / "best.json").read_text())["defaults_trial"] == 0
+    assert line in " ".join(again.stdout.split()), again.stdout
+
+
+def test_the_defaults_line_names_the_trial_that_ran_them(capsys: pytest.CaptureFixture[str]) -> None:
+    """Worker 0 queues the defaults when it finds the study empty; a worker sharing the study can take
+    Optuna's #0 between that look and the queueing, and the summary still said 'trial 1, Optuna's #0'.
+    A real study as those two workers leave it: another worker's trial #0, then the defaults' #1."""
+    from movierec.cli.tune import _print_result
+    from movierec.tuning import _study_result
+
+    study = optuna.create_study(direction="minimize", sampler=optuna.samplers.RandomSampler(seed=0))
+    other = study.ask()  # the other worker's trial
+    other.suggest_float("reg_i", 0.1, 50.0, log=True)
+    study.tell(other, 0.97)
+    study.enqueue_trial({"reg_i": 15.0}, user_attrs={"defaults": True})
+    study.optimize(lambda t: t.suggest_float("reg_i", 0.1, 50.0, log=True) / 100 + 0.8, n_trials=1)
+    res = _study_result(study, "shared", "memory", "baseline", parse_metric("rmse"), {"cv": 2})
+    assert res.defaults_trial == 1 and res.defaults_value == pytest.approx(0.95)
+    _print_result(res)
+    text = " ".join(capsys.readouterr().out.split())
+    assert "validation rmse of the model's defaults (trial 2, Optuna's #1): 0.9500, the best" in text, text
 
 
 def test_the_cli_says_what_it_tunes_on_before_the_first_trial(tmp_path: Path) -> None:

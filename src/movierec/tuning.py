@@ -18,7 +18,7 @@ import re
 import time
 import warnings
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -293,8 +293,11 @@ class TuneResult:
     n_complete: int
     n_pruned: int
     test_score: float | None = None
-    #: the validation value of the study's first trial, the model's defaults (None: not run, or pruned)
+    #: the validation value of the trial of the model's defaults (None: not run, or pruned)
     defaults_value: float | None = None
+    #: that trial's Optuna number (counted from 0): the study's first, #0, unless another worker sharing
+    #: the study took #0 between this one's look at the empty study and its queueing of the defaults
+    defaults_trial: int | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
@@ -1097,7 +1100,7 @@ def tune(
             result.test_score = _final_test(lines, result, refit, test, parsed, settings, ufeats, ifeats)
         result.seconds = round(time.perf_counter() - t0, 3)
         if out is not None:
-            result.files = write_outputs(study, result, Path(out))
+            result.files = write_outputs(study, result, Path(out), searched=objective.space)
     return result
 
 
@@ -1587,6 +1590,7 @@ def _study_result(
         result.best_trial = int(best.number)
     ran = next((t for t in complete if t.user_attrs.get("defaults")), None)
     result.defaults_value = None if ran is None else float(ran.value)
+    result.defaults_trial = None if ran is None else int(ran.number)
     result.trials = trials_table(study)
     return result
 
@@ -1725,15 +1729,19 @@ def result_json(result: TuneResult) -> str:
 # --- outputs -------------------------------------------------------------------------------------
 
 
-def write_outputs(study: Any, result: TuneResult, out: Path) -> dict[str, str]:
+def write_outputs(
+    study: Any, result: TuneResult, out: Path, *, searched: Iterable[str] = ()
+) -> dict[str, str]:
     """Write trials.csv, best.json, best.toml (an experiment file) and the history/importance charts.
+    ``searched`` names the study's searched parameters (its active space; those held fixed are left out), so
+    the importances can name a conditional one that no complete trial drew (:func:`conditional_importances`).
 
     They are written into a staging folder and moved into ``out`` together once all are written
     (best.json last), so Ctrl-C while the charts are drawn cannot leave a new trials.csv beside the
     best.toml of an earlier run; the study database in ``out`` is not touched here.
     """
     with staged_output(Path(out), last=("best.json",), option=OUT) as staged:
-        return _write_outputs_into(study, result, staged)
+        return _write_outputs_into(study, result, staged, searched)
 
 
 #: the files :func:`write_outputs` (and the CLI's Pareto front and ranking check) put in an output folder
@@ -1803,7 +1811,9 @@ def check_output_folder(out: str | Path, *, study_db: bool = False, option: str 
             )
 
 
-def _write_outputs_into(study: Any, result: TuneResult, staged: Staged) -> dict[str, str]:
+def _write_outputs_into(
+    study: Any, result: TuneResult, staged: Staged, searched: Iterable[str] = ()
+) -> dict[str, str]:
     """:func:`write_outputs`'s files, written into ``staged.path``; the paths returned (and recorded in
     best.json) are where they will be in ``out``."""
     from movierec.experiment import dump_experiment, experiment_from_tuning
@@ -1829,8 +1839,16 @@ def _write_outputs_into(study: Any, result: TuneResult, staged: Staged) -> dict[
         files["best_toml"] = str(
             dump_experiment(exp, toml, header=header, read_from=staged.final(toml).parent)
         )
-    importances = param_importances(study, seed=int(result.settings.get("split_seed", 0)))
-    files.update(_charts(table, importances, result, out))
+    seed = int(result.settings.get("split_seed", 0))
+    importances = param_importances(study, seed=seed)
+    fixed = result.settings.get("fixed_params") or {}
+    # the parameters not every trial drew (conditional ones), which the shares above leave out
+    apart = (
+        conditional_importances(study, result.model, searched=searched, fixed=fixed, seed=seed)
+        if importances
+        else {}
+    )
+    files.update(_charts(table, importances, result, out, apart=apart))
     files = {key: str(staged.final(path)) for key, path in files.items()}
     from movierec.provenance import package_versions, provenance
 
@@ -1838,7 +1856,13 @@ def _write_outputs_into(study: Any, result: TuneResult, staged: Staged) -> dict[
     prov["packages"].update(package_versions(("optuna", "sqlalchemy", "pydantic")))
     if result.settings.get("split_files"):  # tune --train --test: each file's path and sha256
         prov["split_files"] = result.settings["split_files"]
-    summary = {**result.to_dict(), "param_importances": importances, "files": files, "provenance": prov}
+    summary = {
+        **result.to_dict(),
+        "param_importances": importances,
+        "conditional_importances": apart,
+        "files": files,
+        "provenance": prov,
+    }
     (out / "best.json").write_text(json.dumps(_jsonable(summary), indent=2) + "\n")
     files["best_json"] = str(staged.final(out / "best.json"))
     return files
@@ -1890,6 +1914,90 @@ def param_importances(study: Any, *, seed: int = 0) -> dict[str, float]:
     return {k: float(v) for k, v in imp.items()}
 
 
+#: a conditional parameter drawn in fewer complete trials than this gets no share of variance of its own:
+#: fANOVA's forest of a handful of points attributes noise (the shares over all trials need 2, where every
+#: parameter varies in every trial)
+CONDITIONAL_FLOOR = 5
+
+
+def conditional_importances(
+    study: Any,
+    model: str,
+    *,
+    searched: Iterable[str] = (),
+    fixed: Mapping[str, Any] | None = None,
+    seed: int = 0,
+) -> dict[str, dict[str, Any]]:
+    """The searched parameters :func:`param_importances` leaves out, each with what a reader needs instead.
+
+    Optuna's fANOVA shares are over the parameters every complete trial has, and tune draws a parameter
+    only where it acts (:func:`draw_acting`: itemknn's ``alpha`` only with the ``asymmetric`` similarity),
+    so such a parameter vanished from importance.png and best.json without a word. Each one here (a name in
+    ``searched``, the study's active space less ``fixed``, or drawn by some complete trial, that not every
+    complete trial drew) maps to ``trials`` (how many complete trials drew it), ``of`` (how many complete
+    trials there are), ``acts_only_with`` (its ``acts_when`` condition, as ``movierec models`` words it:
+    ``"similarity 'asymmetric'"``; empty when the model declares none) and ``importance``: its fANOVA share
+    of the variance among the trials that drew it (over the parameters all of those have), or None under
+    :data:`CONDITIONAL_FLOOR` of them. That share is of another population than the shares over all the
+    trials, so it is shown beside them, never among them."""
+    from movierec.models.params import acts_when
+    from movierec.models.registry import get_class
+
+    complete = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
+    if len(complete) < 2:
+        return {}
+    fixed = dict(fixed or {})
+    common = set.intersection(*(set(t.params) for t in complete))
+    drawn = set().union(*(t.params for t in complete))
+    names = [k for k in dict.fromkeys([*searched, *sorted(drawn)]) if k not in common and k not in fixed]
+    out: dict[str, dict[str, Any]] = {}
+    for name in names:
+        have = [t for t in complete if name in t.params]
+        without = next(t for t in complete if name not in t.params)
+        cls = get_class(split_model_params(model, {**fixed, **without.params})[0])
+        cond = acts_when(cls).get(name)
+        out[name] = {
+            "trials": len(have),
+            "of": len(complete),
+            "acts_only_with": cond.describe() if cond is not None else "",
+            "importance": _share_where_drawn(study, name, have, seed)
+            if len(have) >= CONDITIONAL_FLOOR
+            else None,
+        }
+    return out
+
+
+def _share_where_drawn(study: Any, name: str, have: list[Any], seed: int) -> float | None:
+    """``name``'s fANOVA share among the complete trials ``have`` that drew it: Optuna's importances over
+    the parameters they all have keep exactly those trials (its ``params=`` filter)."""
+    optuna = _optuna()
+    params = sorted(set.intersection(*(set(t.params) for t in have)))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            evaluator = optuna.importance.FanovaImportanceEvaluator(seed=seed)
+            imp = optuna.importance.get_param_importances(study, evaluator=evaluator, params=params)
+    except (RuntimeError, ValueError, ImportError, ZeroDivisionError) as exc:
+        log.info("no importance for %s among the trials that drew it: %s", name, exc)
+        return None
+    return float(imp[name]) if name in imp else None
+
+
+def conditional_words(name: str, info: Mapping[str, Any]) -> str:
+    """One line for a parameter :func:`conditional_importances` describes: ``"alpha: drawn in 3 of 12
+    trials (acts only with similarity 'asymmetric'); too few for a share of its own (under 5)"``, or
+    ``"…; 0.41 of the variance among those 7"``."""
+    why = f" (acts only with {info['acts_only_with']})" if info["acts_only_with"] else ""
+    n = int(info["trials"])
+    if info["importance"] is not None:
+        share = f"{info['importance']:.2f} of the variance among those {n}"
+    elif n >= CONDITIONAL_FLOOR:
+        share = "no share of its own could be computed"
+    else:
+        share = f"too few for a share of its own (under {CONDITIONAL_FLOOR})"
+    return f"{name}: drawn in {n} of {_trials(int(info['of']))}{why}; {share}"
+
+
 def _history_figure(table: Any, result: TuneResult, title: str) -> Any:
     """history.png's matplotlib Figure: each complete trial's validation value, pruned ones at their last
     reported value, and the best so far. Trials are counted from 1, as the progress line ('4/50'), the
@@ -1924,8 +2032,122 @@ def _history_figure(table: Any, result: TuneResult, title: str) -> Any:
     return fig
 
 
-def _charts(table: Any, importances: dict[str, float], result: TuneResult, out: Path) -> dict[str, str]:
-    """Optimisation history and parameter importances as PNG (matplotlib) and offline HTML (plotly)."""
+def _importance_bars(
+    importances: Mapping[str, float], apart: Mapping[str, Mapping[str, Any]]
+) -> tuple[list[tuple[str, float, bool]], list[str]]:
+    """The importance chart's bars, bottom to top (label, share, whether it is a share among the trials
+    that drew a conditional parameter), and its notes, one per conditional parameter
+    (:func:`conditional_words`)."""
+    shared = [(name, value, False) for name, value in importances.items()]
+    own = [
+        (f"{name} (in {info['trials']} of {info['of']})", float(info["importance"]), True)
+        for name, info in apart.items()
+        if info["importance"] is not None
+    ]
+    return (shared + own)[::-1], [conditional_words(name, info) for name, info in apart.items()]
+
+
+def _importance_png(
+    importances: Mapping[str, float], apart: Mapping[str, Mapping[str, Any]], result: TuneResult, out: Path
+) -> None:
+    """importance.png: the shares over all complete trials, a conditional parameter's share among the trials
+    that drew it apart (hatched, another colour), and a note under the chart for each conditional one."""
+    import textwrap
+
+    import matplotlib.pyplot as plt
+
+    bars, notes = _importance_bars(importances, apart)
+    fig, ax = plt.subplots(figsize=(6, 0.5 * len(bars) + 1.5))
+    for own, label in (
+        (False, f"share of the variance over all {_trials(result.n_complete)}"),
+        (True, "share among only the trials that drew it"),
+    ):  # by position, bottom to top: a conditional parameter's bar below the shares over all trials
+        picked = [(y, value) for y, (_, value, is_own) in enumerate(bars) if is_own == own]
+        if picked:
+            ax.barh(
+                [y for y, _ in picked],
+                [value for _, value in picked],
+                color="C1" if own else "C0",
+                hatch="//" if own else None,
+                label=label,
+            )
+    ax.set_yticks(range(len(bars)), [name for name, _, _ in bars])
+    ax.set_xlabel("importance (fANOVA, share of variance)")
+    ax.set_title(f"{result.model}: hyperparameter importance")
+    if notes:
+        ax.legend(loc="lower right", fontsize=8)
+        text = "\n".join(textwrap.fill(note, 95, subsequent_indent="    ") for note in notes)
+        fig.text(
+            0.0,
+            -0.02,
+            f"not drawn in every trial, so not among the shares over all trials:\n{text}",
+            ha="left",
+            va="top",
+            fontsize=8,
+        )
+    fig.savefig(out / "importance.png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
+def _importance_html(
+    importances: Mapping[str, float], apart: Mapping[str, Mapping[str, Any]], result: TuneResult, out: Path
+) -> None:
+    """importance.html: :func:`_importance_png`'s bars and notes as a plotly chart."""
+    import html
+
+    import plotly.graph_objects as go
+
+    bars, notes = _importance_bars(importances, apart)
+    fig = go.Figure()
+    for own, label in (
+        (False, f"share of the variance over all {_trials(result.n_complete)}"),
+        (True, "share among only the trials that drew it"),
+    ):
+        picked = [(name, value) for name, value, is_own in bars if is_own == own]
+        if picked:
+            fig.add_trace(
+                go.Bar(
+                    x=[value for _, value in picked],
+                    y=[name for name, _ in picked],
+                    orientation="h",
+                    name=label,
+                    marker_pattern_shape="/" if own else "",
+                )
+            )
+    fig.update_layout(
+        title=f"{result.model}: hyperparameter importance (fANOVA)",
+        xaxis_title="importance",
+        showlegend=bool(notes),
+        yaxis={"categoryorder": "array", "categoryarray": [name for name, _, _ in bars]},
+    )
+    if notes:
+        lines = ["not drawn in every trial, so not among the shares over all trials:", *notes]
+        fig.add_annotation(
+            text="<br>".join(html.escape(line, quote=False) for line in lines),
+            xref="paper",
+            yref="paper",
+            x=0,
+            y=-0.25,
+            xanchor="left",
+            yanchor="top",
+            align="left",
+            showarrow=False,
+        )
+        fig.update_layout(margin={"b": 120 + 18 * len(lines)})
+    fig.write_html(out / "importance.html", include_plotlyjs="directory", full_html=True)
+
+
+def _charts(
+    table: Any,
+    importances: dict[str, float],
+    result: TuneResult,
+    out: Path,
+    *,
+    apart: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, str]:
+    """Optimisation history and parameter importances as PNG (matplotlib) and offline HTML (plotly);
+    ``apart``: the conditional parameters' notes and shares (:func:`conditional_importances`)."""
+    apart = apart or {}
     files: dict[str, str] = {}
     title = f"{result.model}: {result.metric} by trial ({result.study_name})"
     try:
@@ -1941,16 +2163,10 @@ def _charts(table: Any, importances: dict[str, float], result: TuneResult, out: 
         plt.close(fig)
         files["history_png"] = str(out / "history.png")
         if importances:
-            names = list(importances)[::-1]
-            fig, ax = plt.subplots(figsize=(6, 0.5 * len(names) + 1.5))
-            ax.barh(names, [importances[n] for n in names], color="C0")
-            ax.set_xlabel("importance (fANOVA, share of variance)")
-            ax.set_title(f"{result.model}: hyperparameter importance")
-            fig.savefig(out / "importance.png", dpi=110, bbox_inches="tight")
-            plt.close(fig)
+            _importance_png(importances, apart, result, out)
             files["importance_png"] = str(out / "importance.png")
     try:
-        import plotly.graph_objects as go
+        import plotly.graph_objects  # noqa: F401  # the extra: without it, no HTML charts
 
         from movierec.viz.comparison import tuning_figure
 
@@ -1961,11 +2177,6 @@ def _charts(table: Any, importances: dict[str, float], result: TuneResult, out: 
     fig.write_html(out / "history.html", include_plotlyjs="directory", full_html=True)
     files["history_html"] = str(out / "history.html")
     if importances:
-        names = list(importances)[::-1]
-        fig = go.Figure(go.Bar(x=[importances[n] for n in names], y=names, orientation="h"))
-        fig.update_layout(
-            title=f"{result.model}: hyperparameter importance (fANOVA)", xaxis_title="importance"
-        )
-        fig.write_html(out / "importance.html", include_plotlyjs="directory", full_html=True)
+        _importance_html(importances, apart, result, out)
         files["importance_html"] = str(out / "importance.html")
     return files

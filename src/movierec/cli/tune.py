@@ -739,9 +739,13 @@ def _print_result(result: Any) -> None:
         print_prose(escape(f"validation {result.metric} ({scored}): {result.best_value:.4f}"))
     if result.defaults_value is not None:  # what tuning gained over not tuning, on the same folds
         best = ", the best" if result.defaults_value == result.best_value else ""
+        # the trial that ran them, by its own number: #0 in a study this command started, but a worker
+        # sharing the study can take #0 first (the line said 'trial 1, Optuna's #0' whatever the number)
+        number = result.defaults_trial
+        which = f" (trial {number + 1}, Optuna's #{number})" if number is not None else ""
         print_prose(
             escape(
-                f"validation {result.metric} of the model's defaults (trial 1, Optuna's #0): {result.defaults_value:.4f}{best}"
+                f"validation {result.metric} of the model's defaults{which}: {result.defaults_value:.4f}{best}"
             )
         )
     if result.test_score is not None:
