@@ -88,6 +88,7 @@ class LineProgress:
         return [t.id for t in self._tasks]
 
     def add_task(self, description: str, total: float | None = 100.0, **fields: Any) -> int:
+        self._say_held_back()
         task = _Task(len(self._tasks), description, total, fields=dict(fields))
         self._tasks.append(task)
         self._emit(task, force=True)
@@ -125,6 +126,7 @@ class LineProgress:
     def reset(
         self, task_id: int, *, total: float | None = None, description: str | None = None, **kw: Any
     ) -> None:
+        self._say_held_back()
         task = self._tasks[task_id]
         task.completed = 0.0
         task.started = time.monotonic()
@@ -136,6 +138,13 @@ class LineProgress:
 
     def stop(self) -> None:
         """Nothing to tear down (rich's Progress has this too)."""
+
+    def _say_held_back(self) -> None:
+        """Every task's latest line that ``every`` held back, before a task starts (again): compare's piped
+        log ended with '[ 12.9s] svd · evaluating full-ranking · 595/595 users scored', said after the two
+        models that followed svd, ten seconds after its scoring had ended, when the run's end printed it."""
+        for task in self._tasks:
+            self._emit(task, force=True)
 
     def _line(self, task: _Task) -> str:
         parts = [task.description.strip()]
