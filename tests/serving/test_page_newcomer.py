@@ -448,25 +448,26 @@ def _other_data(root: Path) -> Path:
     return export_artifact(model, ds, train, root / "other")
 
 
-def test_saved_ratings_of_movies_the_served_data_does_not_hold_are_left_out(
-    browser, svd_artifact, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+def test_a_switch_to_other_data_at_the_same_address(browser, svd_artifact, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Amélie, Toy Story and Toy Story 2 rated and saved; the address then serves other data (a deploy flips the
     artifact's link and reloads), where 31 is no movie and 21 is Get Shorty. Before, every "Get recommendations"
     failed with the API's "unknown movie id 31 in other-movies (…); GET /movies?q=TITLE finds a movie's movieId",
     a reload of the page too, and only "Start over" got out. A page opened after the switch, and the page open
-    through it at its next press, leave both out and say which; the press gets its list from Amélie."""
+    through it at its next press, leave both out and say which; the press gets its list from Amélie. The page
+    open through the switch then said its list came from another model ("this server compares models"), under a
+    header naming the old version and data: it asks GET /health again, and its header is the new page's. A movie
+    still in its search results from before has no similar movies, said in the page's words, not the API's."""
     link = tmp_path / "current"
     link.symlink_to(svd_artifact[0])
     other = _other_data(tmp_path)
     srv = Server(link, "none").wait()
     try:
         ctx, page = _open(browser, srv.url, "svd")
+        page.fill("#search", "amelie")
+        page.click("#results li[data-movie-id='1'] .star[data-stars='4']")
         search_toy_story(page)
         page.click("#results li[data-movie-id='21'] .star[data-stars='5']")
         page.click("#results li[data-movie-id='31'] .star[data-stars='4']")
-        page.fill("#search", "amelie")
-        page.click("#results li[data-movie-id='1'] .star[data-stars='4']")
         page.locator("#rated li").nth(2).wait_for()
         before = httpx.get(srv.url + "/health").json()["modelVersion"]
         flipped = tmp_path / "current.tmp"
@@ -481,19 +482,31 @@ def test_saved_ratings_of_movies_the_served_data_does_not_hold_are_left_out(
             "Left out of your ratings: Toy Story (1995) and Toy Story 2 (1999). They were rated when other movie "
             "data was served at this address, and this server's data does not hold them."
         )
+        rated = "(lis) => lis.map((li) => li.dataset.movieId)"
         fresh = ctx.new_page()  # opened after the switch: the saved ratings are checked as they load
         fresh.goto(srv.url + "/")
         fresh.locator("#rated-gone").wait_for(timeout=15_000)
         assert fresh.locator("#rated-gone").inner_text() == said
-        assert fresh.locator("#rated li").evaluate_all("(lis) => lis.map((li) => li.dataset.movieId)") == [
-            "1"
-        ]
+        assert fresh.locator("#rated li").evaluate_all(rated) == ["1"]
+        header = fresh.locator("#model-info").inner_text()
+        assert "other-movies" in header, header
         fresh.close()
         page.click("#recommend")  # open through the switch: its press meets the 404
         page.wait_for_selector("#recs li")
         assert page.locator("#rated-gone").inner_text() == said
-        assert page.locator("#rated li").evaluate_all("(lis) => lis.map((li) => li.dataset.movieId)") == ["1"]
+        assert page.locator("#rated li").evaluate_all(rated) == ["1"]
         assert "Could not" not in page.locator("#status").inner_text(), page.locator("#status").inner_text()
+        # one model is served: the list's new version is the reload's, not another model's share of visitors
+        page.locator("#model-info", has_text="other-movies").wait_for(timeout=15_000)
+        assert page.locator("#model-info").inner_text() == header
+        assert page.locator("#recs-from").is_hidden(), page.locator("#recs-from").inner_text()
+        # Toy Story 2 is still in the search results from before: its similar movies are a 404, said in the
+        # page's words (the API's named movieId 31 and "GET /movies?q=TITLE finds a movie's movieId")
+        page.click("#results li[data-movie-id='31'] button.title")
+        page.locator("#status", has_text="No similar movies").wait_for()
+        assert page.locator("#status").inner_text() == (
+            "No similar movies: Toy Story 2 (1999) is not in the data this server serves now; search for it again."
+        )
         page.click("#clear")  # the note named ratings that are gone now too
         assert page.locator("#rated-gone").is_hidden()
         ctx.close()

@@ -564,7 +564,7 @@ async function recommend() {
     renderList("recs", data.recommendations, { similar: true, score: true, rating: true, because: true, ...ownWords(data) });
     $("recs").hidden = false; // hidden by "Clear ratings"
     $("recs-empty").hidden = true;
-    modelOfList(data);
+    await modelOfList(data);
     const note = $("recs-note"), about = $("recs-about");
     note.hidden = !data.fallback;
     about.hidden = Boolean(data.fallback) || !data.becauseNote;
@@ -595,9 +595,17 @@ async function recommend() {
 
 // Served with several artifacts (--weights), a visitor's list comes from the model their id is shared out to, not
 // always the one the header names (GET /health describes the first): the line under the heading says which.
-function modelOfList(data) {
+// A list from another version may also mean the server was reloaded onto another artifact while the page was open
+// (SIGHUP, POST /admin/reload): the line then said "this server compares models" of a server serving one, under a
+// header naming the version and data it no longer serves. GET /health is asked again first, and the header follows.
+const differs = (data) => state.served && (data.model !== state.served.model || data.modelVersion !== state.served.modelVersion);
+
+async function modelOfList(data) {
+  if (differs(data)) {
+    try { readHealth(await api("/health")); } catch (e) { /* the header stays as it was */ }
+  }
   const line = $("recs-from");
-  const other = state.served && (data.model !== state.served.model || data.modelVersion !== state.served.modelVersion);
+  const other = differs(data);
   line.hidden = !other;
   line.textContent = other
     ? "This list comes from " + data.model + " (version " + data.modelVersion + "): this server compares models, " +
@@ -646,7 +654,10 @@ async function showSimilar(movie, button) {
     $("similar-title").focus({ preventScroll: true });
     status(none || "Movies similar to " + movie.title + ".", { shown: true }); // the panel says it
   } catch (e) {
-    status("No similar movies: " + e.message, { sticky: true });
+    // a 404 is a movie the server does not hold: one still on the screen from before a reload onto other data
+    // (the API's words named its movieId and "GET /movies?q=TITLE", which the page does not have)
+    const gone = e.status === 404 ? movie.title + " is not in the data this server serves now; search for it again." : "";
+    status("No similar movies: " + (gone || e.message), { sticky: true });
   }
 }
 
@@ -760,19 +771,24 @@ function showModelInfo(items) {
   });
 }
 
+// What GET /health says of the served model: the header's line and what the page's words follow.
+function readHealth(h) {
+  state.scale = h.ratingScale;
+  state.step = typeof h.ratingStep === "number" && h.ratingStep > 0 ? h.ratingStep : null;
+  state.likedFrom = typeof h.likedFrom === "number" ? h.likedFrom : null;
+  state.interactionsOnly = h.interactionsOnly === true;
+  state.sequential = h.sequential === true;
+  state.feedback = h.feedback !== false;
+  state.served = { model: h.model, modelVersion: h.modelVersion };
+  showModelInfo([h.model, "version " + h.modelVersion, "trained on " + h.dataset, h.nItems.toLocaleString() + " movies"]);
+}
+
 async function init() {
   state.visitor = visitorId();
   try {
     const h = await api("/health");
-    state.scale = h.ratingScale;
-    state.step = typeof h.ratingStep === "number" && h.ratingStep > 0 ? h.ratingStep : null;
-    state.likedFrom = typeof h.likedFrom === "number" ? h.likedFrom : null;
-    state.interactionsOnly = h.interactionsOnly === true;
-    state.sequential = h.sequential === true;
-    state.feedback = h.feedback !== false;
-    state.served = { model: h.model, modelVersion: h.modelVersion };
+    readHealth(h);
     setupFeatures(h.userFeatures);
-    showModelInfo([h.model, "version " + h.modelVersion, "trained on " + h.dataset, h.nItems.toLocaleString() + " movies"]);
   } catch (e) {
     $("model-info").textContent = e.status === 0 ? "The server is not answering." : "The server answered: " + e.message;
   }
