@@ -284,3 +284,29 @@ def test_best_toml_of_given_files_names_them_relative_to_itself_and_moves_with_t
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert f'train = "{moved}/data/train.csv"' in (Path(moved) / "t" / "t2" / "best.toml").read_text()
+
+
+def test_the_summary_names_a_parameter_the_importances_leave_out(tmp_path: Path) -> None:
+    """itemknn draws alpha only with the asymmetric similarity, so the fANOVA importances over all trials
+    leave it out; the printed summary says so (with the count, the condition and why there is no share),
+    as importance.png and best.json do."""
+    import csv
+    import io
+
+    from datagen import make_ratings
+
+    make_ratings(n_users=120, n_items=80, density=0.3, seed=3).to_csv(tmp_path / "r.csv", index=False)
+    proc = run_process(
+        "tune", "-m", "itemknn", "--ratings", "r.csv", "--metric", "ndcg@10", "--trials", "10", "--cv", "1",
+        "--seed", "4", "--out", "t", cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "t" / "trials.csv").read_text())))
+    drew = sum(bool(row.get("params_alpha")) for row in rows if row["state"] == "complete")
+    done = sum(row["state"] == "complete" for row in rows)
+    assert drew < done, rows
+    line = (
+        f"importances over all trials leave out alpha: drawn in {drew} of {done} trials (acts only with "
+        "similarity 'asymmetric')"
+    )
+    assert line in " ".join(proc.stdout.split()), proc.stdout

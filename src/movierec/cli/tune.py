@@ -750,11 +750,34 @@ def _print_result(result: Any) -> None:
         )
     if result.test_score is not None:
         print_prose(escape(f"test {result.metric} (best params refit on {refit}): {result.test_score:.4f}"))
+    for note in _conditional_notes(result):
+        print_prose(escape(note))
     print_prose(escape(f"storage {result.storage}, study {result.study_name!r}"))
     for key, path in result.files.items():
         console.print(f"  {key:15s} {escape(str(path))}")
     if "best_toml" in result.files:
         console.print(f"next: movierec compare --config {escape(str(result.files['best_toml']))}")
+
+
+def _conditional_notes(result: Any) -> list[str]:
+    """A line for each parameter the importances leave out because not every trial drew it (best.json's
+    ``conditional_importances``; :func:`movierec.tuning.conditional_words`), so the summary says what
+    importance.png shows apart: ``importances over all trials leave out alpha: drawn in 2 of 12 trials
+    (acts only with similarity 'asymmetric'); too few for a share of its own (under 5)``."""
+    from movierec.tuning import conditional_words
+
+    path = result.files.get("best_json")
+    try:
+        apart = (
+            json.loads(Path(path).read_text(encoding="utf-8")).get("conditional_importances")
+            if path
+            else None
+        )
+    except (OSError, ValueError):
+        return []
+    return [
+        f"importances over all trials leave out {conditional_words(k, v)}" for k, v in (apart or {}).items()
+    ]
 
 
 def _print_front(front: list[dict], front_of: list[str], out_dir: Path) -> None:
