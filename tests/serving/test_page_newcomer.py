@@ -435,11 +435,11 @@ def test_the_page_says_why_a_catalogue_movie_has_no_stars(browser, svd_then_ease
 
 def _other_data(root: Path) -> Path:
     """An artifact of other movie data: Amélie (1) as in the serving fixture, movieId 21 another movie (Get
-    Shorty, not Toy Story), no movieId 31 (Toy Story 2)."""
+    Shorty, not Toy Story), no movieId 31 (Toy Story 2), ratings 1..10 in whole steps (the fixture's doubled)."""
     base = movies_dataset()
     keep = base.interactions.to_frame()
-    keep = keep[keep["movieId"] != 31]
-    inter = Interactions.from_frame(keep, rating_scale=(0.5, 5.0))
+    keep = keep[keep["movieId"] != 31].assign(rating=lambda f: f["rating"] * 2)
+    inter = Interactions.from_frame(keep, rating_scale=(1.0, 10.0))
     assert base.catalog is not None
     catalog = base.catalog[base.catalog["movieId"].isin(inter.item_map.ids)].copy()
     catalog.loc[catalog["movieId"] == 21, "title"] = "Get Shorty (1995)"
@@ -456,7 +456,8 @@ def test_a_switch_to_other_data_at_the_same_address(browser, svd_artifact, tmp_p
     through it at its next press, leave both out and say which; the press gets its list from Amélie. The page
     open through the switch then said its list came from another model ("this server compares models"), under a
     header naming the old version and data: it asks GET /health again, and its header is the new page's. A movie
-    still in its search results from before has no similar movies, said in the page's words, not the API's."""
+    still in its search results from before has no similar movies, said in the page's words, not the API's; and
+    the other data rates 1..10, where the press sent Amélie's 4 stars as the 4 saved on 0.5..5, not 8."""
     link = tmp_path / "current"
     link.symlink_to(svd_artifact[0])
     other = _other_data(tmp_path)
@@ -491,8 +492,19 @@ def test_a_switch_to_other_data_at_the_same_address(browser, svd_artifact, tmp_p
         header = fresh.locator("#model-info").inner_text()
         assert "other-movies" in header, header
         fresh.close()
+        sent: list[dict] = []
+        page.on(
+            "request",
+            lambda r: (
+                sent.append(r.post_data_json)
+                if r.method == "POST" and r.url.endswith("/recommendations")
+                else None
+            ),
+        )
         page.click("#recommend")  # open through the switch: its press meets the 404
         page.wait_for_selector("#recs li")
+        # Amélie's 4 stars on the new data's 1..10 (whole steps) are 8, not the 4 saved on 0.5..5
+        assert sent[-1]["ratings"] == [{"movieId": 1, "rating": 8}], sent
         assert page.locator("#rated-gone").inner_text() == said
         assert page.locator("#rated li").evaluate_all(rated) == ["1"]
         assert "Could not" not in page.locator("#status").inner_text(), page.locator("#status").inner_text()

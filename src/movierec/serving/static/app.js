@@ -545,8 +545,13 @@ function setupFeatures(spec) {
   $("recommend").disabled = false;
 }
 
-async function recommend() {
-  const ratings = Array.from(state.ratings.values()).map((r) => ({ movieId: r.movie.movieId, rating: r.rating }));
+// The list for the ratings given (and the visitor's details). A rating is sent as its stars on the served data's
+// scale now (starValue), not the value saved when it was given: saved on ml-latest-small's 0.5..5, 4 stars stayed
+// 4 on a 1..10 scale served later (about 2 of 5 stars). ``again``: this is the one retry after catching up with
+// a reloaded server.
+async function recommend(again) {
+  const ratings = Array.from(state.ratings.values())
+    .map((r) => ({ movieId: r.movie.movieId, rating: starValue(r.stars) }));
   const features = visitorFeatures();
   if (!ratings.length && !features) {
     status("Rate a few movies or tell us about yourself first.");
@@ -586,9 +591,15 @@ async function recommend() {
     const fromBar = getComputedStyle($("actions")).position === "fixed";
     $("recs-title").scrollIntoView({ block: fromBar ? "start" : "nearest" });
   } catch (e) {
-    // a movie the server stopped holding (reloaded with other data while the page was open): left out, said in
-    // the ratings panel, and the list asked for again with the rest (each retry leaves out one movie or more)
-    if (e.status === 404 && (await setAsideUnknown()).length) return recommend();
+    // a 4xx from a server reloaded onto another artifact while the page was open (its data may not hold a saved
+    // movie, its scale may be another): the page catches up with GET /health, leaves out the movies the server
+    // does not hold (said in the ratings panel) and asks once more. A 404 alone (the check as the page opened
+    // failed) leaves them out too.
+    if (again !== true && e.status >= 400 && e.status < 500) {
+      const moved = await caughtUp();
+      const gone = moved || e.status === 404 ? await setAsideUnknown() : [];
+      if (moved || gone.length) return recommend(true);
+    }
     status("Could not get recommendations: " + e.message, { sticky: true });
   }
 }
@@ -598,12 +609,23 @@ async function recommend() {
 // A list from another version may also mean the server was reloaded onto another artifact while the page was open
 // (SIGHUP, POST /admin/reload): the line then said "this server compares models" of a server serving one, under a
 // header naming the version and data it no longer serves. GET /health is asked again first, and the header follows.
+// Whether GET /health now names another model or version than the page's header (the server was reloaded); if
+// so the page reads it again. A failed request changes nothing.
+async function caughtUp() {
+  try {
+    const h = await api("/health");
+    if (!differs(h)) return false;
+    readHealth(h);
+    return true;
+  } catch (e) {
+    return false;
+  }
+}
+
 const differs = (data) => state.served && (data.model !== state.served.model || data.modelVersion !== state.served.modelVersion);
 
 async function modelOfList(data) {
-  if (differs(data)) {
-    try { readHealth(await api("/health")); } catch (e) { /* the header stays as it was */ }
-  }
+  if (differs(data)) await caughtUp();
   const line = $("recs-from");
   const other = differs(data);
   line.hidden = !other;
@@ -804,7 +826,7 @@ async function init() {
   $("search").addEventListener("keydown", (ev) => {
     if (ev.key === "Enter") { clearTimeout(timer); search(ev.target.value); }
   });
-  $("recommend").addEventListener("click", recommend);
+  $("recommend").addEventListener("click", () => recommend());
   $("clear").addEventListener("click", clearRatings);
   $("undo-button").addEventListener("click", undoClear);
   $("similar-back").addEventListener("click", closeSimilar);
