@@ -936,3 +936,39 @@ def test_a_full_ranking_tells_how_many_users_it_has_scored(bundled) -> None:  # 
     ]
     assert told[-1] == (users, users) and len(told) > 1
     assert out.metrics == whole.metrics
+
+
+@pytest.mark.filterwarnings("ignore::movierec.evaluation.SampledMetricsWarning")
+def test_sampled_and_test_candidates_tell_how_many_users_they_have_scored(bundled, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The sampled protocol scored knn-baseline's 595 users on ml-latest-small for about 7 s in one block of
+    1,024, with no count on compare's line; test-candidates scored a non-rating model's users the same way.
+    Both now score in the full ranking's blocks of 64, 128, 256, … and tell ``on_scored`` after each; a
+    rating predictor's test-candidates (one ``predict`` of every test pair, 0.05 s) tells it once, at the
+    end. Every per-user value is the one the old single block of 1,024 gave (ease: float32 products of other
+    shapes)."""
+    from movierec.models.registry import create
+    from movierec.split import ratings_holdout
+
+    train, test = ratings_holdout(bundled.interactions, 0.2, seed=42)
+    ease = create("ease").fit(train.to_implicit(4.0))
+    svd = create("svd", epochs=2, random_state=7).fit(train)
+
+    def counted(proto, model):  # type: ignore[no-untyped-def]
+        told: list[tuple[int, int]] = []
+        on = proto.evaluate(
+            model, train, test, k=10, threshold=4.0, on_scored=lambda n, of: told.append((n, of))
+        )
+        return on, told
+
+    for name, model in (("sampled", ease), ("test-candidates", ease), ("test-candidates", svd)):
+        proto = E.get_protocol(name)
+        with monkeypatch.context() as m:
+            m.setattr(E, "_PROBE", E._BATCH)  # one block of 1,024, as these protocols scored before
+            whole = proto.evaluate(model, train, test, k=10, threshold=4.0)
+        out, told = counted(proto, model)
+        users = len(out.users)
+        blocks = [(64, users), (192, users), (448, users), (users, users)]
+        assert users == 595 and told == (blocks if model is ease else [(users, users)]), (name, told)
+        assert out.metrics == whole.metrics, name
+        for metric, values in whole.per_user.items():
+            assert np.array_equal(out.per_user[metric], values), (name, metric)
