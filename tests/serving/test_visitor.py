@@ -70,14 +70,16 @@ def test_post_features_with_and_without_ratings(visitor_server: Server) -> None:
 
 @pytest.mark.parametrize(
     ("features", "field"),
-    [({"occupation": "astronaut"}, "occupation"), ({"age": 400}, "age"), ({"gender": "X"}, "gender"),
-     ({"zip": "??"}, "zip"), ({"shoe": 42}, "shoe")],
+    [({"occupation": "astronaut"}, "occupation"), ({"age": 400}, "age"), ({"age": 2.5}, "age"),
+     ({"gender": "X"}, "gender"), ({"zip": "??"}, "zip"), ({"shoe": 42}, "shoe")],
 )  # fmt: skip
 def test_bad_feature_values_are_422_naming_the_field(
     visitor_server: Server, features: dict, field: str
 ) -> None:
+    """One error at the field, in words that name it (an age of 2.5 was pydantic's two, at features.age.int and
+    .str: "Input should be a valid integer, got a number with a fractional part")."""
     r = httpx.post(visitor_server.url + "/recommendations", json={"features": features}, timeout=10.0)
-    assert r.status_code == 422
+    assert r.status_code == 422 and len(r.json()["detail"]) == 1, r.text
     detail = r.json()["detail"][0]
     assert detail["loc"] == ["body", "features", field] and field in detail["msg"]
 
@@ -108,6 +110,14 @@ def test_page_asks_for_features_and_recommends_without_ratings(
     page.click("#recommend")
     # a selector wait, not wait_for_function: the page's CSP (script-src 'self') forbids the eval a string predicate needs
     page.wait_for_selector("#status:has-text('age')")
+    page.fill(
+        "#f-age", "2.5"
+    )  # the page said "Input should be a valid integer, got a number with a fractional part"
+    page.click("#recommend")
+    page.wait_for_selector("#status:has-text('2.5')")
+    assert page.locator("#status").inner_text() == (
+        "Could not get recommendations: age must be a whole number between 1 and 120, got 2.5"
+    )
     assert not errors, errors
     page.goto(server.url + "/")  # a model exported without user features: no form
     page.wait_for_selector("#model-info:has-text('svd')")

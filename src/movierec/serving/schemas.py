@@ -292,7 +292,10 @@ class RecommendRequest(_Strict):
         "read. Other models take each as a liked movie (or use ratings when both are given). Each movie once: a "
         "movie given twice is a 422 at its second entry, as in ratings.",
     )
-    features: dict[str, int | str | None] | None = Field(
+    # any JSON number reaches the one check that names the field (demographics.validate): as int | str, an age
+    # of 2.5 was pydantic's two errors at features.age.int and .str ("Input should be a valid integer, got a
+    # number with a fractional part"), which the page showed as it was
+    features: dict[str, int | float | str | None] | None = Field(
         default=None,
         max_length=8,
         description="The visitor's own details for models exported with --user-features demographics: "
