@@ -211,3 +211,21 @@ def test_slope_one_deviations_are_the_mean_rating_differences_of_co_raters() -> 
         assert model.dev_[i, j] == pytest.approx(want, abs=1e-5), (i, j)
     m = np.random.default_rng(0).random((10, 10)).astype(np.float32)
     assert np.array_equal(_antisymmetric(m.copy(), block=3), m - m.T)
+
+
+def test_slope_one_keeps_its_items_by_items_matrices_in_the_order_its_products_read() -> None:
+    """``predicted_scores`` multiplies a user × items CSR by the dense deviations and co-rated counts; scipy's
+    sparse × dense product reads a C-ordered right side as it is and copies any other. The fit's matrices
+    came out Fortran-ordered (a CSC product's ``toarray``), so every call copied both (2 × 378 MB on
+    ml-latest-small): ``recommend --user 1 --model slope-one`` spent 14-25 s after its fit building the
+    served score table with nothing on screen (610 users' scores: 9.1 s; 64 users': 3.1 s). C-ordered,
+    the same scores take 1.7 s and 0.17 s. The scores do not depend on the order."""
+    frame = make_ratings(40, 30, density=0.4, seed=2)
+    data = Interactions.from_frame(frame, rating_scale=(0.5, 5.0))
+    model = SlopeOne().fit(data)
+    assert model.dev_.flags.c_contiguous and model.co_rated_.flags.c_contiguous
+    users = np.arange(data.n_users)
+    reference = SlopeOne().fit(data)
+    reference.dev_ = np.asfortranarray(reference.dev_)  # the order the fit gave before
+    reference.co_rated_ = np.asfortranarray(reference.co_rated_)
+    assert np.array_equal(model.predicted_scores(users), reference.predicted_scores(users))
