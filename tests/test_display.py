@@ -628,3 +628,26 @@ def test_what_a_count_counts_is_one_rule_said_in_each_doors_words(
     for schema in (RecommendationsResponse, MovieDetail, MovieList):  # the API's values, which clients read
         declared = schema.model_fields["ratingsCounted"].annotation
         assert set(typing.get_args(declared)) == set(typing.get_args(CountKind)), schema
+
+
+def test_a_notebooks_views_of_a_comparison_name_the_item_features_a_model_learned_from(
+    ds: movierec.Dataset,
+) -> None:
+    """01's implicit comparison (``item_features="genres,tags"``) showed ``warp+genres+tags (3/3) · fitted``
+    as it ran, and ``print()`` and the CLI name that row ``warp+genres+tags`` (tables.model_cells), but the
+    card Jupyter shows under it, its repr and ``plot()`` named it ``warp``, as if no features were used. Each
+    now names the model as the tables do; popularity, which ignores them, keeps its name."""
+    pytest.importorskip("plotly")
+    comp = compare(
+        ds, ["popularity", ("warp", {"epochs": 1})], protocols=["full-ranking"], item_features="genres,tags",
+        seed=3, progress=False,
+    )  # fmt: skip
+    assert comp.item_features == {"warp": "genres+tags"}
+    assert "warp+genres+tags" in str(comp)  # the text tables' name: the one to follow
+    page = comp._repr_html_()
+    cells = re.findall(r'<span class="mr-nw">([^<]+)</span>', page)
+    assert cells == ["popularity", "warp+genres+tags"], cells
+    assert "models [popularity, warp+genres+tags]" in " ".join(repr(comp).split()), repr(comp)
+    assert sorted(comp.plot().data[0].y) == ["popularity", "warp+genres+tags"]
+    # the labels themselves, the rows' keys, are left as they are
+    assert comp.row("warp", "full-ranking").label == "warp" and "warp" in comp.to_frame()["model"].tolist()

@@ -93,6 +93,7 @@ def test_notebook_runs(path: Path, tmp_path: Path) -> None:
         assert f"RMSE {rmse['baseline']} against {rmse['svd']}" in " ".join(note.split()), (rmse, note)
         _check_tuned_svd(" ".join(note.split()))
         _check_comparison_card(nb)
+        _check_feature_names(nb)
         # the map's prose says sample=300 maps 300 movies and a point's hover names it: the figure agrees
         (cell,) = [c for c in nb.cells if c.cell_type == "code" and ".map(" in c.source]
         (fig,) = [o["data"]["application/vnd.plotly.v1+json"] for o in cell.outputs if "data" in o
@@ -129,6 +130,19 @@ def _check_comparison_card(nb: dict) -> None:
     assert all('<span class="mr-ci">[' in v for v in columns["ndcg@10"]), columns["ndcg@10"]
     said = _markdown(nb, "## 2. Explicit models")
     assert "(in brackets under each value)" in said and "`coverage@10`" in said and "`novelty@10`" in said
+
+
+def _check_feature_names(nb: dict) -> None:
+    """01's implicit comparison (``item_features="genres,tags"``): its progress said 'ease+genres+tags (2/3) ·
+    fitted' and its card below named the row 'ease', and the prose called EASE a baseline beside WARP's
+    features. The card, its text and the prose now name each model with the features it learned from."""
+    (cell,) = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith("implicit = ")]
+    (shown,) = [o["data"] for o in cell.outputs if o.output_type == "execute_result"]
+    cells = re.findall(r'<span class="mr-nw">([^<]+)</span>', shown["text/html"])
+    assert cells == ["popularity", "ease+genres+tags", "warp+genres+tags"], cells
+    assert "models [popularity, ease+genres+tags, warp+genres+tags]" in " ".join(shown["text/plain"].split())
+    said = _markdown(nb, "## 4. Ranking")
+    assert "(`ease+genres+tags`)" in said and "popularity, a strong baseline, ignores them" in said, said
 
 
 def _check_tuned_svd(note: str) -> None:

@@ -637,7 +637,12 @@ def result_html(r: Any) -> str:
 
 
 def comparison_repr(c: Any) -> str:
-    labels = list(dict.fromkeys(r.label for r in c.rows))
+    from movierec.tables import model_cells
+
+    # each model as the tables name it ('warp+genres+tags'): the repr said 'warp' under a progress line
+    # 'warp+genres+tags (3/3) · fitted', as if it had learned from no features
+    named = model_cells(c)
+    labels = list(dict.fromkeys(named[r.label] for r in c.rows))
     protos = c.protocol_order()
     best = []
     for p in protos:
@@ -647,7 +652,7 @@ def comparison_repr(c: Any) -> str:
             winner = c.winners().get((p, metric[0]))
             if winner:
                 value = c.row(winner, p).metrics[metric[0]]
-                best.append(f"{p}: {winner} best {metric[0]} {_n(value)}")
+                best.append(f"{p}: {named[winner]} best {metric[0]} {_n(value)}")
     short = ", ".join(labels[:6]) + ("…" if len(labels) > 6 else "")
     split = c.split.split(" (")[0]
     text = call_text(
@@ -720,6 +725,9 @@ def comparison_table(c: Any, protocol: str) -> pd.DataFrame:
 
 
 def comparison_html(c: Any) -> str:
+    from movierec.tables import model_cells
+
+    named = model_cells(c)  # 'warp+genres+tags' as print() and the CLI name it (the card said 'warp')
     body = ""
     winners = c.winners()
     bracketed = False
@@ -742,7 +750,9 @@ def comparison_html(c: Any) -> str:
             shown[m] = cells
         shown["fit_s"] = [f"{v:.1f}" for v in table["fit_s"]]
         # whole on one line: beside the intervals' wider columns 'global-mean' broke at its hyphen
-        shown["model"] = [f'<span class="mr-nw">{html.escape(str(v))}</span>' for v in table["model"]]
+        shown["model"] = [
+            f'<span class="mr-nw">{html.escape(named.get(str(v), str(v)))}</span>' for v in table["model"]
+        ]
         body += f"<p><b>{html.escape(p)}</b></p>" + (
             '<div class="mr-scroll">' + shown.to_html(index=False, border=0, escape=False) + "</div>"
         )

@@ -77,7 +77,10 @@ def comparison_figure(c: Any, metric: str | None = None, protocol: str | None = 
     lo = np.array([r.intervals.get(metric, (v, v))[0] for r, v in zip(rows, values, strict=True)])
     hi = np.array([r.intervals.get(metric, (v, v))[1] for r, v in zip(rows, values, strict=True)])
     has_ci = any(metric in r.intervals for r in rows)
-    labels = [r.label for r in rows]
+    from movierec.tables import model_cells
+
+    named = model_cells(c)  # 'warp+genres+tags', as the tables name it (the bar said 'warp')
+    labels = [named.get(r.label, r.label) for r in rows]
     fig = go.Figure(
         go.Bar(
             x=values,
