@@ -427,3 +427,20 @@ def test_an_unknown_movie_id_says_which_ids_there_are_with_or_without_an_artifac
         for movie_id in ("abc", "999999"):
             err = _one_line_exit_2(["similar", *extra, "--movie-id", movie_id], capsys, has)
             assert err == f"movierec: error: unknown movie id '{movie_id}' in {where} {has}\n"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["recommend", "--user", "1"], ["similar", "Toy Story"], ["recommend", "--rated", "Toy Story"]],
+)
+def test_segment_popularity_is_refused_with_a_fix_this_command_has(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``recommend --model segment-popularity`` said "in the CLI --user-features demographics", an option
+    recommend and similar do not have (typing it: "no such option --user-features"). Its lists are chosen by
+    user features, which these commands never build; the refusal names the door that does (export with
+    them, then --artifact) and comes before any data is loaded or any model trained."""
+    err = _one_line_exit_2([*args, "--model", "segment-popularity"], capsys, "do not take user features")
+    assert "in the CLI --user-features" not in err
+    assert "movierec export --model segment-popularity --user-features demographics" in err
+    assert "--artifact DIR" in err

@@ -682,6 +682,7 @@ def _model_and_data(
         )
     m = seeded(create(name, **kw), seed, kw)
     exportable(m)  # before loading and training: the lists come from the serving form
+    _refuse_segments(m, name)
     ds = source.load() if ds is None else ds
     warn_rating_model(m, ds)
     train = training_view(m, ds.interactions, threshold_for(ds, threshold))
@@ -708,6 +709,21 @@ def _model_and_data(
     if (stopped := time_budget_note(m, name)) is not None:  # a list from 4 of 200 epochs said nothing
         say("note", stopped)
     return m, ds, train
+
+
+def _refuse_segments(m: Any, name: str) -> None:
+    """A segments model (segment-popularity) picks each person's list by their user features, which
+    ``recommend`` and ``similar`` never build: refused before any loading or training, naming the door that
+    does. The model's own refusal ("in the CLI --user-features demographics") named an option these
+    commands do not have."""
+    if str(getattr(getattr(m, "tags", None), "serving", "")) != "segments":
+        return
+    raise ConfigError(
+        f"{name} lists by user features ({getattr(m, 'fields', 'age,gender')}), and recommend and similar "
+        f"do not take user features: export it with them, on data that has them (movierec export --model "
+        f"{name} --user-features demographics --dataset ml-100k --out DIR), then list from "
+        "--artifact DIR"
+    )
 
 
 def _uses(m: Any, item_features: str | None) -> bool:
