@@ -442,6 +442,12 @@ def test_artifact_repr(tmp_path, ds: movierec.Dataset) -> None:  # type: ignore[
     art = rec.export(tmp_path / "art")
     assert repr(art).startswith("Artifact('popularity' on 'ml-latest-small'") and " at 0x" not in repr(art)
     assert "<table" in art._repr_html_()
+    # its counts as the dataset's card and the repr give them: 03's card read 'items 9724' beside
+    # the repr's '9,724 items' and the dataset card's '9,724'
+    counts = re.findall(r"<td>([\d,]+)</td>", art._repr_html_())
+    assert counts == [f"{ds.interactions.n_users:,}", f"{ds.interactions.n_items:,}"] == ["610", "9,724"], (
+        counts
+    )
     frame = art.to_frame()
     assert isinstance(frame, pd.DataFrame) and len(frame) == ds.interactions.n_items
 

@@ -802,8 +802,9 @@ def artifact_html(a: Any) -> str:
                 "kind": a.kind,
                 "family": a.family,
                 "dataset": a.dataset_name,
-                "users": a.n_users,
-                "items": a.n_items,
+                # thousands separated, as the repr and the dataset's card give them ('9,724', not '9724')
+                "users": count_text(a.n_users),
+                "items": count_text(a.n_items),
                 "created": a.created_at,
             }
         ]
