@@ -638,6 +638,45 @@ def test_compare_tells_a_watching_person_what_it_is_fitting(bundled, capsys) -> 
     assert shown.rows[1].metrics == quiet.rows[1].metrics  # the lines change nothing (no per-epoch hook)
 
 
+def test_compare_tells_a_watching_person_how_many_users_a_slow_evaluation_has_scored(
+    bundled, capsys, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """In a notebook, ``compare()`` printed 'knn-baseline (3/3) · fitted in 1.1 s' and then nothing for its
+    6-8 s of scoring, as if hung, where the CLI's bar counts the users scored. Its lines now say the count
+    as the CLI does, for an evaluation that runs 3 s or more (MOVIEREC_PROGRESS_AFTER seconds: 0 here, so
+    every count prints whatever this machine's speed); a fast one prints none (the test above)."""
+    monkeypatch.setenv("MOVIEREC_PROGRESS_AFTER", "0")
+    E.compare(bundled, ["popularity", "svd"], protocols=["test-candidates", "full-ranking"], progress=True)
+    err = [re.sub(r"\d+\.\d s$", "N s", line) for line in capsys.readouterr().err.splitlines()]
+    counts = [f"{n}/595 users scored" for n in (64, 192, 448, 595)]
+    assert err == [
+        "popularity (1/2) · fitting", "popularity (1/2) · fitted in N s",
+        *(f"popularity (1/2) · evaluating {p} · {n}" for p in ("test-candidates", "full-ranking") for n in counts),
+        "svd (2/2) · fitting", "svd (2/2) · fitted in N s",
+        "svd (2/2) · evaluating test-candidates · 595/595 users scored",  # predict: every pair at once
+        *(f"svd (2/2) · evaluating full-ranking · {n}" for n in counts),
+    ], err  # fmt: skip
+
+
+def test_an_evaluations_count_shows_once_it_has_run_or_will_run_a_few_seconds() -> None:
+    """Which counts of users scored ``compare()``'s lines show, told ``(n, of, now)`` with ``now`` in
+    seconds since the evaluation began (measured paces on ml-latest-small's 595 users): knn-baseline's full
+    ranking, 64 users after 0.55 s and 192 after 2.0 s, will run about 6 s, so the line shows from the
+    second block on; ease's sampled protocol spends 0.7 s sampling negatives before its first block, then
+    scores a block in hundredths of a second: nothing; a count after 3 s always shows."""
+    slow = E._LineProgress(3)
+    slow.began, slow.count = 0.0, (0, 0.0)
+    assert [slow._scored(n, 595, t) for n, t in ((64, 0.55), (192, 1.99), (448, 4.6), (595, 5.7))] == [
+        False, True, True, True,
+    ]  # fmt: skip
+    fast = E._LineProgress(3)
+    fast.began, fast.count = 0.0, (0, 0.0)
+    assert not any(fast._scored(n, 595, t) for n, t in ((64, 0.7), (192, 0.71), (448, 0.73), (595, 0.75)))
+    late = E._LineProgress(3)
+    late.began, late.count = 0.0, (0, 0.0)
+    assert late._scored(64, 64, 3.2)  # one block that took 3.2 s: its count shows at the end
+
+
 def test_a_movie_rated_low_stays_a_candidate_under_the_positives_holdout_only(tiny: Interactions) -> None:
     """docs/protocols.md: the positives hold-out leaves ratings below the threshold out of both parts, so
     full ranking may list a movie the user rated low; the ratings hold-out excludes the training part's."""

@@ -244,6 +244,33 @@ def test_progress_in_a_notebook_is_one_plain_output_per_cell(tmp_path: Path) -> 
         ), lines
 
 
+def test_a_notebooks_compare_counts_the_users_a_slow_evaluation_has_scored(tmp_path: Path) -> None:
+    """A notebook's ``compare()`` showed each fit and then nothing while a slow model scored (knn-baseline:
+    6-8 s on ml-latest-small), as if hung. Its cell's one output now carries the evaluation's count of
+    users scored, in the CLI's words, updated in place on one line ('popularity · evaluating full-ranking ·
+    192/595 users scored' until the last count). MOVIEREC_PROGRESS_AFTER=0 makes every evaluation count
+    (by default only one of 3 s or more does), so a fast model shows it here."""
+    nb = _execute(
+        _cells(
+            "import os\n"
+            "os.environ['MOVIEREC_PROGRESS_AFTER'] = '0'\n"
+            "import movierec\n"
+            "ds = movierec.load('ml-latest-small')\n"
+            "comp = movierec.compare(ds, ['popularity'], protocols=['sampled', 'full-ranking'])",
+        ),
+        tmp_path,
+    )
+    cell = nb.cells[0]
+    errs = "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stderr")
+    assert "SampledMetricsWarning" in errs and "popularity ·" not in errs, errs  # the lines are not on stderr
+    (shown,) = [o for o in cell.outputs if o.output_type == "display_data"]
+    lines = shown["data"]["text/plain"].splitlines()
+    assert len(lines) == 3, lines
+    assert re.fullmatch(r"popularity · fitted in \d+\.\d s", lines[0]), lines
+    for line, protocol in zip(lines[1:], ("sampled", "full-ranking"), strict=True):
+        assert re.fullmatch(rf"popularity · evaluating {protocol} · (\d+)/\1 users scored", line), lines
+
+
 def test_print_comparison_in_a_notebook_is_its_text(tmp_path: Path) -> None:
     """``print(comparison)`` in a Jupyter kernel prints the tables as one stdout text, as in a script. rich
     detects the kernel and sent each of its console.print calls to IPython's display instead of the string

@@ -1733,14 +1733,24 @@ class _LineProgress:
     """``compare``'s progress in a notebook or a terminal when none is given, in the CLI's words with the
     model's number: ``svd (2/3) · fitting`` then ``svd (2/3) · fitted in 1.4 s``, so a run of minutes is
     not silent: on stderr in a terminal, in one output of the cell in Jupyter, where the fitted line takes
-    the fitting line's place (:func:`movierec.progress.watch_step`). No per-epoch callback."""
+    the fitting line's place (:func:`movierec.progress.watch_step`). No per-epoch callback.
+
+    An evaluation that scores its users in blocks (the ranking protocols) says how many it has scored, as
+    the CLI's bar does (``knn-baseline (2/3) · evaluating full-ranking · 192/595 users scored``), once it
+    has run ``after`` seconds or its pace says it will (:meth:`_scored`): knn-baseline's 6-8 s of scoring
+    on ml-latest-small showed 'knn-baseline (2/3) · fitted in 1.1 s' and nothing more, as if hung, while a
+    fast model's evaluation (ease's 0.2 s) still prints no line."""
 
     wants_epochs = False
 
-    def __init__(self, n_models: int) -> None:
+    def __init__(self, n_models: int, *, after: float = 3.0) -> None:
         self.n_models = n_models
+        self.after = after  # seconds an evaluation may take before its count of users scored shows
         self.index: dict[str, int] = {}  # model label -> its number (folds may run fold by fold)
         self.head = ""  # the fit under way: 'svd (2/3, fold 1/5)'
+        # the evaluation under way: when it began, its latest count and when, whether its line shows, when
+        # that line last printed
+        self.began, self.count, self.shown, self.printed = 0.0, (0, 0.0), False, 0.0
 
     def __call__(self, event: dict[str, Any]) -> None:
         from movierec.progress import fitted_words, model_step, watch_step
@@ -1756,6 +1766,35 @@ class _LineProgress:
             watch_step(model_step(self.head, "fitting"), done=False)
         elif event["event"] == "fit-end":
             watch_step(model_step(self.head or event["model"], fitted_words(event["seconds"])), done=True)
+        elif event["event"] == "evaluate":
+            self._evaluate(event)
+
+    def _evaluate(self, event: dict[str, Any]) -> None:
+        from movierec.progress import kernel_shell, model_step, scored_words, watch_step
+
+        now = time.monotonic()
+        n, of = event.get("scored"), event.get("users")
+        if not isinstance(n, int) or not isinstance(of, int):  # the step's start: a line only once it is slow
+            self.began, self.count, self.shown = now, (0, now), False
+            return
+        show = self._scored(n, of, now)
+        last = n >= of
+        # in a terminal's log a line every ``after`` seconds at most, and the last; in a cell, updated in place
+        if show and (kernel_shell() is not None or last or now - self.printed >= self.after):
+            self.printed = now
+            words = f"evaluating {event['protocol']}{scored_words(event)}"
+            watch_step(model_step(self.head or str(event["model"]), words), done=last)
+
+    def _scored(self, n: int, of: int, now: float) -> bool:
+        """Whether the evaluation's count of users scored shows, told ``n`` of ``of`` now: once it has run
+        ``after`` seconds, or its pace since the last count says it will have before it ends (a protocol's
+        work before its first block, such as sampling negatives, does not count towards that pace)."""
+        (was, then), self.count = self.count, (n, now)
+        if not self.shown and was > 0:
+            rest = (of - n) * (now - then) / max(n - was, 1)
+            self.shown = now - self.began + rest >= self.after
+        self.shown = self.shown or now - self.began >= self.after
+        return self.shown
 
 
 def default_progress(n_models: int) -> _LineProgress | None:
@@ -1889,9 +1928,9 @@ def compare(
     ``user_features`` (``"demographics"``, a ``userId,feature`` CSV, or both comma-separated) go to the models
     that use them (bpr, warp, logistic, warp-kos, segment-popularity); the others get a note.
     ``progress``: a callable receiving the events of :data:`Progress`; by default (``None``) a line per
-    model fit on stderr when a person watches (a Jupyter kernel, or a terminal) and silence otherwise;
-    ``True`` always prints those lines, ``False`` never does. Surprise's ``measures=`` is refused, naming ours.
-    ``early_stopping`` (``"ndcg@10"``, :class:`movierec.stopping.StopSpec`'s fields as a dict): each model that can stop
+    model fit (and a count of users scored for an evaluation of 3 s or more) on stderr when a person watches
+    (a Jupyter kernel, a terminal), silence otherwise; ``True`` always prints those lines, ``False`` never does.
+    Surprise's ``measures=`` is refused, naming ours. ``early_stopping`` (``"ndcg@10"``, :class:`movierec.stopping.StopSpec`'s fields as a dict): each model that can stop
     does on a part of its fold's training part (``valid`` where given), then is refit (:meth:`_FoldRun.stop_and_refit`).
     ``rank_by="prediction"``: rating models' ranking rows rank by the unclipped prediction, as LensKit's (:func:`evaluate`'s)."""
     from movierec.datasets import Dataset, load_given
@@ -1959,11 +1998,17 @@ def _note_rows(
 def _compare_progress(progress: Progress | bool | None, n_models: int) -> Progress | None:
     """:func:`compare`'s ``progress``: None a line per model fit where a person watches, True always,
     False never, a callable as it is."""
+    from movierec.progress import step_line_after
+
     if progress is None:
-        return default_progress(n_models)
-    if progress is False or progress is True:
-        return _LineProgress(n_models) if progress else None
-    return progress
+        line = default_progress(n_models)
+    elif progress is False or progress is True:
+        line = _LineProgress(n_models) if progress else None
+    else:
+        return progress
+    if line is not None:  # MOVIEREC_PROGRESS_AFTER=0 shows every evaluation's count (a bad value: one line)
+        line.after = step_line_after(line.after)
+    return line
 
 
 def _compare_split(
