@@ -143,6 +143,15 @@ def _check_feature_names(nb: dict) -> None:
     assert "models [popularity, ease+genres+tags, warp+genres+tags]" in " ".join(shown["text/plain"].split())
     said = _markdown(nb, "## 4. Ranking")
     assert "(`ease+genres+tags`)" in said and "popularity, a strong baseline, ignores them" in said, said
+    # the summary's rows (to_frame(): the labels, 'ease') say the features as the cards do: its table named
+    # ease and warp as the explicit models are named, with nothing to tell them apart
+    (cell,) = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith("import pandas")]
+    (shown,) = [o["data"]["text/plain"] for o in cell.outputs if o.output_type == "execute_result"]
+    featured = dict(re.findall(r"^\d+\s+(\S+)\s+(\S+)\s+full-ranking", shown, re.M))
+    none = {m: featured.get(m) for m in ("global-mean", "baseline", "svd", "popularity")}
+    assert set(none.values()) <= {"None", "NaN"}, shown  # explicit's frame says None, implicit's NaN
+    assert len(featured) == 6 and featured["ease"] == featured["warp"] == "genres,tags", shown
+    assert "the item features its model learned from (`item_features`" in _markdown(nb, "## 6. Summary")
 
 
 def _check_tuned_svd(note: str) -> None:
