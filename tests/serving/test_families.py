@@ -161,6 +161,26 @@ def test_ensemble_artifact_composes_the_bases_families(fitted) -> None:
     assert user_art.family == "user-linear" and user_art.manifest["fold_in"]["memory_bytes"] == 4 * n * n
 
 
+def test_an_ensembles_similar_is_titled_by_the_base_whose_numbers_it_lists(fitted, capsys) -> None:  # type: ignore[no-untyped-def]
+    """An ensemble's own 'similar' is its heaviest base's with a similarity (ease here): ``similar --by model``
+    titled it "ensemble" over ease's movies and numbers, to the digit. The title now names the base; a
+    lift list says nothing more."""
+    from clihelp import run_cli
+
+    _, train, art = fitted["ensemble"]
+    _, _, ease = fitted["ease"]  # the same data and parameters as the ensemble's ease base
+    movie = train.item_map.to_raw(0)
+    assert art.scorer.similar_label() == "ease"
+    assert art.similar_rows(movie, 5, by="model") == ease.similar_rows(movie, 5, by="model")
+    args = ["similar", "--movie-id", str(movie), "-k", "5", "--artifact", str(art.path)]
+    code, out, err = run_cli([*args, "--by", "model"], capsys)
+    assert code == 0, err
+    assert "· by its ease base ·" in " ".join(out.split()), out
+    code, out, err = run_cli([*args, "--by", "lift"], capsys)
+    assert code == 0, err
+    assert "by its" not in out, out
+
+
 def test_no_positive_rating_falls_back_to_popularity_and_says_so(fitted, api: str) -> None:
     body = {"ratings": [{"movieId": 21, "rating": 1.0}, {"movieId": 31, "rating": 2.0}], "k": 5}
     out = httpx.post(f"{api}/als/recommendations", json=body, timeout=30).json()

@@ -1723,6 +1723,7 @@ def similar_cmd(
         described = f"{m.name}{kind}{with_features} trained on {ds.name}"
         if by == "lift" and not lift:
             described = f"lift on {ds.name}"
+    described += _similar_base_words(art, by)
     _note_whole_catalogue(k, art.n_items - 1, typed(ctx, "k"), "other movies")
     # how to ask for the model's own list, where the note on an empty list names it
     by_model = (
@@ -1731,6 +1732,15 @@ def similar_cmd(
         else "-m MODEL (a rating model such as svd places every rated movie)"
     )
     _print_similar(art, int(idx), k, min_support, (by, by), described, as_json, by_model)
+
+
+def _similar_base_words(art: Any, by: str | None) -> str:
+    """' · by its ease base' for an ensemble's own 'similar', which is its heaviest base's with a similarity
+    (a sum of unrelated scales would mean nothing): the title named the ensemble over ease's list, the
+    same movies and numbers as ``similar -m ease``. Empty for every other list."""
+    label = getattr(getattr(art, "scorer", None), "similar_label", None)
+    said = label() if by == "model" and callable(label) else None
+    return f" · by its {said} base" if said else ""
 
 
 def _print_similar(

@@ -88,6 +88,7 @@ class Scorer(base.Scorer):
         self.how = str(spec["normalize"])
         self.weights: list[float] = []
         self.bases: list[base.Scorer] = []
+        self.labels = [str(b.get("label", f"base {int(b['index'])}")) for b in spec["bases"]]
         for b in spec["bases"]:
             prefix = f"b{int(b['index'])}."
             sub = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
@@ -127,6 +128,12 @@ class Scorer(base.Scorer):
                 next((b for b in found if b.item_vectors() is not None or b.similar_row(0) is not None), None)
             )
         return self._similar[0]
+
+    def similar_label(self) -> str | None:
+        """The label of the base whose similarity 'similar' reads (:meth:`_similar_base`), so a list's title
+        can say whose numbers they are: they are that base's, to the digit, not a blend of the bases'."""
+        b = self._similar_base()
+        return None if b is None else self.labels[next(n for n, x in enumerate(self.bases) if x is b)]
 
     def item_vectors(self) -> np.ndarray | None:
         b = self._similar_base()
