@@ -66,6 +66,15 @@ CASES = [
         "reg_i=d,reg_u=d,epochs=1 (one sweep)",
         id="biasscorer-damping",
     ),
+    pytest.param(  # a LightFM notebook's loss= (tune's loss switches models; nothing else took it)
+        lambda ds: movierec.Recommender(ds, "warp", loss="bpr"),
+        ["export", "-m", "warp", "-p", "loss=bpr", "--out", "art"],
+        "warp has no 'loss': LightFM's loss is the model here: LightFM(loss='bpr') is Recommender(ds, 'bpr'), "
+        "and 'warp', 'logistic', 'warp-kos' likewise (tune searches loss among them)",
+        "warp has no 'loss': LightFM's loss is the model here: loss='bpr' is --model bpr (and warp, logistic, "
+        "warp-kos)",
+        id="lightfm-loss",
+    ),
     pytest.param(
         lambda ds: movierec.Recommender(ds, "svd+genres"),
         ["export", "-m", "svd+genres", "--out", "art"],
@@ -704,3 +713,21 @@ def test_a_report_or_map_refusal_names_each_doors_setting(
     monkeypatch.chdir(tmp_path)
     _said_at_both_doors(lambda: python(tmp_path), args, capsys, (in_python, in_cli), tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == (["DIR"] if "DIR" in args else [])
+
+
+def test_models_name_lists_a_reference_librarys_names_in_the_clis_words(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``movierec models baseline`` listed LensKit's damping as 'baseline(reg_i=d, reg_u=d, epochs=1)' and
+    ``movierec models warp`` (LightFM's loss) as 'Recommender(ds, 'bpr')', Python's words in a terminal, where
+    the refusal of the same name gives the CLI's."""
+    for name, said in [
+        (
+            "baseline",
+            "damping: LensKit's BiasScorer(damping=d) is baseline with --params reg_i=d,reg_u=d,epochs=1",
+        ),
+        ("warp", "loss: LightFM's loss is the model here: loss='bpr' is --model bpr (and warp, logistic,"),
+    ]:
+        code, out, _err = run_cli(["models", name], capsys)
+        assert code == 0 and said in " ".join(out.split()), out
+        assert "Recommender(ds" not in out and "baseline(reg_i" not in out, out

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from movierec.cli.common import JSON, console, print_json, print_table
-from movierec.errors import ConfigError, install_hint, localize_install
+from movierec.errors import ConfigError, in_cli, install_hint, localize_install
 
 
 def _plain(text: str) -> str:
@@ -266,7 +266,7 @@ def _print_one(info: dict[str, Any]) -> None:
         _para(f"{sets} (a part given by its own name wins, as in Surprise)")
     by_reason: dict[str, list[str]] = {}
     for foreign, why in (info.get("no_counterpart") or {}).items():
-        by_reason.setdefault(why, []).append(foreign)
+        by_reason.setdefault(in_cli(why), []).append(foreign)  # the CLI's words where a reason has both
     if by_reason:
         console.print("reference libraries' names with no exact counterpart here:")
         for why, names in by_reason.items():

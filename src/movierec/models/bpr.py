@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import scipy.sparse as sp
 
-from movierec.errors import ConfigError, DataError
+from movierec.errors import ConfigError, DataError, Doors
 from movierec.features import side_matrix
 from movierec.interactions import Interactions
 from movierec.models.base import EpochCallback, Tags, check_indices, check_random_state
@@ -166,6 +166,14 @@ class HybridMF(WeightedRecommender):
         "item_biases": "per feature (identities first) item_feature_biases_; per item item_bias_",
         "user_embeddings": "per user (features summed in) user_factors_; per side feature user_feature_embeddings_",
         "user_biases": "per user (features summed in) user_bias_",
+    }
+    # LightFM's loss= picks the model here; only tune and experiment files switch models by it (MODEL_SWITCHES)
+    _foreign_names: ClassVar[dict[str, str]] = {
+        "loss": Doors(
+            "LightFM's loss is the model here: LightFM(loss='bpr') is Recommender(ds, 'bpr'), and 'warp', "
+            "'logistic', 'warp-kos' likewise (tune searches loss among them)",
+            "LightFM's loss is the model here: loss='bpr' is --model bpr (and warp, logistic, warp-kos)",
+        )
     }
 
     factors: int = 40
