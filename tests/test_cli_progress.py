@@ -322,8 +322,36 @@ def test_a_model_that_stops_by_the_clock_says_so_on_its_bar() -> None:
     events, text = _tiny_sasrec_compare({"time_budget": 30}, [("markov", {})])
     starts = {ev["model"]: ev for ev in events if ev["event"] == "fit-start"}
     assert starts["sasrec"]["time_budget"] == 30.0 and "time_budget" not in starts["markov"]
-    assert re.search(r"sasrec · fitting \(time budget 30 s\) · loss \d", text), text
+    assert re.search(r"\] sasrec · fitting \(time budget 30 s\) · 0/2$", text, flags=re.M), text
     assert "markov · fitting" in text and "markov · fitting (time budget" not in text, text
+    # on a terminal the bar says it beside each epoch's figures (in a log the fit's first line says it)
+    from rich.progress import Progress
+
+    from movierec.cli.compare import _RichProgress
+
+    bars = Progress(console=Console(file=io.StringIO(), force_terminal=True, width=120))
+    show = _RichProgress(bars)
+    said = []
+    for ev in events:
+        show(ev)
+        said.append(bars.tasks[show.tasks[ev["model"]]].description if ev["model"] in show.tasks else "")
+    assert any(re.fullmatch(r"sasrec · fitting \(time budget 30 s\) · loss [\d.]+ · val .*", d) for d in said)
+
+
+def test_piped_epoch_lines_keep_within_80_columns() -> None:
+    """``compare --models sasrec | cat`` printed 'sasrec · fitting (time budget 180 s) · loss 7.27 · val ndcg@10
+    0.0157 · 2/4', 85 columns with its stamp (87 at 2/200, 96 for a fold of --cv 5): each epoch's line
+    repeated the time budget its fit's first line had said. A real compare (a tiny sasrec, its default 180 s
+    budget) into a pipe: every epoch's line keeps its loss, validation NDCG and epoch count within 80."""
+    events, text = _tiny_sasrec_compare({}, [])
+    epochs = [ln for ln in text.splitlines() if " · loss " in ln]
+    assert len(epochs) == 2 and "(time budget 180 s)" in text, text
+    for line, ev in zip(epochs, [ev for ev in events if ev["event"] == "epoch"], strict=True):
+        assert len(line) <= 80, line
+        assert re.fullmatch(
+            r"\[ +\d+\.\ds\] sasrec · fitting · loss [\d.]+ · val ndcg@10 [\d.]+ · \d/2", line
+        ), line
+        assert line.endswith(f" · {ev['epoch']}/2"), line
 
 
 def test_a_clock_bound_fit_says_its_time_budget_in_export(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -354,9 +382,11 @@ def test_a_clock_bound_fit_says_its_time_budget_in_export(tmp_path) -> None:  # 
         re.fullmatch(r"\[ +\d+\.\ds\] training sasrec on 100,836 ratings \(time budget 180 s\) …", ln)
         for ln in done.stderr.splitlines()
     ), done.stderr
-    # its epoch, on a line of its own (the log said nothing between a fit's first and last line)
-    epoch = r"\[ +\d+\.\ds\] training sasrec on 100,836 ratings \(time budget 180 s\) · epoch 1/1 · loss [\d.]+ · val ndcg@10 [\d.]+"
-    assert any(re.fullmatch(epoch, ln) for ln in done.stderr.splitlines()), done.stderr
+    # its epoch, on a line of its own (the log said nothing between a fit's first and last line), named by
+    # the step's verb and the model: with the whole text it was 103 columns wide
+    epoch = r"\[ +\d+\.\ds\] training sasrec · epoch 1/1 · loss [\d.]+ · val ndcg@10 [\d.]+"
+    (line,) = [ln for ln in done.stderr.splitlines() if re.fullmatch(epoch, ln)]
+    assert len(line) <= 80, line
 
 
 def test_a_piped_steps_epochs_print_at_most_every_few_seconds() -> None:
@@ -382,6 +412,12 @@ def test_a_piped_steps_epochs_print_at_most_every_few_seconds() -> None:
         "training sasrec · epoch 2/2 · loss 7.00",
         "training sasrec: done",
     ], said
+    out = io.StringIO()  # a long text: the epochs' lines say the short one its first line stands for
+    text = "training sasrec on 100,836 ratings (time budget 180 s)"
+    with LineStatus(Console(file=out, force_terminal=False, width=200), text, after=0) as long:
+        show_epoch(long, text, epoch_words(1, 2, {"loss": 7.0}), "training sasrec")
+    said = [re.sub(r"^\[\s*[\d.]+s\] | in [\d.]+ s$", "", ln) for ln in out.getvalue().splitlines()]
+    assert said == [f"{text} …", "training sasrec · epoch 1/2 · loss 7.00", f"{text}: done"], said
     out = io.StringIO()
     calm = LineStatus(Console(file=out, force_terminal=False, width=200), "training sasrec", after=3600)
     with calm:

@@ -260,15 +260,19 @@ class LineStatus:
             if self.on_screen and not self.closed:
                 self._print(text)
 
-    def progress(self, words: str) -> None:
+    def progress(self, words: str, short: str | None = None) -> None:
         """How far the step has got ('epoch 12/200 · loss 5.21 · val ndcg@10 0.0812'), printed after its text
         once its line is on screen, at most one line every ``after`` seconds (3 s by default, as
         :class:`LineProgress` prints a model's epochs in compare; every one where ``after`` is 0); its text,
         and so its 'done' line, stay as they were. ``export --model sasrec`` into a log read 'training sasrec
-        …' and then nothing for its three minutes."""
+        …' and then nothing for its three minutes.
+
+        ``short`` ('training sasrec') stands for the text on these lines, which the step's first line has
+        said in full: 'training sasrec on 100,836 ratings (time budget 180 s) · epoch 1/2 · loss 7.31 · val
+        ndcg@10 0.0132' was 103 columns with its stamp, and the top-N check's 148."""
         with self._lock:
             if self.on_screen and not self.closed and time.monotonic() - self._printed_at >= self.after:
-                self._print(f"{self.text} · {words}")
+                self._print(f"{short or self.text} · {words}")
 
     def _show(self) -> None:
         with self._lock:
@@ -305,11 +309,12 @@ def epoch_words(epoch: int, total: object, record: dict[str, Any]) -> str:
     return " · ".join(words for words in said if words)
 
 
-def show_epoch(step: Any, text: str, words: str) -> None:
+def show_epoch(step: Any, text: str, words: str, short: str | None = None) -> None:
     """``words`` (:func:`epoch_words`) on a running :func:`status` step whose text is ``text``: beside the
-    spinner on a terminal, a line now and then in a pipe (:meth:`LineStatus.progress`)."""
+    spinner on a terminal, a line now and then in a pipe (:meth:`LineStatus.progress`), after ``short``
+    where given ('training sasrec'), so the line keeps within 80 columns."""
     if isinstance(step, LineStatus):
-        step.progress(words)
+        step.progress(words, short)
     elif callable(getattr(step, "update", None)):  # rich's Status (a caller's own status may have none)
         step.update(f"{text} · {words}")
 

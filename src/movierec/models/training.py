@@ -112,8 +112,13 @@ def epoch_progress(step: Any, model: Any, text: str) -> dict[str, Any]:
     if step is None or not isinstance(total, int) or "on_epoch" not in fit_options(model):
         return {}
 
+    # a log's epoch lines name the step by its verb and the model ('training sasrec · epoch 12/200 · …'): its
+    # first line said the rest, and the whole text made them 103 columns and more
+    name = getattr(model, "name", None)
+    short = f"{text.split(' ', 1)[0]} {name}" if isinstance(name, str) and name in text else None
+
     def on_epoch(epoch: int, record: dict[str, float]) -> None:
-        show_epoch(step, text, epoch_words(epoch, total, record))
+        show_epoch(step, text, epoch_words(epoch, total, record), short)
 
     return {"on_epoch": progress_only(on_epoch)}
 
