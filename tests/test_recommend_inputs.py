@@ -131,6 +131,20 @@ def test_two_ratings_for_one_movie_are_refused_not_read_as_a_title(
     assert code == 0 and len(json.loads(out)["recommendations"]) == 10  # a movieId with a rating still works
 
 
+def test_several_movies_in_one_rated_are_refused_with_the_repeated_options(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--genre, --models and --params take commas; --rated cannot (titles hold them: 'Matrix, The'), and
+    'Toy Story=5,Alien=4' was refused as "no movie title matches 'Toy Story=5,Alien'; try part of the
+    title or the movieId". The line now says one movie goes in each --rated and gives the options to type;
+    a title with a comma and its rating still works."""
+    args = ["recommend", "-m", "popularity", "--rated", "Toy Story=5, Alien=4,Heat"]
+    err = _one_line_exit_2(args, capsys, "--rated 'Toy Story=5, Alien=4,Heat': one movie per --rated")
+    assert err.endswith(": --rated 'Toy Story=5' --rated 'Alien=4' --rated 'Heat'\n"), err
+    code, out, _ = run_cli(["recommend", "-m", "popularity", "--rated", "Matrix, The=4.5", "--json"], capsys)
+    assert code == 0 and len(json.loads(out)["recommendations"]) == 10
+
+
 def test_a_catalogue_movie_nobody_rated_is_named_not_guessed_at(
     ease: movierec.Recommender, capsys: pytest.CaptureFixture[str]
 ) -> None:

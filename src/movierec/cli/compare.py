@@ -1347,6 +1347,7 @@ def _visitor_pairs(art: Any, rated: list[str]) -> list[tuple[object, float]]:
     given: dict[int, str] = {}  # item index → the --rated text that named it
     for text in rated:
         movie, rating = text.strip(), art.rating_scale[1]
+        _one_movie_each(text)
         head, sep, tail = movie.rpartition("=")
         if sep:
             try:
@@ -1373,6 +1374,23 @@ def _visitor_pairs(art: Any, rated: list[str]) -> list[tuple[object, float]]:
             raise ConfigError(f"--rated {text!r} ({about}): {said}")
         pairs.append((row["movieId"], rating))
     return pairs
+
+
+#: a rating followed by a comma inside one --rated value: 'Toy Story=5,Alien=4' (a title may hold a comma)
+_RATED_LIST = re.compile(r"(=\s*\d+(?:\.\d+)?)\s*,\s*")
+
+
+def _one_movie_each(text: str) -> None:
+    """Refuse several movies in one ``--rated`` value, 'Toy Story=5,Alien=4', with the options to type:
+    --genre, --models and --params take commas, and this read as "no movie title matches 'Toy Story=5,Alien'"
+    (or, ending in a title without a rating, "the part after '=' must be a rating"). Only a rating followed by
+    a comma counts, so 'Matrix, The=4.5' is still one movie."""
+    pieces = _RATED_LIST.split(text.strip())
+    if len(pieces) == 1:
+        return
+    movies = [pieces[i] + pieces[i + 1].replace(" ", "") for i in range(0, len(pieces) - 1, 2)] + [pieces[-1]]
+    typed = " ".join(f"--rated {m.strip()!r}" for m in movies if m.strip())
+    raise ConfigError(f"--rated {text!r}: one movie per --rated (a title may hold a comma): {typed}")
 
 
 class _DataMovies:
