@@ -350,3 +350,24 @@ def test_a_comparison_in_a_notebook_shows_each_metrics_interval(tmp_path: Path) 
     cells = re.findall(r'<span class="mr-ci">(\[[\d.]+, [\d.]+\])</span>', ranking)
     assert len(wanted) == 14 and sorted(cells) == sorted(wanted), (cells, wanted)  # 7 metrics × 2 models
     assert "brackets: 95% bootstrap interval over users" in page
+
+
+def test_tunes_start_line_in_a_notebook_is_one_line(tmp_path: Path) -> None:
+    """02's first cell printed 'tuning baseline for rmse: 4 trials, one 20% validation split of 80,668
+    training' and then 'ratings' alone: the start line was cut at 80 columns, a terminal's width, in a cell
+    that has none and wraps a long line itself. In a kernel it is one line (a terminal balances its lines:
+    test_tuning.test_progress_is_a_switch_as_in_compare)."""
+    pytest.importorskip("optuna")
+    nb = _execute(
+        _cells(
+            "import movierec\n"
+            "from movierec.tuning import tune\n"
+            "ds = movierec.load('ml-latest-small')\n"
+            "result = tune(ds, 'baseline', metric='rmse', n_trials=1, cv=1, seed=42)",
+        ),
+        tmp_path,
+    )
+    (shown,) = [o for o in nb.cells[0].outputs if o.output_type == "display_data"]
+    lines = shown["data"]["text/plain"].splitlines()
+    start = "tuning baseline for rmse: 1 trial, one 20% validation split of 80,668 training ratings"
+    assert lines[0] == start and lines[1].startswith("trial 1/1 "), lines

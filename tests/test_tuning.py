@@ -298,13 +298,33 @@ def test_progress_is_a_switch_as_in_compare(
     assert lines[3].startswith(
         f"test rmse of the best parameters, refit on the training split: {res.test_score:.4f} ("
     )
-    # with one validation split the start line ran to 87 columns at a terminal of 80: it wraps at a space
+    # with one validation split the start line ran to 87 columns at a terminal of 80: it wraps at a space,
+    # in lines of a length (greedily it left 'ratings' alone on the second line: 02_tuning's first cell)
     monkeypatch.setenv("COLUMNS", "80")
     tune(small, "baseline", metric="rmse", n_trials=1, cv=1, seed=3, progress=True)
     said = capsys.readouterr().err.splitlines()
     assert max(len(line) for line in said) <= 80, said
     start = f"tuning baseline for rmse: 1 trial, one 20% validation split of {int(0.8 * small.n_ratings):,}"
-    assert " ".join(said[:2]) == f"{start} training ratings" and len(said[0]) > 70, said
+    assert " ".join(said[:2]) == f"{start} training ratings" and len(" ".join(said[:2])) > 80, said
+    assert " " in said[1] and abs(len(said[0]) - len(said[1])) <= 10, said  # no word left alone
+
+
+def test_prose_lines_balanced_leaves_no_word_alone() -> None:
+    """``prose_lines(..., balanced=True)`` (tune's start line): the lines greedy wrapping makes, in as many
+    lines of a length; a paragraph whose last line holds several words, or that fits, is as before."""
+    from movierec.progress import prose_lines
+
+    text = "tuning baseline for rmse: 4 trials, one 20% validation split of 80,668 training ratings"
+    assert prose_lines(text, 80)[1] == "ratings"  # greedy: the word alone
+    assert prose_lines(text, 80, balanced=True) == [
+        "tuning baseline for rmse: 4 trials, one 20%",
+        "validation split of 80,668 training ratings",
+    ]
+    assert prose_lines(text, 100, balanced=True) == [text]
+    several = "one two three four five six seven eight nine ten eleven twelve"
+    assert prose_lines(several, 50, balanced=True) == prose_lines(several, 50)
+    path = "see /" + "x" * 90  # a word wider than the line stays whole, on its own line
+    assert prose_lines(path, 80, balanced=True) == ["see", "/" + "x" * 90]
 
 
 class _Terminal(io.StringIO):

@@ -1305,12 +1305,16 @@ def _outer_split(
 
 
 def _wrapped(text: str) -> str:
-    """``text`` in lines of the terminal's width (80 in a Jupyter kernel): the start line with one validation
-    split ('tuning baseline for rmse: 4 trials, one 20% validation split of 80,668 training ratings') ran
-    to 87 columns, which a terminal broke mid-word."""
-    from movierec.progress import prose_lines
+    """``text`` in balanced lines of the terminal's width: the start line with one validation split
+    ('tuning baseline for rmse: 4 trials, one 20% validation split of 80,668 training ratings') ran to 87
+    columns, which a terminal broke mid-word, and wrapped greedily it left 'ratings' alone on a line. In a
+    Jupyter kernel it stays one line: a cell has no terminal width (it was cut at 80 where the cell was
+    wider), and the cell's output wraps a long line itself."""
+    from movierec.progress import kernel_shell, prose_lines
 
-    return "\n".join(prose_lines(text))
+    if kernel_shell() is not None:
+        return text
+    return "\n".join(prose_lines(text, balanced=True))
 
 
 def _say(on: bool, text: str, end: str = "\n") -> None:
