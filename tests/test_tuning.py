@@ -177,6 +177,15 @@ def test_tiny_study_end_to_end(small: Interactions, tmp_path: Path) -> None:
     assert [e["done"] for e in events] == [1, 2, 3, 4]
     table = pd.read_csv(out / "trials.csv")
     assert len(table) == 4 and set(table["state"]) <= {"complete", "pruned"}
+    assert list(table.columns[:2]) == ["trial", "number"] and list(table["trial"]) == [
+        1,
+        2,
+        3,
+        4,
+    ]  # docs/tuning.md
+    assert list(table["number"]) == [
+        t.number for t in optuna.load_study(study_name="e2e", storage=url).trials
+    ]
     assert res.best_value == pytest.approx(table.loc[table["state"] == "complete", "value"].min())
     assert res.test_score is not None and 0.0 < res.test_score < 2.5
     assert set(res.best_params) == {"reg_i", "reg_u", "epochs"}
@@ -245,6 +254,10 @@ def test_a_study_shows_itself_in_a_notebook(small: Interactions) -> None:
     assert f"trial {res.best_trial + 1} of {res.n_trials} (Optuna's #{res.best_trial})" in text, text
     frame = res.to_frame()
     assert len(frame) == res.n_trials and {"number", "state", "value", "params_reg_i"} <= set(frame.columns)
+    # its rows count trials from 1 as the lines above do (it showed Optuna's 0…3 alone beside 'trial 1 of
+    # 4'); Optuna's number stays beside it, unchanged, to join Optuna's own frames
+    assert list(frame.columns[:3]) == ["trial", "number", "state"], list(frame.columns)
+    assert list(frame["trial"]) == [1, 2, 3, 4] and list(frame["number"]) == [0, 1, 2, 3]
     assert frame.loc[frame["state"] == "complete", "value"].min() == pytest.approx(res.best_value)
     page = res._repr_html_()
     assert "<table" in page and "reg_i" in page and "Tuning baseline for rmse" in page

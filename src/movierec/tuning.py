@@ -318,7 +318,9 @@ class TuneResult:
         return tune_html(self)
 
     def to_frame(self) -> Any:
-        """One row per trial: ``number, state, value, seconds, params_*``, fold scores (a DataFrame)."""
+        """One row per trial: ``trial, number, state, value, seconds, params_*``, fold scores (a DataFrame).
+        ``trial`` counts from 1, as the progress lines, the repr and :meth:`plot` do; ``number`` is Optuna's
+        own (from 0), kept to join Optuna's frames (``study.trials_dataframe()``)."""
         import pandas as pd
 
         return pd.DataFrame() if self.trials is None else self.trials.copy()
@@ -1873,7 +1875,10 @@ def _write_outputs_into(
 
 
 def trials_table(study: Any) -> Any:
-    """One row per trial: number, state, value, seconds, params (``params_*``) and fold scores."""
+    """One row per trial (``to_frame()``, trials.csv): ``trial``, counted from 1 as the progress lines
+    ('trial 1/4'), the repr ('best trial 1 of 4') and the charts' axis count; ``number``, Optuna's own
+    (``trial - 1``), kept as it is so that a row joins Optuna's ``study.trials_dataframe()`` and its
+    dashboard; then state, value, seconds, params (``params_*``) and fold scores."""
     import pandas as pd
 
     rows = []
@@ -1884,6 +1889,7 @@ def trials_table(study: Any) -> Any:
             else None
         )
         row: dict[str, Any] = {
+            "trial": t.number + 1,
             "number": t.number,
             "state": t.state.name.lower(),
             "value": t.value,
@@ -2006,7 +2012,7 @@ def _history_figure(table: Any, result: TuneResult, title: str) -> Any:
     """history.png's matplotlib Figure: each complete trial's validation value, pruned ones at their last
     reported value, and the best so far. Trials are counted from 1, as the progress line ('4/50'), the
     repr ('trial 1 of 4') and history.html (:func:`movierec.viz.comparison.tuning_figure`) count them;
-    trials.csv's ``number`` is Optuna's, one less. Needs matplotlib (the caller checks)."""
+    trials.csv's ``trial`` column; its ``number`` is Optuna's, one less. Needs matplotlib (the caller checks)."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
