@@ -514,6 +514,26 @@ def test_compare_gives_ease_the_item_features(bundled) -> None:
     assert not any("ease" in n and "ignore" in n for n in mixed.notes)
 
 
+def test_item_features_column_says_none_alike_in_every_frame(bundled) -> None:
+    """01's summary (pd.concat of an explicit comparison's frame and a featured one's) showed the models that
+    learned from no item features as None in one frame's rows and NaN in the other's: pandas 3 reads strings
+    and None as its str dtype (missing: NaN), None alone as object. Each frame now says None, as
+    Result.item_features and the JSON's null do."""
+    explicit = E.compare(bundled, ["global-mean"], protocols=["rating"], seed=1, progress=False).to_frame()
+    featured = E.compare(
+        bundled,
+        ["popularity", "ease"],
+        protocols=["full-ranking"],
+        item_features="genres",
+        seed=1,
+        progress=False,
+    )
+    both = pd.concat([explicit, featured.to_frame()], ignore_index=True)
+    assert both["item_features"].tolist() == [None, None, "genres"], both["item_features"]
+    assert featured.to_frame("full-ranking")["item_features"].tolist() == [None, "genres"]
+    assert both["item_features"].isna().tolist() == [True, True, False]
+
+
 def test_compare_reports_progress_events_and_epochs(bundled) -> None:
     pytest.importorskip("implicit")
     events: list[dict] = []

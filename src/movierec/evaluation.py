@@ -1561,7 +1561,8 @@ class Comparison:
     def frame(self) -> pd.DataFrame:
         """One row per (model, protocol): ``model``, ``protocol``, every metric, its 95% interval as
         ``METRIC_lo``/``METRIC_hi`` (the CSV's names) and, with cross-validation, its std over the folds as
-        ``METRIC_std``; then users, timings and where the numbers come from (kind, dataset, split, seed…).
+        ``METRIC_std``; then users, timings and where the numbers come from (kind, dataset, split, seed…;
+        ``item_features``: what the model learned from, ``None`` where nothing, in every frame alike).
         The metrics come first so that pandas' shortened print of a wide frame still shows them."""
         fields, flat = results_table(self.rows, "wide")  # the CSV's one flattening of a row
         if not flat:
@@ -1571,7 +1572,16 @@ class Comparison:
         first = ("model", "protocol", *names, *extra, "n_users", "fit_seconds", "score_seconds")
         left_out = ("params", "notes", "git_commit", "created_at")  # the CSV's text and provenance columns
         rest = [f for f in fields if f not in first and f not in left_out]
-        return pd.DataFrame(flat, columns=[*first, *rest])
+        frame = pd.DataFrame(flat, columns=[*first, *rest])
+        if "item_features" in frame.columns:  # None for a model that learned from none, in every frame
+            # pandas 3 read a column of strings and None as its str dtype, whose missing value is NaN, but a
+            # column of None alone as object: 01's summary (a concat of both) showed None and NaN in one
+            # column for the same thing. Object dtype with None, as Result.item_features and the JSON's null
+            said = [r.get("item_features") for r in flat]
+            frame["item_features"] = pd.Series(
+                [v if isinstance(v, str) else None for v in said], dtype=object
+            )
+        return frame
 
     def metric_names(self) -> list[str]:
         """The metrics its rows report, each once, in the order first met: ``['rmse', 'mae', 'mse', 'fcp']``
