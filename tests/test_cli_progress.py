@@ -563,3 +563,94 @@ def test_a_full_rankings_count_of_users_scored_shows_in_compare_and_the_report()
     for text in (compare, out.getvalue()):
         assert "knn-baseline · evaluating full-ranking · 64/595 users scored" in text, text
         assert "knn-baseline · evaluating full-ranking · 595/595 users scored" in text, text
+
+
+#: the parts of a default ensemble's fit, as a log names them (each hold-out figure, at the epochs' cadence,
+#: is every one with MOVIEREC_PROGRESS_AFTER=0)
+_ENSEMBLE_PARTS = [
+    r"fitting ease \(base 1/4\) on the hold-out",
+    r"ease \(base 1/4\): hold-out NDCG@10 0\.\d{3}",
+    r"fitting slim \(base 2/4\) on the hold-out",
+    r"slim \(base 2/4\): hold-out NDCG@10 0\.\d{3}",
+    r"fitting ials \(base 3/4\) on the hold-out",
+    r"ials \(base 3/4\): hold-out NDCG@10 0\.\d{3}",
+    r"fitting rp3beta \(base 4/4\) on the hold-out",
+    r"rp3beta \(base 4/4\): hold-out NDCG@10 0\.\d{3}",
+    r"searching the blend weights on the hold-out",
+    r"blend hold-out NDCG@10 0\.\d{3} with [1-4] of 4 bases",
+]
+
+
+def test_a_piped_ensemble_fit_names_each_part_as_it_runs(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``recommend --user 1 --model ensemble | cat`` printed 'fitting ensemble on ml-latest-small …' and then
+    nothing until its 'done' line 28 to 48 s later: the fit's progress showed only models that count epochs,
+    and the ensemble's fit is its bases' (four on the hold-out, the weight search, a refit of each weighted
+    one). A real recommend and export of a default ensemble on tiny data, piped: between the step's first
+    line and its 'done' line, each part as it starts, each base's hold-out figure, the search and its
+    outcome, then one refit per weighted base, each line within 80 columns."""
+    from clihelp import run_process
+    from datagen import make_ratings
+
+    make_ratings().to_csv(tmp_path / "r.csv", index=False)
+    for command, step in (
+        (["recommend", "--user", "1"], "fitting ensemble"),
+        (["export", "--no-check", "--out", str(tmp_path / "e")], "training ensemble"),
+    ):
+        done = run_process(
+            *command, "--ratings", str(tmp_path / "r.csv"), "--model", "ensemble",
+            env={"MOVIEREC_PROGRESS_AFTER": "0", "COLUMNS": "80"},
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        stamped = [ln for ln in done.stderr.splitlines() if re.match(r"\[ *\d+\.\ds\] ", ln)]
+        said = [re.sub(r"^\[ *\d+\.\ds\] ", "", ln) for ln in stamped]
+        first = next(i for i, t in enumerate(said) if t.startswith(f"{step} on ") and t.endswith(" …"))
+        last = next(i for i, t in enumerate(said) if t.startswith(step) and ": done in " in t)
+        parts = [t.removeprefix(f"{step} · ") for t in said[first + 1 : last]]
+        assert len(parts) > len(_ENSEMBLE_PARTS), said  # before: none between the first line and 'done'
+        assert all(re.fullmatch(want, got) for want, got in zip(_ENSEMBLE_PARTS, parts, strict=False)), parts
+        refits = parts[len(_ENSEMBLE_PARTS) :]
+        kept = int(re.search(r"with (\d) of 4", parts[len(_ENSEMBLE_PARTS) - 1]).group(1))  # type: ignore[union-attr]
+        assert len(refits) == kept and all(
+            re.fullmatch(r"refitting (ease|slim|ials|rp3beta) \(base [1-4]/4\) on all the data", r)
+            for r in refits
+        ), parts
+        assert all(len(ln) <= 80 for ln in stamped[first : last + 1]), stamped
+
+
+def test_an_ensembles_parts_show_beside_the_spinner_and_on_compares_bar() -> None:
+    """On a terminal the step's spinner reads the part under way ('fitting ensemble · refitting slim (base
+    2/4) on all the data'); compare's bar names each part as recommend's log does, in place of the figures
+    its epoch events carry ('step 2 slim hold-out NDCG@10 0.2690')."""
+    from datagen import make_ratings
+    from movierec.cli.compare import _RichProgress
+    from movierec.interactions import Interactions
+    from movierec.models.registry import create
+    from movierec.models.training import epoch_progress
+
+    train = Interactions.from_frame(make_ratings())
+    spinner = Console(file=io.StringIO(), force_terminal=True, width=120).status("fitting ensemble")
+    seen: list[str] = []
+    model = create("ensemble")
+    listener = epoch_progress(spinner, model, "fitting ensemble")["on_epoch"]
+    say = listener.say
+    listener.say = lambda words, now: (say(words, now), seen.append(str(spinner.status)))  # type: ignore[attr-defined]
+    model.fit(train, on_epoch=listener)
+    assert seen[0] == "fitting ensemble · fitting ease (base 1/4) on the hold-out", seen
+    assert re.fullmatch(r"fitting ensemble · refitting \w+ \(base \d/4\) on all the data", seen[-1]), seen
+
+    out = io.StringIO()
+    progress = LineProgress(Console(file=out, force_terminal=False, width=80), every=0.0)
+    show = _RichProgress(progress)
+    with progress:
+        show({"event": "fit-start", "model": "ensemble", "epochs": None})
+        show(
+            {
+                "event": "step",
+                "model": "ensemble",
+                "words": "fitting slim (base 2/4) on the hold-out",
+                "now": True,
+            }
+        )
+        show({"event": "epoch", "model": "ensemble", "epoch": 2, "slim hold-out NDCG@10": 0.269})
+    text = out.getvalue()
+    assert "ensemble · fitting slim (base 2/4) on the hold-out" in text and "step 2" not in text, text

@@ -70,7 +70,10 @@ __all__ = [
 ]
 
 Progress = Callable[[dict[str, Any]], None]
-"""Receives events ``{"event": "fit-start"|"epoch"|"fit-end"|"evaluate"|"note", "model": label, …}``; a
+"""Receives events ``{"event": "fit-start"|"epoch"|"step"|"fit-end"|"evaluate"|"note", "model": label, …}``;
+a model whose fit is parts it names (the ensemble, ``models.training.say_step``) sends a step event as each
+starts or ends, with its ``"words"`` ('fitting slim (base 2/4) on the hold-out') and ``"now"`` (a part that
+starts: a line of its own in a log); a
 fit-start of a model that learns from item features has ``"item_features": "genres+tags"``, so progress
 names it as the tables do (:func:`shown_label`: ``ease+genres+tags``). A ranking protocol's evaluate event
 (full-ranking, leave-last-out, sampled, test-candidates) comes again after each block of users it scores,
@@ -1858,6 +1861,11 @@ def _fit(
                 progress({"event": "epoch", "model": label, "epoch": epoch, **info})
             return verdict
 
+        def say(words: str, now: bool) -> None:  # a part of a fit without epochs (training.say_step)
+            if progress is not None:
+                progress({"event": "step", "model": label, "words": words, "now": now})
+
+        on_epoch.say = say  # type: ignore[attr-defined]
         # a bare progress bar needs no per-epoch model: epochs may run in chunks (training.fit_epochs)
         kwargs["on_epoch"] = on_epoch if listener is not None else progress_only(on_epoch)
     t0 = time.perf_counter()

@@ -234,6 +234,7 @@ class LineStatus:
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
         self._printed_at = 0.0  # when its latest line printed (time.monotonic())
+        self._held: str | None = None  # a part started before the step's line printed (progress(now=True))
 
     def __enter__(self) -> LineStatus:
         self.started = time.monotonic()
@@ -260,7 +261,7 @@ class LineStatus:
             if self.on_screen and not self.closed:
                 self._print(text)
 
-    def progress(self, words: str, short: str | None = None) -> None:
+    def progress(self, words: str, short: str | None = None, *, now: bool = False) -> None:
         """How far the step has got ('epoch 12/200 · loss 5.21 · val ndcg@10 0.0812'), printed after its text
         once its line is on screen, at most one line every ``after`` seconds (3 s by default, as
         :class:`LineProgress` prints a model's epochs in compare; every one where ``after`` is 0); its text,
@@ -269,16 +270,27 @@ class LineStatus:
 
         ``short`` ('training sasrec') stands for the text on these lines, which the step's first line has
         said in full: 'training sasrec on 100,836 ratings (time budget 180 s) · epoch 1/2 · loss 7.31 · val
-        ndcg@10 0.0132' was 103 columns with its stamp, and the top-N check's 148."""
+        ndcg@10 0.0132' was 103 columns with its stamp, and the top-N check's 148.
+
+        ``now``: a line whatever the cadence, for a step that starts a part of the work (an ensemble's
+        'fitting slim (base 2/4) on the hold-out'): held back, the log would name the part before it while
+        this one runs. Such a line said before the step's own line prints follows that line (the part then
+        running), so the log names it from the step's first seconds."""
         with self._lock:
-            if self.on_screen and not self.closed and time.monotonic() - self._printed_at >= self.after:
-                self._print(f"{short or self.text} · {words}")
+            line = f"{short or self.text} · {words}"
+            due = now or time.monotonic() - self._printed_at >= self.after
+            if now and not self.on_screen:
+                self._held = line
+            elif self.on_screen and not self.closed and due:
+                self._print(line)
 
     def _show(self) -> None:
         with self._lock:
             if not self.closed and not self.on_screen:
                 self.on_screen = True
                 self._print(f"{self.text} …", at=self.started)
+                if self._held is not None:
+                    self._print(self._held)
 
     def _print(self, line: str, *, at: float | None = None) -> None:
         """``line``, stamped now, or at ``at`` (the step's start, for its first line: printed ``after`` seconds
@@ -309,12 +321,13 @@ def epoch_words(epoch: int, total: object, record: dict[str, Any]) -> str:
     return " · ".join(words for words in said if words)
 
 
-def show_epoch(step: Any, text: str, words: str, short: str | None = None) -> None:
+def show_epoch(step: Any, text: str, words: str, short: str | None = None, *, now: bool = False) -> None:
     """``words`` (:func:`epoch_words`) on a running :func:`status` step whose text is ``text``: beside the
-    spinner on a terminal, a line now and then in a pipe (:meth:`LineStatus.progress`), after ``short``
-    where given ('training sasrec'), so the line keeps within 80 columns."""
+    spinner on a terminal, a line now and then in a pipe (:meth:`LineStatus.progress`; ``now``: a line
+    at once, for the start of a part of the work), after ``short`` where given ('training sasrec'), so the
+    line keeps within 80 columns."""
     if isinstance(step, LineStatus):
-        step.progress(words, short)
+        step.progress(words, short, now=now)
     elif callable(getattr(step, "update", None)):  # rich's Status (a caller's own status may have none)
         step.update(f"{text} · {words}")
 

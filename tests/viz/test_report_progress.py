@@ -6,6 +6,7 @@ import io
 import re
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 from clihelp import run_process
@@ -90,25 +91,69 @@ def test_a_terminal_bar_stops_saying_evaluating_once_its_model_is_done() -> None
         assert "fitted in 0.2 s" in row and "evaluating" not in row, rows
 
 
-def test_a_piped_report_prints_each_models_lines_before_the_next_models(
-    tmp_path: Path, movielens_dir: Path
-) -> None:
+@pytest.fixture(scope="module")
+def piped_svd_ease(tmp_path_factory: pytest.TempPathFactory, movielens_dir: Path) -> list[str]:
+    """The stamped lines (stamps cut) of one piped ``report --models svd,ease`` on the tiny folder (PCA maps,
+    80 columns), which the tests of its steps' lines share."""
+    tmp_path = tmp_path_factory.mktemp("piped")
+    proc = run_process(
+        "report", "--dataset", str(movielens_dir), "--models", "svd,ease,bpr", "--params", "svd.n_epochs=2",
+        "--params", "bpr.epochs=2", "--projection", "pca", "--out", str(tmp_path / "r"), cwd=tmp_path,
+        env={"COLUMNS": "80"},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    stamped = [line for line in proc.stderr.splitlines() if re.match(r"\[ *\d+\.\ds\] ", line)]
+    assert all(len(line) <= 80 for line in stamped), stamped
+    return [line.split("] ", 1)[1] for line in stamped]
+
+
+def test_a_piped_report_prints_each_models_lines_before_the_next_models(piped_svd_ease: list[str]) -> None:
     """Piped, a model's 'evaluating PROTOCOL' line within 3 s of its fit's was held back and printed when
     the progress closed, stamped then: make demo's log read '[ 24.0s] popularity · evaluating
     test-candidates' after warp's lines, though popularity was evaluated at 1.1 s. Each is a line of
     its own now, in order, as compare's are."""
-    proc = run_process(
-        "report", "--dataset", str(movielens_dir), "--models", "svd,ease", "--params", "svd.n_epochs=2",
-        "--projection", "pca", "--out", str(tmp_path / "r"), cwd=tmp_path, env={"COLUMNS": "80"},
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    texts = [
-        line.split("] ", 1)[1] for line in proc.stderr.splitlines() if re.match(r"\[ *\d+\.\ds\] ", line)
-    ]
+    texts = piped_svd_ease
     svd = [i for i, t in enumerate(texts) if t.startswith("svd · ")]
     ease = [i for i, t in enumerate(texts) if t.startswith("ease · ")]
     assert svd and ease and max(svd) < min(ease), texts
     assert any(texts[i].startswith("svd · evaluating ") for i in svd), texts
+
+
+def _inside(texts: list[str], step: str) -> list[str]:
+    """The lines between ``step``'s first line and its 'done' line."""
+    start = texts.index(f"{step} …")
+    end = next(i for i, t in enumerate(texts) if t.startswith(f"{step}: done in "))
+    return texts[start + 1 : end]
+
+
+def test_a_piped_reports_curves_and_maps_say_each_part(piped_svd_ease: list[str]) -> None:
+    """A default report's log read 'curves …' and then nothing until its 'done' line, and 'embedding maps …'
+    likewise (17 to 28 s each on ml-latest-small, in a newcomer's walk): the models' bars had ended and these
+    steps said no more than their start. Each now says its parts as they start, in the models' lines' style:
+    the curves each model's, the maps the similar movies, each model's 2-D layout, then each map drawn (ease
+    has no item vectors: no layout, no map). On a terminal a spinner says them (it said nothing during the
+    curves, and only 'projecting item vectors' during the maps)."""
+    assert _inside(piped_svd_ease, "curves") == [
+        "curves · svd · 1/3",
+        "curves · ease · 2/3",
+        "curves · bpr · 3/3",
+    ]
+    maps = _inside(piped_svd_ease, "embedding maps")
+    assert maps[0] == "embedding maps · similar movies by lift", maps
+    assert sorted(maps[1:3]) == [  # two at a time on two threads (one CPU: one after the other), either first
+        "embedding maps · bpr · fitting its 2-D layout (pca) · 2/2",
+        "embedding maps · svd · fitting its 2-D layout (pca) · 1/2",
+    ], maps
+    assert maps[3:] == [
+        "embedding maps · svd · drawing its map · 1/2",
+        "embedding maps · bpr · drawing its map · 2/2",
+    ]
+    from movierec.viz.report import _say, _step_line
+
+    terminal = Console(file=io.StringIO(), force_terminal=True, width=80)
+    with _step_line(terminal, "curves", 0.0) as spinner:
+        _say(spinner, "curves", "ease · 2/3")
+        assert str(spinner.status) == "curves · ease · 2/3"
 
 
 def test_the_sequence_sections_fits_show_their_progress(tmp_path: Path, movielens_dir: Path) -> None:

@@ -153,6 +153,7 @@ class _RichProgress:
         # label -> its latest validation score ('val ndcg@10 0.0812', progress.val_words), as the report's
         # rows keep it: sasrec's early stopping follows it, and the bar showed the loss alone
         self.last_val: dict[str, str] = {}
+        self.says: set[str] = set()  # labels whose fits name their parts (step events), as the ensemble's do
 
     def __call__(self, ev: dict[str, Any]) -> None:
         from movierec.evaluation import shown_label
@@ -184,7 +185,14 @@ class _RichProgress:
                 self.progress.reset(self.tasks[label], total=epochs, description=fitting)
             else:
                 self.tasks[label] = self.progress.add_task(fitting, total=epochs)
-        elif kind == "epoch" and label in self.tasks:
+        elif kind == "step" and label in self.tasks:
+            # a part of a fit without epochs, named by the model (the ensemble's 'fitting slim (base 2/4) on the
+            # hold-out'): its epoch events then say nothing more ('step 2 slim hold-out NDCG@10 0.2690')
+            self.says.add(label)
+            self.progress.update(
+                self.tasks[label], description=model_step(who, str(ev["words"])), refresh=bool(ev.get("now"))
+            )
+        elif kind == "epoch" and label in self.tasks and label not in self.says:
             extra = self._epoch_words(label, ev)
             # a log's epoch lines leave the time budget to the fit's first line: 'sasrec · fitting (time budget
             # 180 s) · loss 7.27 · val ndcg@10 0.0157 · 2/200' was 87 columns with its stamp; a bar keeps it

@@ -33,6 +33,7 @@ from movierec.interactions import Interactions
 from movierec.models.base import BaseRecommender, EpochCallback, Tags, fit_options, tags_of, topk
 from movierec.models.params import Boolean, Constraint, Interval, Options, RandomState
 from movierec.models.space import Choice, FloatRange, SearchSpace
+from movierec.models.training import say_step
 from movierec.scoring.base import positive_mask
 from movierec.scoring.ensemble import normalise_scores
 
@@ -198,6 +199,9 @@ class Ensemble(BaseRecommender):
 
     name: ClassVar[str] = "ensemble"
     can_stop_early: ClassVar[bool] = False  # on_epoch reports each base's fit, not epochs
+    #: its fit is parts it names to a listener as each starts (models.training.say_step): each base on the
+    #: hold-out, the weight search, each refit; recommend's and export's progress show them
+    reports_steps: ClassVar[bool] = True
     _none_means: ClassVar[dict[str, str]] = {
         "bases": "ease, slim, ials and rp3beta, each with its defaults",
         "start_weights": "ease 1, slim 0.5, ials 0.6, rp3beta 0.2 with the default bases, else the best single base",
@@ -315,6 +319,8 @@ class Ensemble(BaseRecommender):
             )
         scorer = _HoldoutScorer(pairs)
         step = [0]
+        n = len(specs)
+        on = "on the hold-out" if len(pairs) == 1 else f"on {len(pairs)} hold-out folds"
 
         def report(what: str, value: float) -> None:
             step[0] += 1
@@ -322,9 +328,12 @@ class Ensemble(BaseRecommender):
                 on_epoch(step[0], {f"{what} hold-out NDCG@10": value})
 
         chosen, blocks, single = [], [], []
-        for label, name, params in specs:
+        for b, (label, name, params) in enumerate(specs, start=1):
             best: tuple[float, dict[str, Any], np.ndarray] | None = None
-            for cand in self._candidates(name, params):
+            candidates = self._candidates(name, params)
+            for c, cand in enumerate(candidates, start=1):
+                setting = f", setting {c}/{len(candidates)}" if len(candidates) > 1 else ""
+                say_step(on_epoch, f"fitting {label} (base {b}/{n}{setting}) {on}")
                 # a generator: each hold-out fit is scored and dropped before the next
                 fits = (self._fit_base(name, cand, inner, item_features) for inner, _ in pairs)
                 z = np.vstack([
@@ -333,13 +342,19 @@ class Ensemble(BaseRecommender):
                 ])  # fmt: skip
                 value = scorer(z)
                 report(label, value)
+                say_step(
+                    on_epoch, f"{label} (base {b}/{n}{setting}): hold-out NDCG@10 {value:.3f}", now=False
+                )
                 if best is None or value > best[0]:
                     best = (value, cand, z)
             assert best is not None
             single.append(best[0])
             chosen.append(best[1])
             blocks.append(best[2])
+        say_step(on_epoch, "searching the blend weights on the hold-out")
         weights, blend = self._search_weights(blocks, single, scorer, start)
+        kept = sum(w > 0 for w in weights)
+        say_step(on_epoch, f"blend hold-out NDCG@10 {blend:.3f} with {kept} of {n} bases")
         self.weights_ = np.asarray(weights, dtype=np.float64)
         self.holdout_ndcg_ = {label: float(v) for (label, _, _), v in zip(specs, single, strict=True)}
         self.blend_ndcg_ = float(blend)
@@ -347,7 +362,9 @@ class Ensemble(BaseRecommender):
         self.base_names_ = [name for _, name, _ in specs]
         self.base_params_ = chosen
         self.models_ = {}
-        for (label, name, _), params, w in zip(specs, chosen, weights, strict=True):
+        for b, ((label, name, _), params, w) in enumerate(zip(specs, chosen, weights, strict=True), start=1):
+            if w > 0:
+                say_step(on_epoch, f"refitting {label} (base {b}/{n}) on all the data")
             self.models_[label] = self._fit_base(name, params, train, item_features) if w > 0 else None
             report(f"{'refitted' if w > 0 else 'dropped'} {label}; blend", blend)
         self._remember_train(train)

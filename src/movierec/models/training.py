@@ -44,6 +44,7 @@ __all__ = [
     "index_digest",
     "progress_only",
     "restore_generator",
+    "say_step",
 ]
 
 #: the bit generators a saved random stream may name (numpy's own; nothing else is looked up by name)
@@ -101,7 +102,9 @@ def epoch_progress(step: Any, model: Any, text: str) -> dict[str, Any]:
     """``fit``'s ``on_epoch`` keyword showing each epoch of ``model`` on ``step``, a running
     :func:`movierec.progress.status` whose text is ``text`` ('training sasrec on 100,836 interactions (time
     budget 180 s) · epoch 12/200 · loss 5.21 · val ndcg@10 0.0812'), or ``{}``: no step (a caller without
-    one), or a model that counts no epochs (ease; the ensemble, whose steps are its bases, compare shows).
+    one), or a model that counts no epochs (ease). A model whose fit is parts it names (``reports_steps``:
+    the ensemble, whose parts are its bases' fits) shows each part as it starts and the figure it ends
+    with ('fitting ensemble · fitting slim (base 2/4) on the hold-out', :func:`say_step`).
     ``export`` and ``recommend`` showed the step's text alone for sasrec's three minutes, and nothing at all
     between its first and last line in a log. A progress report (:func:`progress_only`): the fit runs as
     without it."""
@@ -109,18 +112,53 @@ def epoch_progress(step: Any, model: Any, text: str) -> dict[str, Any]:
     from movierec.progress import epoch_words, show_epoch
 
     total = getattr(model, "epochs", None)
-    if step is None or not isinstance(total, int) or "on_epoch" not in fit_options(model):
+    if step is None or "on_epoch" not in fit_options(model):
         return {}
 
     # a log's epoch lines name the step by its verb and the model ('training sasrec · epoch 12/200 · …'): its
     # first line said the rest, and the whole text made them 103 columns and more
     name = getattr(model, "name", None)
     short = f"{text.split(' ', 1)[0]} {name}" if isinstance(name, str) and name in text else None
+    if not isinstance(total, int) or isinstance(total, bool):
+        if not getattr(model, "reports_steps", False):
+            return {}
+        # a fit of parts, not epochs (the ensemble: each base on the hold-out, the weights, the refits)
+        return {"on_epoch": progress_only(_StepProgress(step, text, short))}
 
     def on_epoch(epoch: int, record: dict[str, float]) -> None:
         show_epoch(step, text, epoch_words(epoch, total, record), short)
 
     return {"on_epoch": progress_only(on_epoch)}
+
+
+class _StepProgress:
+    """:func:`epoch_progress`'s listener for a model whose fit is a series of parts it names
+    (``reports_steps``: the ensemble, through :func:`say_step`): 'fitting slim (base 2/4) on the hold-out'
+    as the part starts, a line at once in a log, and 'slim (base 2/4): hold-out NDCG@10 0.188' as it ends,
+    at the epochs' cadence. Its ``on_epoch`` records (compare's per-base figures) say nothing more here.
+    ``recommend --model ensemble`` printed 'fitting ensemble …' and then nothing for its 28 to 48 s."""
+
+    def __init__(self, step: Any, text: str, short: str | None) -> None:
+        self.step, self.text, self.short = step, text, short
+
+    def say(self, words: str, now: bool) -> None:
+        from movierec.progress import show_epoch
+
+        show_epoch(self.step, self.text, words, self.short, now=now)
+
+    def __call__(self, epoch: int, record: dict[str, float]) -> None:
+        """A part's record: :meth:`say` has shown what it says."""
+
+
+def say_step(on_epoch: EpochCallback | None, words: str, *, now: bool = True) -> None:
+    """Tell a fit's progress what part of a fit without epochs starts or ends (``words``: the ensemble's
+    'fitting slim (base 2/4) on the hold-out'), where it listens for that (a ``say`` method, as
+    :func:`epoch_progress`'s listener has); any other listener hears the model's ``on_epoch`` records
+    alone, as before. ``now``: a line at once in a log (a part that starts), else at the epochs' cadence
+    (the figure a part ends with)."""
+    say = getattr(on_epoch, "say", None)
+    if callable(say):
+        say(words, now)
 
 
 def _chunked(trainer: ModelTrainer, n_epochs: int, on_epoch: EpochCallback) -> None:

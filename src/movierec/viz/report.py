@@ -276,16 +276,32 @@ _STEP_TEXT = {
 }
 
 
+#: steps of many seconds whose parts are said as they start (:func:`_say`): a spinner shows them on a terminal
+_STEPS_IN_PARTS = ("curves", "embeddings")
+
+
 def _step_line(console: Any, step: str, origin: float, shown: bool = True) -> Any:
     """In a pipe or a log: a line as ``step`` starts and one with its seconds as it ends, stamped from
     ``origin`` like the models' lines (:class:`movierec.progress.LineStatus`); on a terminal nothing (the
-    models' bars show there)."""
+    models' bars show there), but a spinner for a step said in parts (:data:`_STEPS_IN_PARTS`)."""
     from movierec.progress import LineStatus, live
 
+    if shown and live(console) and step in _STEPS_IN_PARTS:
+        return console.status(_STEP_TEXT.get(step, step))
     if not shown or live(console):
         return nullcontext()
 
     return LineStatus(console, _STEP_TEXT.get(step, step), after=0, origin=origin)
+
+
+def _say(status: Any, step: str, words: str) -> None:
+    """A part of ``step`` starting (``words``: 'ease · 1/3'), on its ``status`` (:func:`_step_line`'s; ``None``
+    without progress): a line of its own in a log ('curves · ease · 1/3'), beside a terminal's spinner. The
+    curves and the embedding maps each ran 17 to 28 s on ml-latest-small with only their first line."""
+    from movierec.progress import show_epoch
+
+    if status is not None:
+        show_epoch(status, _STEP_TEXT.get(step, step), words, now=True)
 
 
 class _Progress:
@@ -320,6 +336,7 @@ class _Progress:
         self.last_val: dict[str, str] = {}  # label -> "val_rmse 0.94" (epoch_validation scores some epochs)
         # label -> "fitted in 0.5 s": what its bar reads again once the model is evaluated
         self.fitted: dict[str, str] = {}
+        self.says: set[str] = set()  # labels whose fits name their parts (step events): the ensemble's
         self.total_models = total_models
         self.bars = not isinstance(self.progress, LineProgress)
 
@@ -363,7 +380,10 @@ class _Progress:
                 total = int(epochs) if isinstance(epochs, (int, np.integer)) and epochs > 0 else 1
                 shown = shown_label({**ev, "model": label})  # as the tables name it: 'ease+genres+tags'
                 self.tasks[label] = self.progress.add_task("", total=total, model=shown, status="fitting")
-            elif kind == "epoch" and label in self.tasks:
+            elif kind == "step" and label in self.tasks:  # a part of an ensemble's fit, as compare shows it
+                self.says.add(label)  # its epoch events ('ease hold-out NDCG@10') then say nothing more
+                self.progress.update(self.tasks[label], status=str(ev["words"]), refresh=bool(ev.get("now")))
+            elif kind == "epoch" and label in self.tasks and label not in self.says:
                 loss = ev.get("loss")
                 task = self.tasks[label]
                 if int(ev.get("epoch", 0)) > (self.progress.tasks[task].total or 0):
@@ -1010,21 +1030,25 @@ def check_mappable(model: str, data: str = "") -> None:
         raise no_map_error(spec.label, cls, spec.name, data)
 
 
-def _project_all(inputs: list[dict[str, Any]], projection: str, seed: int) -> list[Any]:
+def _project_all(inputs: list[dict[str, Any]], projection: str, seed: int, status: Any = None) -> list[Any]:
     """Project every map, two at a time on separate threads (openTSNE's gradient loops release the GIL);
-    each projection is seeded on its own, so the result does not depend on the scheduling."""
+    each projection is seeded on its own, so the result does not depend on the scheduling. Each model's
+    layout is said on ``status`` as it starts (:func:`_say`: 'ease · fitting its 2-D layout (pca) · 1/3')."""
     from concurrent.futures import ThreadPoolExecutor
 
     from movierec.viz.embeddings import project
 
     todo = [m for m in inputs if "emb" in m]
     workers = max(1, min(2, os.cpu_count() or 1, len(todo)))
+
+    def layout(n: int, m: dict[str, Any], **kw: Any) -> Any:
+        _say(status, "embeddings", f"{m['model']} · fitting its 2-D layout ({projection}) · {n}/{len(todo)}")
+        return project(m["emb"], projection, seed, None, items=m["items"], **kw)
+
     if projection == "umap" or workers == 1:  # umap's numba code is not known to be thread-safe
-        return [project(m["emb"], projection, seed, sample=None, items=m["items"]) for m in todo]
+        return [layout(n, m) for n, m in enumerate(todo, start=1)]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [
-            pool.submit(project, m["emb"], projection, seed, None, items=m["items"], n_jobs=1) for m in todo
-        ]
+        futures = [pool.submit(layout, n, m, n_jobs=1) for n, m in enumerate(todo, start=1)]
         return [f.result() for f in futures]
 
 
@@ -1120,11 +1144,12 @@ class _Run:
         return self.out if self.work is None else self.work
 
     @contextmanager
-    def timed(self, step: str) -> Iterator[None]:
-        """Record how long ``step`` took in ``timings`` (the page and results.json report them)."""
+    def timed(self, step: str) -> Iterator[Any]:
+        """Record how long ``step`` took in ``timings`` (the page and results.json report them); gives the
+        step's status for :func:`_say` (``None`` where it shows nothing)."""
         tic = time.perf_counter()
-        with _step_line(self.console, step, self.started, self.show_progress):
-            yield
+        with _step_line(self.console, step, self.started, self.show_progress) as status:
+            yield status
         self.timings[step] = time.perf_counter() - tic
 
 
@@ -1270,8 +1295,8 @@ def _steps(run: _Run) -> Report:
     sections = _extra_sections(run)  # 2b, 2c: sequence and new users, when they apply
     labels = [r["model"] for r in table]  # 3. curves and charts
     colours = C.model_colours(labels)
-    with run.timed("curves"):
-        ks, curves = _curves(run, trained, labels)
+    with run.timed("curves") as status:
+        ks, curves = _curves(run, trained, labels, status)
     with run.timed("charts"):
         model_charts = _model_charts(run, trained, table, labels, colours, ks, curves)
     beyond = None
@@ -1287,9 +1312,10 @@ def _steps(run: _Run) -> Report:
                 trained.base,
                 threshold,
             )
-    with run.timed("embeddings"):  # 4. similar movies (lift), then embedding maps
+    with run.timed("embeddings") as status:  # 4. similar movies (lift), then embedding maps
+        _say(status, "embeddings", "similar movies by lift")
         similar = _liked_together(run, trained)
-        maps = _embedding_maps(run, trained, labels)
+        maps = _embedding_maps(run, trained, labels, status)
     with _step_line(run.console, "write", run.started, run.show_progress):
         return _write(  # 5. write (timed inside)
             run,
@@ -1607,15 +1633,17 @@ def _note_given_leaves_out(run: _Run) -> None:
 
 
 def _curves(
-    run: _Run, trained: _Trained, labels: list[str]
+    run: _Run, trained: _Trained, labels: list[str], status: Any = None
 ) -> tuple[list[int], dict[str, dict[str, list[float]]]]:
-    """Each model's metrics at K = 1 … ``curve_k`` on the full-ranking test set."""
+    """Each model's metrics at K = 1 … ``curve_k`` on the full-ranking test set, each model said on
+    ``status`` as it starts (:func:`_say`)."""
     from movierec.evaluation import metric_curve
 
     # up to the catalogue's size: a log of 40 movies stopped the report at K = 41 ("larger than the catalogue")
     ks = list(range(1, min(run.curve_k, int(trained.base.test.n_items)) + 1))
     curves: dict[str, dict[str, list[float]]] = {}
-    for lab in labels:
+    for n, lab in enumerate(labels, start=1):
+        _say(status, "curves", f"{lab} · {n}/{len(labels)}")
         df = metric_curve(
             trained.fitted[lab], trained.fit_train[lab], trained.base.test, ks, threshold=run.threshold
         )
@@ -1705,8 +1733,11 @@ def _liked_together(run: _Run, trained: _Trained) -> list[dict[str, Any]]:
     return liked_together(base.train, base.threshold, frame)
 
 
-def _embedding_maps(run: _Run, trained: _Trained, labels: list[str]) -> list[dict[str, Any]]:
-    """Each model's item vectors projected to 2-D (a note instead for a model without vectors)."""
+def _embedding_maps(
+    run: _Run, trained: _Trained, labels: list[str], status: Any = None
+) -> list[dict[str, Any]]:
+    """Each model's item vectors projected to 2-D (a note instead for a model without vectors), each stage
+    said on ``status`` (:func:`_say`): every model's 2-D layout as it is fitted, then each map drawn."""
     from movierec.beyond import train_pairs
     from movierec.viz.embeddings import item_frame
 
@@ -1718,13 +1749,15 @@ def _embedding_maps(run: _Run, trained: _Trained, labels: list[str]) -> list[dic
     }
     data = data_flags(ds.reload_ref(), ds.load_options)  # the note's 'movierec similar' reads the same data
     inputs = [_map_inputs(lab, trained.fitted[lab], counts_of[lab], run.map_items, data) for lab in labels]
-    with run.console.status(f"projecting item vectors ({run.projection})") if run.show_progress else _Null():
-        projections = iter(_project_all(inputs, run.projection, run.seed))
+    projections = iter(_project_all(inputs, run.projection, run.seed, status))
     maps = []
+    drawn, to_draw = 0, sum("emb" in m for m in inputs)
     for i, m in enumerate(inputs):
         if "note" in m:
             maps.append(m)
             continue
+        drawn += 1
+        _say(status, "embeddings", f"{m['model']} · drawing its map · {drawn}/{to_draw}")
         maps.append(
             _map_for_model(
                 m["model"],
@@ -2037,14 +2070,6 @@ def _activate_command(absolute: bool = False) -> str | None:
     except ValueError:
         shown = str(activate)
     return f"source {shlex.quote(shown)}"
-
-
-class _Null:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 _clean = to_jsonable  # the one sanitiser (movierec.jsonsafe)
