@@ -215,6 +215,10 @@ def _check_tuning_note(nb: dict, text: str, folder: Path) -> None:
     # (checked to print the same) is one the CLI takes
     nested = re.search(r"^test rmse ([\d.]+ ± [\d.]+) \(mean ± std of 3 folds", text, re.M)
     assert nested is not None and "NestedTuneResult('baseline' for rmse: 3 outer folds" in text, text[-3000:]
+    # the nested cell shows a card, as the study's cell does (it showed the repr's text alone)
+    (cell,) = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith("nested = ")]
+    (shown,) = [o["data"] for o in cell.outputs if o.output_type == "execute_result"]
+    assert "<h4>Nested tuning of baseline for rmse</h4>" in shown["text/html"], shown.keys()
     said = _markdown(nb, "Tuned this way")
     assert f"test RMSE is {nested.group(1)} over three folds" in said, (nested.group(1), said)
     line = re.search(

@@ -94,6 +94,33 @@ def test_the_result_keeps_the_outer_folds_so_others_are_scored_on_the_same_ones(
     assert all(a[0] is b[0] and a[1] is b[1] for a, b in zip(mine.splits, given, strict=True))
 
 
+def test_a_nested_result_shows_itself_as_a_card_in_a_notebook() -> None:
+    """02's nested cell showed the repr's text where the study a cell above shows a card (TuneResult's
+    _repr_html_). Its card says what was searched (the plan), the folds' test scores as mean ± std, and a
+    row per outer fold with its scores and the parameters its study chose, as the repr's lines do."""
+    import re
+    from html import escape
+
+    small = Interactions.from_frame(make_ratings(60, 50, 0.3, seed=5), rating_scale=(0.5, 5.0))
+    res = nested_tune(small, "baseline", metric="rmse", outer_folds=3, n_trials=2, cv=1, seed=42)
+    page = res._repr_html_()
+    assert "<h4>Nested tuning of baseline for rmse</h4>" in page
+    said = re.findall(r'<p class="mr-note">([^<]*)</p>', page)
+    assert said[0] == "baseline for rmse: 3 outer folds × 2 trials, one 20% validation split", said
+    assert said[1] == escape(f"{res.summary()} (lower is better)") and " ± " in said[1], said
+    assert f"{res.mean:.4f} ± {res.std:.4f}" in said[1] and escape(res.outer) in said[-1], said
+    head = re.findall(r"<th>([^<]+)</th>", page)
+    assert head == ["fold", "n_train", "n_test", "validation", "test", "reg_i", "reg_u", "epochs"], head
+    rows = [re.findall(r"<td>([^<]*)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", page, re.S)]
+    rows = [row for row in rows if row]  # the body's rows
+    assert [row[0] for row in rows] == ["1", "2", "3"], rows
+    for row, fold in zip(rows, res.folds, strict=True):
+        assert row[4] == f"{fold['test']:.4f}" and row[3] == f"{fold['validation']:.4f}", (row, fold)
+        assert row[5:] == [
+            f"{v:.4g}" if isinstance(v, float) else str(v) for v in fold["best_params"].values()
+        ]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "needle"),
     [

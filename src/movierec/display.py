@@ -32,6 +32,7 @@ __all__ = [
     "dataset_repr",
     "fallback_score",
     "frame_html",
+    "nested_tune_html",
     "projection_html",
     "projection_repr",
     "result_html",
@@ -909,3 +910,47 @@ def tune_html(t: Any) -> str:
         if x
     )
     return _card(f"Tuning {t.model} for {t.metric}", body, note)
+
+
+def nested_tune_html(t: Any, plan: str) -> str:
+    """A :class:`~movierec.nested_tuning.NestedTuneResult` as a card, in :func:`tune_html`'s style: what was
+    searched (the plan line), the outer folds' test scores as mean ± std (the repr's summary), and a row per
+    fold with its sizes, validation and test scores and the parameters its study chose. A notebook showed
+    the repr's text for it, beside the study's card a cell above. ``plan``: the plan line's words
+    (:func:`movierec.nested_tuning.plan_words`, given: nested_tuning imports this module)."""
+    said = [f"{t.model} for {t.metric}: {plan}", t.summary()]
+    better = {"minimize": "lower", "maximize": "higher"}.get(t.direction)
+    if better and t.mean is not None:
+        said[1] += f" ({better} is better)"
+    body = "".join(f'<p class="mr-note">{html.escape(line)}</p>' for line in said)
+    rows = []
+    for r in t.folds:
+        row: dict[str, Any] = {
+            "fold": r["fold"],
+            "n_train": count_text(r["n_train"]),
+            "n_test": count_text(r["n_test"]),
+            "validation": r["validation"],
+            "test": r["test"],
+        }
+        row.update(
+            {
+                k: f"{v:.4g}" if isinstance(v, float) else str(v)
+                for k, v in (r.get("best_params") or {}).items()
+            }
+        )
+        if not r.get("best_params"):
+            row["chosen"] = "no complete trial"
+        rows.append(row)
+    if rows:
+        body += frame_html(pd.DataFrame(rows))
+    settings = t.settings or {}
+    note = " · ".join(
+        str(x)
+        for x in (
+            settings.get("dataset"),
+            t.outer,
+            "to_frame(): a row per fold; studies: each fold's TuneResult",
+        )
+        if x
+    )
+    return _card(f"Nested tuning of {t.model} for {t.metric}", body, note)

@@ -136,6 +136,11 @@ class NestedTuneResult:
             }
         )
 
+    def _repr_html_(self) -> str:
+        from movierec.display import nested_tune_html
+
+        return nested_tune_html(self, plan_words(self.settings))
+
     def __repr__(self) -> str:
         from movierec.display import call_text
 
