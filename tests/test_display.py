@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from html import escape
 
@@ -450,6 +451,16 @@ def test_artifact_repr(tmp_path, ds: movierec.Dataset) -> None:  # type: ignore[
     )
     frame = art.to_frame()
     assert isinstance(frame, pd.DataFrame) and len(frame) == ds.interactions.n_items
+    # 'created' as a person reads it (03's card showed '2026-12-07T09:32:57+00:00'); the manifest keeps ISO
+    when = dt.datetime.fromisoformat(art.created_at)
+    assert when.tzinfo is not None and "T" in art.created_at
+    shown = re.findall(r"<td>(\d{4}-\d\d-\d\d[^<]*)</td>", art._repr_html_())
+    assert shown == [when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")], shown
+    from movierec.display import when_text
+
+    assert when_text("2026-12-07T09:32:57+00:00") == "2026-12-07 09:32 UTC"
+    assert when_text("2026-12-07T10:32:57+01:00") == "2026-12-07 09:32 UTC"
+    assert when_text("yesterday") == "yesterday"
 
 
 def test_comparison_plot_shows_one_metric_best_first_with_intervals(ds: movierec.Dataset) -> None:

@@ -43,6 +43,7 @@ __all__ = [
     "similarity_meaning",
     "tune_html",
     "tune_repr",
+    "when_text",
 ]
 
 
@@ -806,11 +807,26 @@ def artifact_html(a: Any) -> str:
                 # thousands separated, as the repr and the dataset's card give them ('9,724', not '9724')
                 "users": count_text(a.n_users),
                 "items": count_text(a.n_items),
-                "created": a.created_at,
+                "created": when_text(a.created_at),
             }
         ]
     )
     return _card(f"Artifact {a.path}", frame_html(facts), f"model version {a.model_version}")
+
+
+def when_text(iso: str) -> str:
+    """A moment as a person reads it, in UTC to the minute: ``'2026-12-07 09:32 UTC'`` for the manifest's
+    ``'2026-12-07T09:32:57+00:00'`` (03's artifact card showed the ISO text). A text that is not ISO 8601
+    is shown as it is; the manifest and the JSON keep ISO."""
+    from datetime import UTC, datetime
+
+    try:
+        moment = datetime.fromisoformat(str(iso))
+    except ValueError:
+        return str(iso)
+    if moment.tzinfo is None:  # no offset written: shown as written, not taken for UTC
+        return moment.strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 # --- TuneResult ------------------------------------------------------------------------------
