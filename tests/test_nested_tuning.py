@@ -94,6 +94,20 @@ def test_the_result_keeps_the_outer_folds_so_others_are_scored_on_the_same_ones(
     assert all(a[0] is b[0] and a[1] is b[1] for a, b in zip(mine.splits, given, strict=True))
 
 
+def test_the_python_plan_line_wraps_at_the_terminals_width_with_no_word_alone(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """nested_tune(progress=True)'s first line was printed whole: 85 columns here, past a terminal of 80,
+    which broke it mid-word. It wraps as tune's start line does, in balanced lines."""
+    monkeypatch.setenv("COLUMNS", "80")
+    small = Interactions.from_frame(make_ratings(60, 50, 0.3, seed=5), rating_scale=(0.5, 5.0))
+    nested_tune(small, "baseline", metric="rmse", outer_folds=2, n_trials=2, cv=2, seed=42, progress=True)
+    err = capsys.readouterr().err.splitlines()
+    plan = "nested cross-validation of baseline for rmse: 2 outer folds × 2 trials, 2 inner folds"
+    assert len(plan) == 85 and " ".join(err[:2]) == plan, err
+    assert max(len(line) for line in err[:2]) <= 80 and " " in err[1], err
+
+
 def test_a_nested_result_shows_itself_as_a_card_in_a_notebook() -> None:
     """02's nested cell showed the repr's text where the study a cell above shows a card (TuneResult's
     _repr_html_). Its card says what was searched (the plan), the folds' test scores as mean ± std, and a

@@ -323,11 +323,14 @@ def nested_tune(
             settings[key] = to_jsonable(value)
     if "user_features" in req.settings:  # as each fold's study records them: a file by its absolute path
         settings["user_features"] = req.settings["user_features"]
-    from movierec.tuning import _say, print_trial, trial_progress
+    from movierec.tuning import _say, _wrapped, print_trial, trial_progress
 
     report = trial_progress(progress)
     lines = report is print_trial  # tune's own lines then, with one per outer fold before them
-    _say(lines, f"nested cross-validation of {req.model} for {req.metric.label}: {plan_words(settings)}")
+    # wrapped as tune's start line is (balanced on a terminal, whole in a notebook): 81 columns and more
+    # ran past a terminal of 80, which broke it mid-word
+    plan = f"nested cross-validation of {req.model} for {req.metric.label}: {plan_words(settings)}"
+    _say(lines, _wrapped(plan))
     _say(lines, f"outer folds: {outer}")
     result = NestedTuneResult(req.model, req.metric.label, req.metric.direction, outer, settings, [])
     result.splits = pairs
