@@ -1101,7 +1101,7 @@ def test_recommend_rated_and_explained_lists(capsys: pytest.CaptureFixture[str])
         (["--rated", "Toy Story=9"], "(Toy Story (1995), movieId 1): rating must be within 0.5..5"),
         (["--rated", "Zzqqx"], "no movie title matches 'Zzqqx'"),
         (["--explain"], "--explain explains a --user or --rated list"),
-        (["--explain", "--user", "1", "-m", "svd"], "svd cannot say which of a known user's movies"),
+        (["--explain", "--user", "1", "-m", "svd"], "svd cannot say which of the user's movies"),
         (["--rated", "Alien", "--user", "1"], "leave out --user"),
         ([], "give --user ID, --rated MOVIE[=RATING]"),
     ]:

@@ -75,6 +75,15 @@ CASES = [
         "warp-kos)",
         id="lightfm-loss",
     ),
+    pytest.param(  # was 483 characters in the CLI (seven rows): why a factor model cannot, and all 8 that can
+        lambda ds: movierec.Recommender(ds, "svd", epochs=1).fit().recommend(1, explain=True),
+        ["recommend", "--user", "1", "--model", "svd", "--explain"],
+        "explain: svd cannot say which of the user's movies led to each recommendation; use "
+        "Recommender(ds, 'ease') or 'knn-baseline', or recommend_for(ratings, explain=True)",
+        "explain: svd cannot say which of the user's movies led to each recommendation; use -m ease or "
+        "knn-baseline, or --rated",
+        id="explain-a-known-users-factor-model",
+    ),
     pytest.param(
         lambda ds: movierec.Recommender(ds, "svd+genres"),
         ["export", "-m", "svd+genres", "--out", "art"],

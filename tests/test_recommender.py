@@ -757,13 +757,15 @@ def test_the_api_explains_a_known_user_as_the_notebook_does(explained, tmp_path)
 def test_explaining_a_factor_models_known_user_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
     rec = movierec.Recommender("ml-latest-small", "svd", epochs=2).fit()
     with pytest.raises(
-        ConfigError, match=r"does not score a movie by adding up the movies they rated.*recommend_for"
+        ConfigError, match=r"led to each recommendation; use Recommender\(ds, 'ease'\).*recommend_for"
     ):
         rec.recommend(1, explain=True)
     art = rec.export(tmp_path / "svd")
     with np.load(tmp_path / "svd" / "seen.npz") as npz:
         assert "reason_indices" not in npz.files  # 4 bytes an interaction, only where it serves
-    with pytest.raises(ConfigError, match=r"^explain: svd cannot say .* adding up .*POST /recommendations"):
+    with pytest.raises(
+        ConfigError, match=r"^explain: svd cannot say .*; use an artifact of ease .*POST /recommendations"
+    ):
         art.recommend_rows(1, 5, explain=True)
 
 

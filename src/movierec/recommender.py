@@ -677,7 +677,8 @@ class Recommender:
         if not explains_known_users("explicit" if self.explicit else "implicit", family_of(self.model)):
             raise ConfigError(
                 known_user_refusal(
-                    self.name, "recommend_for(ratings, explain=True) for a list from given ratings"
+                    self.name,
+                    "use Recommender(ds, 'ease') or 'knn-baseline', or recommend_for(ratings, explain=True)",
                 )
             )
 

@@ -244,7 +244,9 @@ def test_a_known_users_list_is_explained_over_http(fitted, api: str) -> None:
     resp = httpx.get(f"{api}/svd/users/{fitted['svd'][1].user_map.to_raw(0)}/recommendations?explain=true")
     assert resp.status_code == 422
     (detail,) = resp.json()["detail"]
-    assert detail["loc"] == ["query", "explain"] and "use an item-based model" in detail["msg"]
+    assert (
+        detail["loc"] == ["query", "explain"] and "use an artifact of ease or knn-baseline" in detail["msg"]
+    )
 
 
 def test_ease_manifest_records_its_memory(fitted) -> None:

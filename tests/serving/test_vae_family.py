@@ -108,7 +108,9 @@ def test_a_known_users_list_is_not_explained(fitted, api: str) -> None:
     _, train, _, _ = fitted["recvae"]
     resp = httpx.get(f"{api}/recvae/users/{train.user_map.to_raw(0)}/recommendations?explain=true")
     assert resp.status_code == 422
-    assert "use an item-based model" in resp.json()["detail"][0]["msg"]
+    assert (
+        "use an artifact of ease or knn-baseline, or POST /recommendations" in resp.json()["detail"][0]["msg"]
+    )
 
 
 def test_the_artifact_holds_the_network_not_a_table(fitted) -> None:

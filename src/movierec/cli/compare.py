@@ -1170,7 +1170,7 @@ def _check_explains_known_users(model: str) -> None:
 def _cannot_explain(model: str) -> ConfigError:
     from movierec.scoring.explain import known_user_refusal
 
-    return ConfigError(known_user_refusal(model, "--rated for a list from given ratings"))
+    return ConfigError(known_user_refusal(model, "use -m ease or knn-baseline, or --rated"))
 
 
 def _print_user_list(

@@ -308,13 +308,8 @@ def _unexplained_note(model: str, explained: list[list[int]] | list[str], empty:
 
 
 def known_user_refusal(model: str, instead: str) -> str:
-    """Why ``model`` cannot explain a known user's list, and ``instead`` what can: the one wording the
-    notebook, the artifact, the API and the CLI refuse with."""
-    factor = "svd, a factor model," if model == "svd" else "a factor model such as svd"
-    return (
-        f"explain: {model} cannot say which of a known user's movies a recommendation comes from: it does not "
-        f"score a movie by adding up the movies they rated ({factor} learns one taste profile from all their "
-        "ratings at once), so no one movie is the reason; use an item-based model (ease, "
-        "itemknn, rp3beta, slim) or a k-NN rating model (knn-basic, knn-means, knn-zscore, knn-baseline), "
-        f"whose scores do add up the user's movies, or {instead}"
-    )
+    """Why ``model`` cannot explain a known user's list, then ``instead``, the door's fix (a model that can,
+    and the list from given ratings): the one wording the notebook, the artifact, the API and the CLI refuse
+    with. One line, short enough for two terminal rows with the CLI's fix; why a factor model's score names
+    no one movie, and every model that can, are in docs/serving.md ("A known user's reasons")."""
+    return f"explain: {model} cannot say which of the user's movies led to each recommendation; {instead}"

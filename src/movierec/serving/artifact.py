@@ -650,8 +650,11 @@ def explains_known_users(kind: str, family: str) -> bool:
     return family in ("linear", "neighbours")
 
 
-#: what explains a list where a known user's cannot be: the visitor route with the person's ratings
-VISITOR_EXPLAIN = "POST /recommendations with the ratings and explain for a list from given ratings"
+#: what explains a list where a known user's cannot be: a model that can, or the visitor route with the
+#: person's ratings
+VISITOR_EXPLAIN = (
+    "use an artifact of ease or knn-baseline, or POST /recommendations with the ratings and explain"
+)
 
 
 @dataclass
