@@ -45,7 +45,7 @@ def _refusal(ds: Dataset, query: str, said: str = "", id_hint: str = "--movie-id
 
 
 def _shown(line: str) -> list[str]:
-    """The titles an ambiguity line names, each with its ' [movieId]'."""
+    """The titles an ambiguity line names, each with its ', movieId N' where it is one to choose from."""
     listed = line.split(" movies: ", 1)[1].rsplit("; ", 1)[0]
     return [re.sub(r" and \d+ more$", "", t) for t in listed.split("; ")]
 
@@ -81,26 +81,31 @@ def test_thousands_of_matches_show_a_few_of_the_most_rated_whole(bundled: Datase
     line = _refusal(bundled, "The")
     shown = _shown(line)
     assert 2 <= len(shown) <= 3, line
-    assert shown[0] == "Shawshank Redemption, The (1994) [318]", line  # the most-rated leads where it can
+    assert shown[0] == "Shawshank Redemption, The (1994)", line  # the most-rated leads where it can
     assert all("…" not in t for t in shown), line
-    shown = _shown(_refusal(bundled, "a"))  # Star Wars: Episode IV … (47 characters) leaves no room
-    assert shown == ["Beautiful Mind, A (2001) [4995]", "Bug's Life, A (1998) [2355]"], shown
+    # examples of thousands carry no ids (no one picks among them by id; 'Shawshank Redemption, The (1994)
+    # [318]' left room for no other), and still fit two rows
+    assert "movieId" not in line and "[" not in line, line
+    shown = _shown(_refusal(bundled, "a"))
+    assert shown == ["Star Wars: Episode IV - A New Hope (1977)", "Bug's Life, A (1998)"], shown
     assert line.endswith(f"and {2940 - len(shown)} more; be more specific or use --movie-id"), line
 
 
 @pytest.mark.parametrize("query", ["harry potter", "lord of the", "rings", "star wars"])
 def test_a_title_is_shown_whole_rather_than_cut_for_a_second(bundled: Dataset, query: str) -> None:
     """Fewer titles, each whole with its year and id; a later one may leave out the words it shares with
-    the first ('… Chamber of Secrets (2002) [5816]'), never its own. Only a first title too long for the
-    line alone is cut, keeping the words that tell it from the others ('Harry Potter and the Sorcerer's
-    Stone… (2001) [4896]', where it was 'Harry Potter and… (2001) [4896]; … Chamber of Secrets …')."""
+    the first ('… Chamber of Secrets (2002), movieId 5816'), never its own. Only a first title too long for the
+    line alone is cut, keeping the words that tell it from the others ('Harry Potter and the Sorcerer's…
+    (2001), movieId 4896', where it was 'Harry Potter and… (2001) [4896]; … Chamber of Secrets …'). The id
+    named as one (', movieId 4896', not ' [4896]', which reads as a year) takes 7 more columns: the cut is
+    at 30 characters or more (35 with the bare id)."""
     for said in ("", "--exclude: "):
         line = _refusal(bundled, query, said)
         shown = _shown(line)
         for t in shown:
-            assert re.search(r" \(\d{4}\) \[\d+\]$", t), line  # year and id kept
+            assert re.search(r" \(\d{4}\), movieId \d+$", t), line  # year and id kept, the id named as one
             cut = t.removeprefix("… ").split("…")
-            assert len(cut) == 1 or (len(shown) == 1 and len(cut[0]) >= 35), line  # cut only when alone
+            assert len(cut) == 1 or (len(shown) == 1 and len(cut[0]) >= 30), line  # cut only when alone
 
 
 def test_an_exact_title_far_less_rated_than_titles_holding_its_words_is_one_of_them(
@@ -115,7 +120,7 @@ def test_an_exact_title_far_less_rated_than_titles_holding_its_words_is_one_of_t
     line = _refusal(bundled, "lord of the rings")
     shown = _shown(line)
     # the most-rated first, then the exact title typed, so the line says that it is one of them
-    assert shown[0].startswith("Lord of the Rings: The Fellowship of the Ring") and "[4993]" in shown[0], line
+    assert shown[0].startswith("Lord of the Rings: The Fellowship") and "movieId 4993" in shown[0], line
     assert "add the year" in line and len(_rows(line)) <= 2, line
     for query, title in [
         ("lord of the rings 1978", "Lord of the Rings, The (1978)"),
@@ -129,7 +134,7 @@ def test_an_exact_title_far_less_rated_than_titles_holding_its_words_is_one_of_t
         assert titles[match_title(query, titles, support, ids=ids)] == title, query
     assert titles[match_title("lord of the rings", titles)] == "Lord of the Rings, The (1978)"  # no support
     code, out, err = run_cli(["similar", "lord of the rings", "--model", "popularity"], capsys)
-    assert code == 2 and "[4993]" in err and not out, err
+    assert code == 2 and "movieId 4993" in err and not out, err
 
 
 def test_exclude_the_or_a_names_two_whole_titles_in_two_rows(capsys: pytest.CaptureFixture[str]) -> None:
@@ -169,7 +174,8 @@ def test_every_title_option_names_itself_in_two_rows(
     code, _, err = run_cli([*args, "--model", "popularity"], capsys)
     line = err.strip()
     assert code == 2 and err.count("\n") == 1 and line.startswith(f"movierec: error: {said}'"), err
-    assert " movies: " in line and "[" in line, line  # the titles with their movieIds
+    count = int(re.search(r" matches (\d+) movies: ", line).group(1))  # type: ignore[union-attr]
+    assert ("movieId " in line) == (count <= 20), line  # the few to choose from with their movieIds
     assert len(line) <= 160 and len(_rows(line)) <= 2, "\n".join(_rows(line))
     typo = [*args[:-1], re.sub(r"^[^=]+", "Star Warz", args[-1])]  # a misspelling names it too
     code, _, err = run_cli([*typo, "--model", "popularity"], capsys)

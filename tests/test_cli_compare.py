@@ -385,7 +385,8 @@ def test_a_number_is_looked_for_in_titles_not_in_their_years() -> None:
 
 def test_titles_that_read_the_same_are_named_by_their_ids() -> None:
     """ml-100k has 'Ice Storm, The (1997)' twice (movieIds 305 and 865): "be more specific" could not
-    help, so the two are listed with their ids and the error names the flag that takes one."""
+    help, so the two are listed with their ids (', movieId 305': ' [305]' after a title reads as a year) and
+    the error names the flag that takes one."""
     from movierec.interactions import IdMap
 
     titles = ["Ice Storm, The (1997)", "Heat (1995)", "Ice Storm, The (1997)", "Toy Story (1995)"]
@@ -393,8 +394,8 @@ def test_titles_that_read_the_same_are_named_by_their_ids() -> None:
     with pytest.raises(ConfigError) as err:
         match_title("ice storm", titles, ids=ids)
     assert str(err.value) == (
-        "'ice storm' matches 2 movies: Ice Storm, The (1997) [movieId 305]; "
-        "Ice Storm, The (1997) [movieId 865]; use --movie-id"
+        "'ice storm' matches 2 movies: Ice Storm, The (1997), movieId 305; "
+        "Ice Storm, The (1997), movieId 865; use --movie-id"
     )
     with pytest.raises(ConfigError, match=r"Ice Storm, The \(1997\); Ice Storm.*be more specific or use"):
         match_title("ice storm", titles)  # no id map: nothing to name them by

@@ -637,13 +637,14 @@ TWO_ROWS = 160
             ["similar", "Star Warz"],
             "Star Wars: Episode IV - A New Hope (1977); … V - The Empire Strikes… (1980) (or 11 more)?",
         ),  # 147, with Rogue One and Solo first; then one title "(or 7 more)" of 13; 3 rows wrapped at spaces
-        (  # 453; the most-rated and a short one among the 20 most-rated, whole (4f45014)
+        (  # 453; the most-rated and another of the 20 most-rated, whole (4f45014), examples without ids
             ["similar", "The"],
-            "Shawshank Redemption, The (1994) [318]; Mask, The (1994) [367] and 2938 more; be more specific",
+            "Shawshank Redemption, The (1994); Matrix, The (1999) and 2938 more; be more specific",
         ),
         (
             ["similar", "Harry Potter"],
-            "8 movies: Harry Potter and the Sorcerer's Stone… (2001) [4896] and 7 more; add the year",  # whole words
+            "8 movies: Harry Potter and the Sorcerer's… (2001), movieId 4896 and 7 more; add the year or use "
+            "--movie-id 4896",  # whole words
         ),  # 191: one title of 95 characters "and 7 more"
         (["tune", "-m", "svd", "--metric", "ndgc"], "(did you mean 'ndcg'?); valid: rmse, "),  # 164
         (

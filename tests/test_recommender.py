@@ -796,7 +796,7 @@ def test_similar_given_a_number_that_is_no_title_names_the_movie_id() -> None:
     assert rec.similar("1")["movieId"].tolist() == rec.similar(1)["movieId"].tolist()
     with pytest.raises(
         ConfigError,
-        match=r"'51' matches 2 movies: Formula 51 \(2001\) \[5678\]; Planet 51 \(2009\) \[72701\]",
+        match=r"'51' matches 2 movies: Formula 51 \(2001\), movieId 5678; Planet 51 \(2009\), movieId 72701;",
     ):
         rec.similar("51")
 

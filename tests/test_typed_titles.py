@@ -102,15 +102,16 @@ def test_an_ambiguous_title_lists_the_most_rated_with_their_movieids_in_two_rows
     with pytest.raises(ConfigError) as err:
         rec.similar("star wars")
     # the most-rated whole, not two cut short ('Star Wars: Episode IV… (1977) [260]; … V - The Empire…
-    # (1980) [1196]': 160 columns, three rows where the CLI wraps at spaces)
+    # (1980) [1196]': 160 columns, three rows where the CLI wraps at spaces); the id named as one (' [260]'
+    # after a title reads as a year)
     assert str(err.value) == (
-        "'star wars' matches 13 movies: Star Wars: Episode IV - A New Hope (1977) [260] and 12 more; add the "
-        "year or the movieId"
+        "'star wars' matches 13 movies: Star Wars: Episode IV - A New Hope (1977), movieId 260 and 12 more; add "
+        "the year or the movieId"
     )
     code, _, cli = run_cli(["similar", "star wars", "--model", "popularity", "--by", "lift"], capsys)
     line = cli.strip()
     assert code == 2 and line.startswith("movierec: error: 'star wars' matches 13 movies: "), cli
-    assert "A New Hope (1977) [260] and 12 more; add the year or use --movie-id" in line
+    assert line.endswith("A New Hope (1977), movieId 260 and 12 more; add the year or use --movie-id 260")
     assert len(textwrap.wrap(line, 80, break_long_words=False, break_on_hyphens=False)) <= 2, line
     # where the year picks no one movie, it is not offered: 'The' is thousands of titles in any year, and
     # names two of the most-rated short enough to fit ('Shawshank Redemption, The (1994) [318]' was all)

@@ -555,8 +555,8 @@ def _fitted_titles(names: Sequence[str], room: int, cells: int = SUGGESTED_CELLS
 #: an ambiguity is worded to fit two rows of it, wrapped at spaces as the CLI wraps it (:func:`_in_two_rows`)
 CLI_LEAD, TERMINAL_COLUMNS = "movierec: error: ", 80
 #: how many of the most-rated matches an ambiguity looks through for titles that fit whole, and names at
-#: most (:func:`_whole_titles`): 'Mask, The (1994) [367]' is the 16th most-rated of 'The' and the second
-#: short enough to fit beside 'Matrix, The (1999) [2571]' after '--exclude: '
+#: most (:func:`_whole_titles`): 'Mask, The (1994)' is the 16th most-rated of 'The', and was the second
+#: short enough to fit beside 'Matrix, The (1999)' after '--exclude: ' while examples carried ids
 AMBIGUITY_LOOKS, AMBIGUITY_NAMES = 20, 3
 #: an ambiguity of more titles than this names examples of them, not the few to choose from: where the
 #: most-rated leaves room for no other, the shortest of the most-rated ('The' matches 2,940 titles, and
@@ -564,7 +564,8 @@ AMBIGUITY_LOOKS, AMBIGUITY_NAMES = 20, 3
 AMBIGUITY_MANY = 20
 #: where none of the :data:`AMBIGUITY_LOOKS` most-rated fit two to a line, an ambiguity of many looks
 #: this far for its examples: after '--exclude: ', 'a' (540 titles) has no two of its 20 most-rated that
-#: fit, and names 'About a Boy (2002) [5377]' (its 29th, 44 ratings) with 'Bug's Life, A (1998) [2355]'
+#: fit (with ids, as examples had them), and named 'About a Boy (2002)' (its 29th, 44 ratings) with 'Bug's
+#: Life, A (1998)'
 AMBIGUITY_EXAMPLES = 30
 
 
@@ -584,10 +585,10 @@ def _whole_titles(
     names: Sequence[str], tags: Sequence[str], fits: Callable[[list[str]], bool], many: bool = False
 ) -> list[str]:
     """What an ambiguity names of ``names`` (the most-rated matches, most first), each followed by its tag
-    (' [260]', its movieId), given ``fits``, whether a line naming a list of them reads in two rows: the
+    (', movieId 260': :func:`_id_tag`), given ``fits``, whether a line naming a list of them reads in two rows: the
     first, and of the next of the :data:`AMBIGUITY_LOOKS` most-rated those that fit whole, up to
     :data:`AMBIGUITY_NAMES` in all, in that order, each after the first leaving out the words it starts
-    with in common with it ('… Chamber of Secrets (2002) [5816]'). Fewer titles whole, not more cut short:
+    with in common with it ('… Chamber of Secrets (2002), movieId 5816'). Fewer titles whole, not more cut short:
     'Harry Potter and… (2001) [4896]; … Chamber of Secrets (2002) [5816]' named a first title no one could
     tell. Where the titles are ``many`` (examples, not the few to choose from) and the first leaves room for
     no other, the shortest of those most-rated that fit. Only a first title too long for the line alone is
@@ -628,7 +629,7 @@ def _shortest_that_fit(
     line name together, up to :data:`AMBIGUITY_NAMES`: most-rated first where that order fits, else the
     shorter first. Examples of thousands of titles, where the order is no ranking the reader chooses from,
     and the CLI's wrap at spaces decides: after '--exclude: ', 'Matrix, The (1999) [2571]; Mask, The …'
-    breaks before '[2571];' and takes three rows, 'Mask, The (1994) [367]; Matrix, The (1999) [2571]' two."""
+    broke before '[2571];' and took three rows, 'Mask, The (1994) [367]; Matrix, The (1999) [2571]' two."""
     shortest: list[int] = []
     for k in sorted(looked, key=lambda k: (sizes[k], k)):
         if len(shortest) == AMBIGUITY_NAMES:
@@ -670,6 +671,7 @@ def match_title(
     id_hint: str = "--movie-id",
     ids: _Ids | None = None,
     said: str = "",
+    id_form: str = "",
 ) -> int:
     """Index of the one title ``query`` names (see the module docstring).
 
@@ -680,7 +682,8 @@ def match_title(
     ``titles``) knows it as a movie id, the error says so ("did you mean --movie-id 1, Toy Story (1995)?"): a person who typed an id
     where a title goes learns the flag that takes it. A text id (``SKU-000001``) is named the same way.
     ``said``: what the caller prints before the error ('--exclude: '), so that its list of titles still
-    reads in two rows of 80 columns with it (:func:`_ambiguity`).
+    reads in two rows of 80 columns with it (:func:`_ambiguity`). ``id_form``: the caller's option with
+    ``{}`` for a movieId ('--rated {}=5'), which an ambiguity's fix shows with the most-rated one's id.
     """
     q = fold_title(query)
     if not q:
@@ -689,7 +692,7 @@ def match_title(
         try:
             return _match(query, q, titles, support, id_hint, said)
         except _Ambiguous as amb:
-            raise ConfigError(_ambiguity(query, amb.cands, titles, id_hint, ids, said)) from None
+            raise ConfigError(_ambiguity(query, amb.cands, titles, id_hint, ids, said, id_form)) from None
     except (ConfigError, UnknownIdError) as exc:
         i = ids.get(query.strip()) if ids is not None else None  # 318, or a text id: SKU-000001, tt0114709
         if i is None:
@@ -720,6 +723,7 @@ def movie_from_text(
     text_only: bool = False,
     warn: bool = True,
     said: str = "",
+    id_form: str = "",
 ) -> int:
     """The item index a movie given as text names, by the one set of rules
     :meth:`movierec.Recommender.movie_index` and the artifact's Python methods
@@ -745,7 +749,8 @@ def movie_from_text(
     movie arrives as text (the CLI's arguments), so "300" is refused asking for either title with its year,
     not for the movieId as a number; ``warn=False`` where the output already names the movie read (the
     CLI's heading: "movies like Toy Story (1995)"); ``said``, what the caller prints before a refusal
-    ('--exclude: '), the room the titles it names leave for it (:func:`match_title`).
+    ('--exclude: '), the room the titles it names leave for it (:func:`match_title`); ``id_form``, the
+    caller's option with ``{}`` for a movieId ('--rated {}=5'), shown in an ambiguity's fix.
     """
     if ids.ids.dtype.kind not in "iu":
         found = ids.get(text.strip())  # ' SKU-000318 ' as ' 318 ': the spaces around an id are no part of it
@@ -758,7 +763,7 @@ def movie_from_text(
             return int(by_id)
         raise UnknownIdError(unknown(text.strip())) if digits else no_titles(text)
     try:
-        found = match_title(text, titles, support, id_hint=id_hint, ids=ids, said=said)
+        found = match_title(text, titles, support, id_hint=id_hint, ids=ids, said=said, id_form=id_form)
     except ConfigError:  # several titles hold it: "1" is movieId 1, not 'Kill Bill: Vol. 1' and 25 more
         if by_id is None:
             raise
@@ -976,20 +981,39 @@ def _match(
     raise _Ambiguous(cands)
 
 
+def _id_tag(movie_id: object) -> str:
+    """What follows a title in an ambiguity's list: ', movieId 2021'. It was ' [2021]', which after 'Dune
+    (1984)' reads as the 2021 film; the word says which number is the id."""
+    return f", movieId {movie_id}"
+
+
 def _ambiguity(
-    query: str, cands: list[int], titles: Sequence[str], id_hint: str, ids: _Ids | None, said: str = ""
+    query: str,
+    cands: list[int],
+    titles: Sequence[str],
+    id_hint: str,
+    ids: _Ids | None,
+    said: str = "",
+    id_form: str = "",
 ) -> str:
-    """ "'star wars' matches 13 movies: Star Wars: Episode IV - A New Hope (1977) [260] and 12 more; add
-    the year or use --movie-id": the most-rated (where the caller knows support) and as many of the next
-    as fit whole in two rows at 80 columns after the CLI's ``movierec: error: `` and ``said``, what the
+    """ "'star wars' matches 13 movies: Star Wars: Episode IV - A New Hope (1977), movieId 260 and 12 more;
+    add the year or use --movie-id 260": the most-rated (where the caller knows support) and as many of the
+    next as fit whole in two rows at 80 columns after the CLI's ``movierec: error: `` and ``said``, what the
     caller puts before it ('--exclude: ': :func:`_whole_titles`), each with its movieId where ``ids`` can
-    say them, and "add the year" where the query with the first one's year names it
-    (:func:`_typed_form`), else "be more specific". Titles that read the same (ml-100k has 'Ice Storm, The
-    (1997)' twice, as movieIds 305 and 865) carry their ids as ``[movieId 305]``, since no more specific
-    title can pick one of them."""
+    say them (:func:`_id_tag`), and "add the year" where the query with the first one's year names it
+    (:func:`_typed_form`), else "be more specific". ``id_form``: how the caller's option takes a movieId,
+    ``{}`` where it goes ('--rated {}=5', '--movie-id {}'): the fix then shows it with the first one's id
+    ("use --rated 2021=5"); else ``id_hint`` names it ('the movieId'). Titles that read the same (ml-100k
+    has 'Ice Storm, The (1997)' twice, as movieIds 305 and 865) carry their ids alone, since no more
+    specific title can pick one of them ('use --movie-id ID'). Of more than :data:`AMBIGUITY_MANY`
+    matches ('The': 2,940) the line names examples, not the movies to choose from: without ids, which
+    leaves room for more of them, and the fix says "be more specific" first."""
     shown = [titles[i] for i in cands[:8]]
     repeated = {t for t in shown if shown.count(t) > 1}
     raw = getattr(ids, "to_raw", None)  # an IdMap; a bare lookup cannot go back from index to id
+    many = len(cands) > AMBIGUITY_MANY  # examples of them, not the few to choose from: no ids to pick by
+    if id_form and raw is not None and not many:  # the option that takes an id: '--rated 2021=5'
+        id_hint = id_form.format("ID" if repeated else raw(cands[0]))  # the same title twice: either id
     use = f"use {id_hint}" if id_hint.startswith("--") else f"give {id_hint}"  # a flag, or 'the movieId'
     hint = use if repeated and raw is not None else f"be more specific or {use}"
     if not repeated and _year_picks(query, cands[0], titles):  # 'the movieId': two rows hold two titles
@@ -1001,18 +1025,16 @@ def _ambiguity(
         return f"{head}{'; '.join(names)}{more}; {hint}"
 
     if repeated and raw is not None:  # same-titled ones all carry their ids
-        shown = [
-            f"{t} [movieId {raw(i)}]" if t in repeated else t for t, i in zip(shown, cands, strict=False)
-        ]
+        shown = [f"{t}{_id_tag(raw(i))}" if t in repeated else t for t, i in zip(shown, cands, strict=False)]
     elif not repeated:  # as many as fit two rows ('Harry Potter': one title of 95 characters, 191 columns)
-        looked = cands[: AMBIGUITY_EXAMPLES if len(cands) > AMBIGUITY_MANY else AMBIGUITY_LOOKS]
+        looked = cands[: AMBIGUITY_EXAMPLES if many else AMBIGUITY_LOOKS]
         names = [titles[i] for i in looked]
-        tags = [f" [{raw(i)}]" if raw is not None else "" for i in looked]
+        tags = [_id_tag(raw(i)) if raw is not None and not many else "" for i in looked]
 
         def fits(some: list[str]) -> bool:
             return _in_two_rows(f"{said}{line(some)}")
 
-        shown = _whole_titles(names, tags, fits, many=len(cands) > AMBIGUITY_MANY)
+        shown = _whole_titles(names, tags, fits, many=many)
     return line(shown)
 
 

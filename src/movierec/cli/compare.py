@@ -1298,18 +1298,23 @@ def _excluded(movies: Any, texts: list[str] | None) -> list[object] | None:
         movie = text.strip()
         if not movie:
             raise ConfigError("--exclude: name a movie (a title or a movieId)")
-        ids.append(movies.movie_row(_movie_index(movies, movie, "--exclude: "))["movieId"])
+        ids.append(
+            movies.movie_row(_movie_index(movies, movie, "--exclude: ", id_form="--exclude {}"))["movieId"]
+        )
     return ids
 
 
-def _movie_index(movies: Any, movie: str, said: str = "", id_hint: str = "the movieId") -> int:
+def _movie_index(
+    movies: Any, movie: str, said: str = "", id_hint: str = "the movieId", id_form: str = ""
+) -> int:
     """The item index a movie given as text names (``--rated``, ``--exclude``, similar's TITLE), on an artifact
     or :class:`_DataMovies`, by :func:`movierec.titles.movie_from_text`: the rules ``movierec.Recommender``
     and an artifact's Python methods read text by (tests/test_cli_doors_agree.py), in the CLI's words. A
     text id the data has is that movie; a number is the movieId unless it is also another movie's whole
     title ('300': refused naming both); else the one title that matches. Data without titles takes a movieId
     and nothing else. ``said`` goes before an error ('--exclude: '); ``id_hint`` is how a title's error
-    names the movieId to give instead (similar's ``--movie-id``; recommend has no such flag)."""
+    names the movieId to give instead (similar's ``--movie-id``; recommend has no such flag), and ``id_form``
+    the option with ``{}`` for it, which an ambiguous title's fix shows with an id ('--rated {}=5')."""
     from movierec.titles import movie_from_text
 
     try:
@@ -1326,6 +1331,7 @@ def _movie_index(movies: Any, movie: str, said: str = "", id_hint: str = "the mo
             text_only=True,  # '300' typed is text either way: the refusal asks for a title with its year
             warn=False,  # the list's heading names the movie read ("someone who rated Toy Story (1995) 5")
             said=said,  # the titles a refusal names leave room for it: two rows at 80 columns in all
+            id_form=id_form,
         )
     except (ConfigError, UnknownIdError) as exc:
         if not said:
@@ -1368,7 +1374,8 @@ def _visitor_pairs(art: Any, rated: list[str]) -> list[tuple[object, float]]:
                 raise ConfigError(f"--rated {text!r}: give one rating per movie, e.g. 'Alien=4.5'")
         if not movie:
             raise ConfigError(f"--rated {text!r}: name a movie (a title or a movieId)")
-        idx = _movie_index(art, movie, "--rated: ")
+        typed = f"={tail.strip()}" if sep else ""  # an ambiguous title's fix keeps the rating given
+        idx = _movie_index(art, movie, "--rated: ", id_form=f"--rated {{}}{typed}")
         if idx in given:  # which rating should count is a guess (movierec.Recommender refuses it too)
             raise ConfigError(
                 f"--rated: {art.named(idx)} is given twice ({given[idx]!r} and {text!r}); "
@@ -1477,7 +1484,7 @@ def _artifact_movie(art: Any, movie: str | None, movie_id: str | None, said: str
     "unknown movie id" or "no movie title matches" with unrelated suggestions. ``said``: '--movie: ' where
     the title came by that option, put before a refusal of it."""
     if movie_id is None:
-        return _movie_index(art, str(movie), said, id_hint="--movie-id")
+        return _movie_index(art, str(movie), said, id_hint="--movie-id", id_form="--movie-id {}")
     try:
         return int(art.item_index(movie_id))
     except UnknownIdError:
@@ -1659,7 +1666,8 @@ def _data_movie(ds: Any, movie: str | None, movie_id: str | None, said: str = ""
             # "(it has no ratings)" read as if 'abc' or 999999 were a movie of the data nobody rated
             raise UnknownIdError(_unknown_movie(movies, movie_id))
         return int(found)
-    return _movie_index(_DataMovies(ds), str(movie), said, id_hint="--movie-id")  # as --rated reads it
+    movies = _DataMovies(ds)
+    return _movie_index(movies, str(movie), said, id_hint="--movie-id", id_form="--movie-id {}")  # as --rated
 
 
 SIMILAR_BY = typer.Option(
