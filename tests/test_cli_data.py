@@ -240,6 +240,40 @@ def test_fetch_unknown_name(tmp_path):
     assert_user_error(run("data", "fetch", "ml-2m", data=tmp_path), "unknown dataset 'ml-2m'")
 
 
+def test_a_mistyped_size_suggests_the_nearest_releases_not_the_nearest_letters(tmp_path):
+    """``data fetch ml-2m`` said "did you mean 'ml-32m'?", the largest release: difflib ties 'ml-2m' with
+    'ml-20m' and 'ml-32m' (0.91 each) and the tie went to the later string. A size name is read as a size:
+    the same digits with another unit alone, else the release a left-out digit gives, then the nearest in
+    size (log scale); any other name by its spelling, as before. Every door says the same (fetch,
+    ``--dataset``, ``movierec.load``); nothing is downloaded."""
+    from movierec.datasets.registry import closest_datasets
+
+    for typed, meant in [
+        ("ml-2m", ["ml-20m", "ml-1m"]),  # a 0 left out, or twice ml-1m (a fifth of ml-10m)
+        ("ml-3m", ["ml-32m", "ml-1m"]),
+        ("ml-5m", ["ml-10m"]),  # half of ml-10m, five times ml-1m
+        ("ml-200k", ["ml-100k"]),
+        ("ml-50m", ["ml-32m"]),
+        ("ml-1000k", ["ml-1m"]),  # the same size, named in thousands
+        ("ml-10", ["ml-10m"]),  # the digits of one release, without its unit
+        ("ml-100", ["ml-100k"]),
+        ("ml-1k", ["ml-1m"]),  # the unit mistyped
+        ("ML_20M", ["ml-20m"]),
+        ("movielens-25m", ["ml-25m"]),
+        ("ml-latest-smal", ["ml-latest-small"]),  # not a size: by spelling
+        ("ml-100k.zip", ["ml-100k"]),
+        ("zzz", []),
+    ]:
+        assert closest_datasets(typed) == meant, typed
+    line = assert_user_error(run("data", "fetch", "ml-2m", data=tmp_path), "known: ml-latest-small")
+    assert line.startswith(
+        "movierec: error: unknown dataset 'ml-2m' (did you mean 'ml-20m' or 'ml-1m'?); "
+    ), line
+    line = assert_user_error(run("data", "info", "--dataset", "ml-2m", cwd=tmp_path, data=tmp_path / "cache"))
+    assert "ml-2m: no such dataset name or folder (did you mean 'ml-20m' or 'ml-1m'?)" in line, line
+    assert not list(tmp_path.rglob("ml-*")), list(tmp_path.rglob("*"))  # nothing fetched
+
+
 def test_a_misspelt_dataset_name_is_answered_with_the_closest_one(tmp_path):
     """``data fetch ml-100`` listed every name without saying which was meant; ``--dataset ml-100`` the same."""
     line = assert_user_error(run("data", "fetch", "ml-100", data=tmp_path), "known: ml-latest-small")

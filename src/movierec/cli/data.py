@@ -103,14 +103,15 @@ def _check_fetch_name(name: str) -> None:
     get_spec's own line ends 'or give a folder by its path (--dataset FOLDER) or a ratings file (--ratings
     FILE)', options fetch has not."""
     from movierec.datasets import REGISTRY
-    from movierec.errors import ConfigError, closest, did_you_mean
+    from movierec.datasets.registry import dataset_did_you_mean
+    from movierec.errors import ConfigError, closest
 
     if name in REGISTRY:
         return
     given = Path(name).expanduser()
     if not given.exists():  # 'ml-100k.zip', 'movielens': a name mistyped
         raise ConfigError(
-            f"unknown dataset {name!r}{did_you_mean(name, REGISTRY)}; known: {', '.join(REGISTRY)}"
+            f"unknown dataset {name!r}{dataset_did_you_mean(name)}; known: {', '.join(REGISTRY)}"
         )
     zipped = given.suffix.lower() == ".zip"
     guess = closest(given.stem if zipped else given.name, REGISTRY) or "NAME"

@@ -40,6 +40,7 @@ from movierec.datasets.registry import (
     DatasetSpec,
     bundled_path,
     cache_dir,
+    dataset_did_you_mean,
     dataset_name,
     get_spec,
     registered_name,
@@ -50,7 +51,6 @@ from movierec.errors import (
     DataError,
     Doors,
     NotEncodedError,
-    did_you_mean,
     framed,
     some_of,
 )
@@ -376,7 +376,7 @@ def load(
         if path.suffix.lower() in _FILE_SUFFIXES:  # a file's name: the dataset names were no help
             raise DataError(f"{path}: no such file")
         # a bare name ('ml-100') is answered with the closest registered one, as data fetch answers it
-        hint = did_you_mean(text, REGISTRY) if path.name == text.strip() else ""
+        hint = dataset_did_you_mean(text) if path.name == text.strip() else ""
         # with a guess, the count and where each door lists them: the 8 names after it made 162 columns
         python, cli = (
             some_of(REGISTRY, lister if hint else "", guessed=bool(hint), label="known")

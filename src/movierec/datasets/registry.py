@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -11,9 +13,18 @@ from typing import Any
 
 from platformdirs import user_cache_dir
 
-from movierec.errors import ConfigError, Doors, did_you_mean
+from movierec.errors import ConfigError, Doors, closest
 
-__all__ = ["REGISTRY", "DatasetSpec", "cache_dir", "dataset_name", "get_spec", "registered_name"]
+__all__ = [
+    "REGISTRY",
+    "DatasetSpec",
+    "cache_dir",
+    "closest_datasets",
+    "dataset_did_you_mean",
+    "dataset_name",
+    "get_spec",
+    "registered_name",
+]
 
 _GROUPLENS = "https://files.grouplens.org/datasets/movielens"
 _TERMS = "GroupLens research-use terms: non-commercial, acknowledge in publications, no endorsement"
@@ -87,6 +98,52 @@ def registered_name(name: object) -> str | None:
     return key if key in REGISTRY else None
 
 
+#: a MovieLens release named by its size: 'ml-20m', 'ML_100K', 'movielens-1m', 'ml20m', 'ml-10' (no unit)
+_SIZED = re.compile(r"^(?:ml|movielens)[-_ ]?(\d+)([km]?)$", re.IGNORECASE)
+
+
+def _size(digits: str, unit: str) -> int:
+    """Ratings a size name counts: '20', 'm' → 20,000,000; no unit is thousands from 100 up ('ml-100'),
+    else millions ('ml-10'), as the releases are named."""
+    scale = {"k": 1_000, "m": 1_000_000}.get(unit.lower(), 1_000 if int(digits) >= 100 else 1_000_000)
+    return int(digits) * scale
+
+
+def closest_datasets(name: object) -> list[str]:
+    """The registered names a mistyped ``name`` most likely meant, the likelier first (at most two).
+
+    A size name ('ml-2m') is read as a size, not as letters: difflib's ratio ties 'ml-2m' with 'ml-20m' and
+    'ml-32m' (0.91 each) and the tie went to the later string, so ``data fetch ml-2m`` suggested the largest
+    release. By size instead: the same digits with another unit or none ('ml-10' is ml-10m, 'ml-100m'
+    ml-100k) alone; else the smallest release whose digits begin with those typed (a digit left out:
+    'ml-2m' is ml-20m, 'ml-3m' ml-32m), then the release nearest in size on a log scale ('ml-2m', twice
+    ml-1m and a fifth of ml-10m, is ml-1m; 'ml-200k' ml-100k; 'ml-50m' ml-32m). Any other name: the
+    closest by spelling (:func:`movierec.errors.closest`: 'ml-latest-smal', 'ml-100k.zip')."""
+    typed = _SIZED.match(str(name).strip())
+    if typed is None:
+        best = closest(name, REGISTRY)
+        return [best] if best is not None else []
+    digits, unit = typed.group(1).lstrip("0") or "0", typed.group(2).lower()
+    sized = {n: (m.group(1), m.group(2)) for n in REGISTRY if (m := _SIZED.match(n)) is not None}
+    same = [n for n, (d, _) in sized.items() if d == digits]
+    if same:  # only the unit differs (a registered name in any case never reaches here)
+        return same[:1]
+    left_out = sorted(
+        (n for n, (d, u) in sized.items() if d.startswith(digits) and (not unit or u == unit)),
+        key=lambda n: _size(*sized[n]),
+    )
+    wanted = _size(digits, unit) if int(digits) else 1
+    nearest = min(sized, key=lambda n: (abs(math.log(_size(*sized[n]) / wanted)), _size(*sized[n])))
+    return list(dict.fromkeys([*left_out[:1], nearest]))
+
+
+def dataset_did_you_mean(name: object) -> str:
+    """`` (did you mean 'ml-20m' or 'ml-1m'?)`` for a mistyped dataset name (:func:`closest_datasets`),
+    else ``""``: the words every refusal of an unknown dataset name puts after the name."""
+    names = closest_datasets(name)
+    return f" (did you mean {' or '.join(repr(n) for n in names)}?)" if names else ""
+
+
 def dataset_name(text: str) -> str:
     """A dataset argument as the loaders read it: the registered name it spells case aside (``ML-100K`` →
     ``ml-100k``), unless a file or folder of exactly that name is there (a path is read as one); anything
@@ -102,9 +159,7 @@ def get_spec(name: str) -> DatasetSpec:
     the closest known one first ("did you mean 'ml-100k'?" for ``ml-100``), then the whole list."""
     canon = registered_name(name)
     if canon is None:
-        said = (
-            f"unknown dataset {name!r}{did_you_mean(name, REGISTRY)}; known: {', '.join(REGISTRY)}; or give"
-        )
+        said = f"unknown dataset {name!r}{dataset_did_you_mean(name)}; known: {', '.join(REGISTRY)}; or give"
         raise ConfigError(  # each door's way (one line named both: "(movierec.load(PATH) in Python, ...)")
             Doors(
                 f"{said} a folder or ratings file by its path: movierec.load(PATH)",
