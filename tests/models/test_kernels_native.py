@@ -80,16 +80,20 @@ def test_bias_kernels_and_orders_match_numba() -> None:
 
 
 @pytest.mark.parametrize("kind", [knn.COSINE, knn.MSD, knn.PEARSON, knn.PEARSON_BASELINE])
-@pytest.mark.parametrize("m", [5, 200])
-def test_neighbour_lists_and_predictions_match_numba(monkeypatch, kind: int, m: int) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(("m", "select_support"), [(5, 0.0), (5, 3.0), (200, 0.0)])
+def test_neighbour_lists_and_predictions_match_numba(
+    monkeypatch: pytest.MonkeyPatch, kind: int, m: int, select_support: float
+) -> None:
     monkeypatch.setenv("MOVIEREC_THREADS", "2")  # several chunks on several threads
     train = _train(3)
     csr, csc = train.csr(), train.csc()
     x = (csc.indptr.astype(np.int64), csc.indices, csc.data.astype(np.float64) - 3.0)
     y = (csr.indptr.astype(np.int64), csr.indices, csr.data.astype(np.float64) - 3.0)
     m = min(m, train.n_items - 1)
-    ours = accel.top_similarities(*x, *y, kind, 2, 50.0, m)
-    ref = knn.top_similarities(*x, *y, kind, 2, 50.0, m, 3)
+    ours = accel.top_similarities(*x, *y, kind, 2, 50.0, m, select_support)
+    ref = knn.top_similarities(*x, *y, kind, 2, 50.0, m, 3, select_support)
+    if select_support:  # a truncated list keeps by s·n/(n + λ): other neighbours than by s
+        assert not np.array_equal(ours[1], accel.top_similarities(*x, *y, kind, 2, 50.0, m)[1])
     np.testing.assert_array_equal(ours[0], ref[0])
     np.testing.assert_array_equal(ours[1], ref[1])
     np.testing.assert_allclose(ours[2], ref[2], rtol=1e-6)

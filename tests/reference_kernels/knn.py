@@ -40,8 +40,12 @@ def top_similarities(
     shrinkage: float,
     max_neighbours: int,
     n_chunks: int,
+    select_support: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each x, its up-to-``max_neighbours`` most similar other x with similarity > 0, best first.
+
+    ``select_support`` λ > 0: a row with more candidates keeps those of largest s·n/(n + λ) (n co-raters),
+    ties in traversal order, and stores them by s as ever.
 
     Values are ratings (cosine, msd, pearson) or baseline residuals r − μ − b_x − b_y
     (pearson_baseline). Returns ``(counts, neighbours, sims)`` with shapes (n_x,), (n_x, M), (n_x, M).
@@ -58,6 +62,7 @@ def top_similarities(
         acc = np.zeros((n_x, 6 if kind == PEARSON else 4))
         touched = np.empty(n_x + 1, dtype=np.int32)  # +1: the branch-free append writes one past the end
         cand_sim = np.empty(n_x)
+        cand_key = np.empty(n_x)
         cand_idx = np.empty(n_x, dtype=np.int32)
         support = max(2, min_support) if kind == PEARSON_BASELINE else min_support
         for x in range(c, n_x, n_chunks):
@@ -119,13 +124,17 @@ def top_similarities(
                         s *= (n - 1) / (n - 1 + shrinkage)
                 if s > 0:
                     cand_sim[n_cand] = -s
+                    cand_key[n_cand] = -s * n / (n + select_support) if select_support > 0 else -s
                     cand_idx[n_cand] = x2
                     n_cand += 1
                 a[:] = 0.0
             if n_cand == 0:
                 continue
             keep = min(m, n_cand)
-            neg = cand_sim[:n_cand]
+            base = np.arange(n_cand)
+            if select_support > 0 and n_cand > m:  # the kept, by key; back in traversal order
+                base = np.sort(np.argsort(cand_key[:n_cand], kind="mergesort")[:m])
+            neg = cand_sim[base]
             if n_cand > 2 * m:  # select the m best first, then sort only those
                 thr = np.partition(neg.copy(), m - 1)[m - 1]
                 sel = np.flatnonzero(neg <= thr)
@@ -134,7 +143,7 @@ def top_similarities(
             order = np.argsort(neg[sel], kind="mergesort")  # best first; ties keep traversal order
             for t in range(keep):
                 pos = sel[order[t]]
-                nbrs[x, t] = cand_idx[pos]
+                nbrs[x, t] = cand_idx[base[pos]]
                 sims[x, t] = -neg[pos]
             counts[x] = keep
     return counts, nbrs, sims

@@ -38,10 +38,11 @@ cdef extern from * nogil:
     static inline bool mr_better(const mr_cand& a, const mr_cand& b) {
         return a.s > b.s || (a.s == b.s && a.pos < b.pos);
     }
-    static void mr_select(mr_cand* c, int64_t n, int64_t m) {
+    /* the m best moved to the front, unsorted */
+    static void mr_partition(mr_cand* c, int64_t n, int64_t m) {
         if (n > m) std::nth_element(c, c + m, c + n, mr_better);
-        std::sort(c, c + (n < m ? n : m), mr_better);
     }
+    static void mr_sort(mr_cand* c, int64_t n) { std::sort(c, c + n, mr_better); }
     static inline void mr_prefetch(const void* p) { __builtin_prefetch(p, 0, 3); }
     /* a tied neighbour the user (item) rated: when its rating came in the training data, and its deviation */
     struct mr_tie { int32_t rank; double d; };
@@ -62,7 +63,8 @@ cdef extern from * nogil:
     ctypedef struct mr_tie:
         int rank
         double d
-    void mr_select(mr_cand* c, long long n, long long m)
+    void mr_partition(mr_cand* c, long long n, long long m)
+    void mr_sort(mr_cand* c, long long n)
     double mr_earliest(mr_tie* t, long long n, long long need, double s)
     void mr_prefetch(const void* p)
 
@@ -457,9 +459,12 @@ def top_similarities_chunk(
     const long long[::1] y_ptr, const int[::1] y_idx, const double[::1] y_val,
     int kind, int min_support, double shrinkage,
     int[::1] counts, int[:, ::1] nbrs, float[:, ::1] sims, Py_ssize_t chunk, Py_ssize_t n_chunks,
+    double select_support=0.0,
 ):
     """Rows ``chunk, chunk + n_chunks, …`` of ``accel.top_similarities`` (Surprise's definitions; the kept
-    neighbours: best first, ties in traversal order), written into the given arrays. Two neighbours share a
+    neighbours: best first, ties in traversal order), written into the given arrays. Where a row has more
+    candidates than it keeps, ``select_support`` λ > 0 keeps those of largest s·n/(n + λ) (n co-raters)
+    instead of largest s; the kept ones are stored by s all the same. Two neighbours share a
     float32 similarity only when their float64 ones are equal: a lower one that rounds up to the one before
     it is stored one float32 step below (:func:`mr_deviation` reads equal float32 values as ties)."""
     cdef Py_ssize_t n_x = x_ptr.shape[0] - 1, m = nbrs.shape[1], x, p, q, t, n_touched, n_cand, keep
@@ -471,8 +476,10 @@ def top_similarities_chunk(
     cdef double* acc = <double*>calloc(max(n_x, 1) * width, sizeof(double))
     cdef int* touched = <int*>malloc((n_x + 1) * sizeof(int))  # +1: written one past the last touched row
     cdef mr_cand* cand = <mr_cand*>malloc(max(n_x, 1) * sizeof(mr_cand))
-    if acc == NULL or touched == NULL or cand == NULL:
-        free(acc); free(touched); free(cand)
+    cdef bint keyed = select_support > 0
+    cdef double* raw = <double*>malloc(max(n_x, 1) * sizeof(double))  # each candidate's s while cand's is the key
+    if acc == NULL or touched == NULL or cand == NULL or raw == NULL:
+        free(acc); free(touched); free(cand); free(raw)
         raise MemoryError()
     with nogil:
         x = chunk
@@ -508,14 +515,22 @@ def top_similarities_chunk(
                         s = a[1] / den if den > 0 else 0.0
                         s *= (n - 1) / (n - 1 + shrinkage)
                 if s > 0:
-                    cand[n_cand].s = s
+                    if keyed:
+                        raw[x2] = s
+                        cand[n_cand].s = s * n / (n + select_support)
+                    else:
+                        cand[n_cand].s = s
                     cand[n_cand].x = x2
                     cand[n_cand].pos = <int>n_cand
                     n_cand += 1
                 memset(a, 0, width * sizeof(double))
             if n_cand > 0:
                 keep = min(m, n_cand)
-                mr_select(cand, n_cand, keep)
+                mr_partition(cand, n_cand, keep)  # the kept: by the key, or by s
+                if keyed:
+                    for t in range(keep):
+                        cand[t].s = raw[cand[t].x]
+                mr_sort(cand, keep)  # stored by s
                 for t in range(keep):
                     nbrs[x, t] = cand[t].x
                     if t > 0 and cand[t].s == cand[t - 1].s:
@@ -530,6 +545,7 @@ def top_similarities_chunk(
     free(acc)
     free(touched)
     free(cand)
+    free(raw)
 
 
 cdef long long* mr_new_marker(Py_ssize_t n) except NULL:

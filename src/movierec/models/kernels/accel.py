@@ -209,18 +209,23 @@ def top_similarities(
     min_support: int,
     shrinkage: float,
     max_neighbours: int,
+    select_support: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each x's up-to-``max_neighbours`` most similar other x (similarity > 0), best first
-    (``_native.top_similarities_chunk``, chunks claimed by threads). Returns ``(counts, neighbours, sims)``."""
+    (``_native.top_similarities_chunk``, chunks claimed by threads). Returns ``(counts, neighbours, sims)``.
+
+    ``select_support`` λ > 0: a row with more candidates than ``max_neighbours`` keeps those of largest
+    s·n/(n + λ), n their co-raters, rather than of largest s (stored by s all the same); 0 keeps by s."""
     CALLS["top_similarities"] += 1
     n_x = len(x_ptr) - 1
     counts = np.zeros(n_x, dtype=np.int32)
     nbrs = np.full((n_x, max_neighbours), -1, dtype=np.int32)
     sims = np.zeros((n_x, max_neighbours), dtype=np.float32)
     args = (_i64(x_ptr), _i32(x_idx), _f64(x_val), _i64(y_ptr), _i32(y_idx), _f64(y_val))
+    lam = float(select_support)
     run_chunks(
         lambda c, n: _native.top_similarities_chunk(
-            *args, int(kind), int(min_support), float(shrinkage), counts, nbrs, sims, c, n
+            *args, int(kind), int(min_support), float(shrinkage), counts, nbrs, sims, c, n, lam
         ),
         n_x,
     )
