@@ -220,12 +220,70 @@ def test_exports_steps_are_stamped_from_the_commands_start(tmp_path) -> None:  #
         "loading ml-latest-small …",
         "loading ml-latest-small: done",
         "training ease on 48,580 ratings of 4+ …",  # it said 'interactions': half the ratings lost?
-        "training ease on 48,580 ratings of 4+: done",
+        "training ease: done",  # the first line said the whole text (name_step)
         "checking ease's top-N against popularity on a hold-out split …",
-        "checking ease's top-N against popularity on a hold-out split: done",
+        "checking ease: done",  # was 'checking ease's top-N … on a hold-out split: done in 0.7 s', 85 columns
     ], done.stderr
     # in order, and the check began after the whole training (its own clock would restart at 0.0)
     assert stamps == sorted(stamps) and stamps[4] >= took[3], done.stderr
+
+
+def test_a_piped_exports_lines_keep_within_80_columns(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``export -m sasrec | cat`` printed '[  28.3s] checking sasrec's top-N against popularity on
+    leave-last-out (each user's latest rating) (time budget 180 s) …' (120 columns) and its 'done' line
+    (134); ease's, svd's and bpr's 'done' lines of the check were 84 and 85. A step's line wider than the
+    log goes on under it, broken before its details in parentheses, and the step's later lines name it by
+    its verb and model. A real export of markov (checked on leave-last-out) into a pipe's 80 columns: every
+    line of stderr within them, the whole text said once, nothing lost."""
+    from clihelp import run_process
+
+    done = run_process(
+        "export", "-m", "markov", "--out", str(tmp_path / "m"),
+        env={"MOVIEREC_PROGRESS_AFTER": "0", "COLUMNS": "80"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert all(len(line) <= 80 for line in lines), [line for line in lines if len(line) > 80]
+    said = [re.sub(r"^\[ +\d+\.\ds\] | in [\d.]+ s$", "", line) for line in lines]
+    assert said[2:] == [
+        "training markov on 100,836 ratings …",
+        "training markov: done",
+        "checking markov's top-N against popularity on leave-last-out",
+        "          (each user's latest rating) …",  # under the text, after the stamp's 10 columns
+        "checking markov: done",
+    ], done.stderr
+
+
+def test_a_steps_lines_past_the_logs_width_go_on_under_it() -> None:
+    """The longest of export's steps, sasrec's check with its time budget, on an 80-column log: its first
+    line broken before its details in parentheses, its epoch and 'done' lines by the step's short name
+    (:func:`movierec.progress.name_step`); a terminal's spinner (rich's Status) keeps the whole text. A
+    word wider than the line (a path) stays whole, so it can be copied."""
+    from movierec.progress import LineStatus, _step_lines, name_step, show_epoch, status
+
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=False, width=80)
+    text = (
+        "checking sasrec's top-N against popularity on leave-last-out (each user's latest rating) "
+        "(time budget 180 s)"
+    )
+    with status(console, text, after=0) as step:
+        assert isinstance(step, LineStatus)
+        name_step(step, "checking sasrec")
+        show_epoch(step, text, "epoch 1/2 · loss 7.53 · val ndcg@10 0.0187", "checking sasrec")
+    lines = out.getvalue().splitlines()
+    assert [re.sub(r"^\[ +\d+\.\ds\] | in [\d.]+ s$", "", line) for line in lines] == [
+        "checking sasrec's top-N against popularity on leave-last-out",
+        "          (each user's latest rating) (time budget 180 s) …",
+        "checking sasrec · epoch 1/2 · loss 7.53 · val ndcg@10 0.0187",
+        "checking sasrec: done",
+    ], lines
+    assert all(len(line) <= 80 for line in lines), lines
+    path = "/data/" + "x" * 80 + "/ratings.csv"
+    assert _step_lines(f"loading {path} (a file of 2 GB)", 70) == ["loading", path, "(a file of 2 GB)"]
+    shown: list[str] = []
+    name_step(type("Spinner", (), {"update": shown.append})(), "checking sasrec")  # not a LineStatus: as is
+    assert shown == []
 
 
 def _stamped_steps(stderr: str) -> tuple[list[str], list[float], list[float]]:

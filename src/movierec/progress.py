@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import re
 import sys
 import threading
 import time
@@ -31,6 +32,7 @@ __all__ = [
     "loss_words",
     "make_progress",
     "model_step",
+    "name_step",
     "scored_words",
     "show_epoch",
     "status",
@@ -221,11 +223,18 @@ class LineStatus:
     with the step's start, so its stamp and its 'done' line's stamp differ by the 'done in' time. ``after=0``
     prints the step's line at once (a command of several named steps, the report, shows each). ``origin`` (a ``time.monotonic()``)
     stamps the lines from there rather than from the step's start, so several steps' lines read in order
-    beside a :class:`LineProgress` given the same origin."""
+    beside a :class:`LineProgress` given the same origin.
+
+    A line wider than the console (80 columns in a pipe) goes on in lines of its own under the text, broken
+    before its details in parentheses (:func:`_step_lines`); ``short`` ('checking sasrec', set by
+    :func:`name_step`) names the step on its later lines, its progress and its 'done' line, since its first
+    line has said the whole text. export's check read '[  49.2s] checking sasrec's top-N against popularity
+    on leave-last-out (each user's latest rating) (time budget 180 s): done in 20.9 s' (134 columns)."""
 
     def __init__(self, console: Any, text: str, *, after: float = 3.0, origin: float | None = None) -> None:
         self.console = console
         self.text = text
+        self.short: str | None = None  # the step's name on its later lines (name_step)
         self.after = after
         self.origin = origin
         self.started = time.monotonic()
@@ -251,7 +260,7 @@ class LineStatus:
             self._timer.cancel()
         with self._lock:
             if self.on_screen and exc_type is None:
-                self._print(f"{self.text}: done in {time.monotonic() - self.started:.1f} s")
+                self._print(f"{self.short or self.text}: done in {time.monotonic() - self.started:.1f} s")
             self.closed = True
 
     def update(self, text: str) -> None:
@@ -277,7 +286,7 @@ class LineStatus:
         this one runs. Such a line said before the step's own line prints follows that line (the part then
         running), so the log names it from the step's first seconds."""
         with self._lock:
-            line = f"{short or self.text} · {words}"
+            line = f"{short or self.short or self.text} · {words}"
             due = now or time.monotonic() - self._printed_at >= self.after
             if now and not self.on_screen:
                 self._held = line
@@ -300,7 +309,36 @@ class LineStatus:
         self._printed_at = now = time.monotonic()
         moment = now if at is None else min(now, max(at, _LAST_STAMP[0]))
         _LAST_STAMP[0] = max(_LAST_STAMP[0], moment)
-        self.console.print(f"[{moment - since:6.1f}s] {line}", markup=False, highlight=False, soft_wrap=True)
+        stamp = f"[{moment - since:6.1f}s] "
+        width = getattr(self.console, "width", 80)
+        lines = _step_lines(line, max(width - len(stamp), 20) if isinstance(width, int) else 70)
+        said = "\n".join([stamp + lines[0], *(" " * len(stamp) + more for more in lines[1:])])
+        self.console.print(said, markup=False, highlight=False, soft_wrap=True)
+
+
+def _step_lines(text: str, width: int) -> list[str]:
+    """A piped step's ``text`` in lines of at most ``width`` columns: whole where it fits, else broken before
+    its details in parentheses where they fit on a line ('checking sasrec's top-N against popularity on
+    leave-last-out' / '(each user's latest rating) (time budget 180 s) …'), else at spaces
+    (:func:`prose_lines`: a word wider than ``width``, a path, stays whole)."""
+    if len(text) <= width:
+        return [text]
+    lines: list[str] = []
+    for chunk in re.split(r" (?=\()", text):
+        if lines and len(lines[-1]) + 1 + len(chunk) <= width:
+            lines[-1] += " " + chunk
+        else:
+            lines += prose_lines(chunk, width)
+    return lines
+
+
+def name_step(step: Any, short: str) -> None:
+    """Name a running :func:`status` step ``short`` ('training sasrec', 'checking ease') on its lines after
+    the first in a log (:class:`LineStatus`): its 'done' line and progress. The first line says the whole
+    text; its repetition made export's 'done' lines 84 to 134 columns. A terminal's spinner, or a caller's
+    own status, is left as it is."""
+    if isinstance(step, LineStatus):
+        step.short = short
 
 
 def status(console: Any, text: str, *, after: float = 3.0, origin: float | None = None) -> Any:

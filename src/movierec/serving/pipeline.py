@@ -71,7 +71,7 @@ def train_and_export(
     from movierec.models.base import default_threshold_note, seeded, training_view
     from movierec.models.registry import create
     from movierec.models.training import epoch_progress
-    from movierec.progress import budget_words
+    from movierec.progress import budget_words, name_step
     from movierec.scoring.table import check_table_before_training
     from movierec.serving.artifact import export_artifact, exportable
     from movierec.split import held_out_words
@@ -104,6 +104,7 @@ def train_and_export(
     training = f"training {model} on {train.n_ratings:,} {_counted(mdl, ds.interactions, implicit_threshold)}"
     training += budget_words(mdl)
     with status(training) as step:  # each epoch beside it (sasrec's three minutes said nothing more)
+        name_step(step, f"training {model}")  # a log's later lines: its first said the rest
         mdl.fit(train, **fit_kwargs, **epoch_progress(step, mdl, training))
     from movierec.stopping import time_budget_note
 
@@ -214,12 +215,18 @@ def _top_n_check(
     the manifest's notes on it. ``item_features`` (names): the check's copy gets them built for its own
     training part, without the tags on its test pairs (``fit_kwargs``' keep every tag: the export's fit)."""
     from movierec.evaluation import held_out_tags_note
-    from movierec.serving.quality import WeakModelError, check_split, ranking_check, weak_message
+    from movierec.serving.quality import (
+        WeakModelError,
+        check_split,
+        ranking_check,
+        weak_message,
+        weak_refusal,
+    )
 
     if not check:
         return metrics, []
     from movierec.models.training import epoch_progress
-    from movierec.progress import budget_words
+    from movierec.progress import budget_words, name_step
 
     # a second fit of the model: as long again for one trained to a time budget. A sequence model is checked on
     # what it predicts, each user's next movie (quality.check_split), not on a random ratings hold-out
@@ -228,6 +235,7 @@ def _top_n_check(
     )
     checking = f"checking {mdl.name}'s top-N against popularity on {on}{budget_words(mdl)}"
     with status(checking) as step:  # the second fit's epochs beside it, as the first's
+        name_step(step, f"checking {mdl.name}")
         fitting = {**fit_kwargs, **epoch_progress(step, mdl, checking)}
         result = ranking_check(
             mdl, ds, fitting, threshold=threshold, seed=seed, test_size=test_size, figures=metrics,
@@ -245,8 +253,8 @@ def _top_n_check(
         return out, notes
     line = weak_message(mdl.name, result)
     if not mdl.tags.predicts_ratings and not allow_weak:
-        said = f"{line}; not exported: export it anyway"
-        raise WeakModelError(Doors(f"{said} (allow_weak=True)", f"{said} (--allow-weak)"))
+        python, cli = (weak_refusal(mdl.name, result, allow) for allow in ("allow_weak=True", "--allow-weak"))
+        raise WeakModelError(Doors(python, cli))
     say("warning", line)
     return out, [f"weak for top-N: {line}", *notes]
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from movierec.errors import ConfigError, MovierecError
 
-__all__ = ["CHECK_METRIC", "WeakModelError", "ranking_check", "weak_message"]
+__all__ = ["CHECK_METRIC", "WeakModelError", "ranking_check", "weak_message", "weak_refusal"]
 
 CHECK_METRIC = "ndcg@10"
 
@@ -105,11 +105,23 @@ def ranking_check(
     }
 
 
-def weak_message(name: str, check: dict[str, Any]) -> str:
-    """One line saying how far below popularity the model ranks."""
+def weak_message(name: str, check: dict[str, Any], *, why: bool = True) -> str:
+    """One line saying how far below popularity the model ranks; ``why``: and what that means for its lists
+    (the warning's and the manifest's words; export's refusal leaves it out, see :func:`weak_refusal`)."""
     last_out = check.get("figures", {}).get("split") == "leave-last-out"
-    return (
+    said = (
         f"{name} ranks below popularity on the {'leave-last-out' if last_out else 'hold-out'} split "
-        f"({check['metric']} {check['model']:.3f} vs "
-        f"{check['popularity']:.3f}): its top-N lists would be worse than the most popular movies (most liked)"
+        f"({check['metric']} {check['model']:.3f} vs {check['popularity']:.3f})"
     )
+    return (
+        f"{said}: its top-N lists would be worse than the most popular movies (most liked)" if why else said
+    )
+
+
+def weak_refusal(name: str, check: dict[str, Any], allow: str) -> str:
+    """export's refusal of a ranking model below popularity, naming the door's override ``allow``
+    (``--allow-weak``, ``allow_weak=True``): 'bpr ranks below popularity on the hold-out split (ndcg@10
+    0.120 vs 0.165): not exported; --allow-weak exports it anyway'. With the warning's 'its top-N lists
+    would be worse than …' it was 220 columns in the CLI, three rows of a terminal for its one line; now 160
+    at most (sequential-popularity, the longest name of a ranking model, on leave-last-out)."""
+    return f"{weak_message(name, check, why=False)}: not exported; {allow} exports it anyway"
