@@ -22,6 +22,7 @@ from clihelp import run_cli
 from movierec.cold_users import cold_users
 from movierec.datasets.fetch import fetch
 from movierec.errors import ArtifactError, ConfigError, DataError, Doors, MovierecError, framed
+from movierec.serving.pipeline import train_and_export
 
 #: the CLI's one line is at most two rows of an 80-column terminal (test_cli_hardening's TWO_ROWS)
 TWO_ROWS = 160
@@ -216,6 +217,24 @@ CASES = [
         "'a.csv,b.csv'",
         id="user-features-two-files",
     ),
+    pytest.param(  # was 220 characters in the CLI, with the warning's "its top-N lists would be worse than …"
+        lambda ds: train_and_export(ds, "sequential-popularity", {}, "art"),
+        ["export", "-m", "sequential-popularity", "--out", "art"],
+        "sequential-popularity ranks below popularity on the leave-last-out split (ndcg@10 0.005 vs 0.019): "
+        "not exported; allow_weak=True exports it anyway",
+        "sequential-popularity ranks below popularity on the leave-last-out split (ndcg@10 0.005 vs 0.019): "
+        "not exported; --allow-weak exports it anyway",
+        id="weak-for-top-n",
+    ),
+    pytest.param(  # was 200 characters in the CLI
+        lambda ds: cold_users(ds, "surprise:normal-predictor"),
+        ["cold-users", "-m", "surprise:normal-predictor"],
+        "'surprise:normal-predictor' predicts ratings and cold-users ranks: use popularity, warp, bpr, ease… "
+        "(movierec models: 'top-N from positives')",
+        "'surprise:normal-predictor' predicts ratings and cold-users ranks: use popularity, warp, bpr, ease… "
+        "(movierec models: 'top-N from positives')",
+        id="cold-users-rating-predictor",
+    ),
 ]
 
 
@@ -235,6 +254,9 @@ def test_each_door_names_its_own_fix(
     assert str(exc.value) == in_python
 
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(
+        "MOVIEREC_PROGRESS_AFTER", "3600"
+    )  # the refusal alone, however long export's check runs
     code, _out, err = run_cli(args, capsys)
     assert code == 2 and err == f"movierec: error: {in_cli}\n", err
     assert len(err.rstrip("\n")) <= TWO_ROWS, (len(err), err)

@@ -189,6 +189,7 @@ def cold_users_cmd(
     models, user_features, note = default_setup(ds, models, user_features)
     if note and not as_json:
         say("note", note)
+    from movierec.progress import show_epoch
     from movierec.progress import status as step
 
     with step(err_console, "cold-users: training on the kept users") as status:
@@ -202,6 +203,8 @@ def cold_users_cmd(
             threshold=threshold_for(ds, implicit_threshold),
             seed=seed,
             progress=lambda msg: status.update(msg),
+            # how far the held-out users' scoring has got, at most a line every 3 s in a log
+            on_scored=lambda words: show_epoch(status, "cold-users", words, "cold-users"),
         )
     if out is not None:  # whole or not at all: a file cut short by Ctrl-C would still parse as nothing
         from movierec.output_folders import write_atomically
