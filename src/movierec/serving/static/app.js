@@ -566,10 +566,12 @@ async function recommend(again) {
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body),
     });
+    // which model the list came from (and a catch-up with a reloaded server) before the list shows, so the list
+    // and its line under the heading appear together and the list is drawn on the scale the server now serves
+    await modelOfList(data);
     renderList("recs", data.recommendations, { similar: true, score: true, rating: true, because: true, ...ownWords(data) });
     $("recs").hidden = false; // hidden by "Clear ratings"
     $("recs-empty").hidden = true;
-    await modelOfList(data);
     const note = $("recs-note"), about = $("recs-about");
     note.hidden = !data.fallback;
     about.hidden = Boolean(data.fallback) || !data.becauseNote;
