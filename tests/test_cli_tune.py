@@ -126,13 +126,15 @@ def test_pareto_beside_a_rating_model_or_metric_says_what_a_front_is_of(tmp_path
     assert "note: --pareto without --metric: svd is tuned on ndcg@10 and records arp@10" in err, err
     assert "Pareto front of ndcg@10 and arp@10" in " ".join(proc.stdout.split()), proc.stdout
     refused = {
-        ("--metric", "rmse", "--pareto", "ndcg,arp"): "--metric rmse is not: give --metric ndcg@10",
+        ("--metric", "rmse", "--pareto", "ndcg,arp"): "or an objective, not rmse: give --metric ndcg@10",
         ("--pareto", "rmse,arp"): "--pareto rmse,arp: rmse is a rating metric; a Pareto front is of two",
         ("--pareto", "ndgc,arp"): "ndgc is not a ranking metric (did you mean 'ndcg'?)",
     }
     for args, needle in refused.items():
         line = one_error_line(run_process(*base[:-2], *args, "--out", "u", cwd=tmp_path))
         assert needle in line and "cannot read it" not in line, (args, line)
+        if args[0] == "--metric":  # one line of <= 160 columns (it was 222)
+            assert len("movierec: error: " + line) <= 160, line
         assert not (tmp_path / "u").exists(), args
 
 

@@ -762,3 +762,88 @@ def test_models_name_lists_a_reference_librarys_names_in_the_clis_words(
         code, out, _err = run_cli(["models", name], capsys)
         assert code == 0 and said in " ".join(out.split()), out
         assert "Recommender(ds" not in out and "baseline(reg_i" not in out, out
+
+
+# CLI-only refusals (no Python door) that were longer than two rows: each line whole, and <= TWO_ROWS
+_EXP = 'protocols = ["full-ranking"]\n\n[split]\ntrain = "train.csv"\ntest = "test.csv"\n\n[[models]]\nname = "popularity"\n'
+CLI_ONLY = [
+    pytest.param(  # was 198 columns
+        ["report", "--config", "exp.toml", "--test-size", "0.3"],
+        "--test-size and the experiment's [split] train/test exclude each other: the files are the data, already "
+        "split (a [dataset] name gives titles)",
+        id="report-files-test-size",
+    ),
+    pytest.param(  # was 174 columns
+        ["export", "--config", "exp.toml", "--holdout", "--out", "art"],
+        "--holdout and [split] train/test exclude each other: export trains on every file; "
+        "compare --config exp.toml scores the test file",
+        id="export-files-holdout",
+    ),
+]
+
+
+@pytest.mark.parametrize(("args", "in_cli"), CLI_ONLY)
+def test_a_cli_only_refusal_is_one_line_of_two_rows(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    in_cli: str,
+) -> None:
+    rows = "userId,movieId,rating,timestamp\n1,1,4,1\n1,2,3,2\n2,1,5,3\n2,3,2,4\n"
+    for name, text in (("train.csv", rows), ("test.csv", rows), ("exp.toml", _EXP)):
+        (tmp_path / name).write_text(text)
+    monkeypatch.chdir(tmp_path)
+    code, _out, err = run_cli(args, capsys)
+    assert code == 2 and err == f"movierec: error: {in_cli}\n", err
+    assert len(err.rstrip("\n")) <= TWO_ROWS, (len(err), err)
+    assert not (tmp_path / "art").exists()
+
+
+def test_localhost_with_its_ipv6_port_taken_is_one_line_of_two_rows() -> None:
+    """serve --host localhost binds 127.0.0.1 and ::1 on one port; ::1's port held by another socket is
+    refused in one line (it was 185 columns for port 8000), naming the two fixes."""
+    import socket
+
+    from movierec.cli.serve import listen_sockets
+
+    try:
+        other = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        other.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    other.listen(1)
+    port = other.getsockname()[1]
+    try:
+        with pytest.raises(ConfigError) as exc:
+            for sock in listen_sockets("localhost", port):
+                sock.close()
+    finally:
+        other.close()
+    line = f"movierec: error: {exc.value}"
+    assert line.startswith(
+        f"movierec: error: --host localhost: port {port} is free on 127.0.0.1, not on ::1 ("
+    )
+    assert line.endswith("); choose another --port, or --host 127.0.0.1") and len(line) <= TWO_ROWS, line
+
+
+def test_a_table_too_large_to_export_is_one_line_of_two_rows(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model served as a table of every user's scores (user-based knn-means) on 20,000 users × 15,000 items
+    (1.1 GiB, above the 1 GiB limit) is refused before training in one line naming what exports instead (it
+    was 249 columns)."""
+    lines = ["userId,movieId,rating,timestamp"]
+    lines += [
+        f"{u},{i},{r},{u}" for u in range(20_000) for i, r in ((u % 15_000, 4), ((u * 7 + 1) % 15_000, 3))
+    ]
+    (tmp_path / "big.csv").write_text("\n".join(lines) + "\n")
+    monkeypatch.chdir(tmp_path)
+    args = ["export", "--ratings", "big.csv", "-m", "knn-means", "-p", "user_based=true", "--out", "art"]
+    code, _out, err = run_cli(args, capsys)
+    assert code == 2 and err == (
+        "movierec: error: cannot export 'knn-means' for 20,000 users × 15,000 items: its table of scores would "
+        "be 1.1 GiB (limit 1); export svd, ease, itemknn or als\n"
+    ), err
+    assert len(err.rstrip("\n")) <= TWO_ROWS, (len(err), err)
+    assert not (tmp_path / "art").exists()

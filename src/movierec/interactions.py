@@ -823,11 +823,10 @@ def _one_unit(
     if len(odd):
         row = int(odd[0])
         name, per = EPOCH_UNITS[int(kinds[row])]
-        raise DataError(
-            f"{source}, line {row + first_line}: timestamp {show(row)} reads as {name} since 1970 "
-            f"({_date_of(values[row], per)}), but {counts[unit]:,} of the column's {len(values):,} read as "
-            f"{EPOCH_UNITS[unit][0]}: every timestamp must count in one unit (seconds, milliseconds, "
-            "microseconds or nanoseconds since 1970)"
+        raise DataError(  # one line of <= 160 columns for a short file name (it was 256)
+            f"{source}, line {row + first_line}: timestamp {show(row)} is {name} since 1970 "
+            f"({_date_of(values[row], per)[:10]}), but {counts[unit]:,} of {len(values):,} are in "
+            f"{EPOCH_UNITS[unit][0]}: give every timestamp in one unit"
         )
     return unit
 

@@ -108,9 +108,9 @@ def test_a_column_mixing_seconds_and_milliseconds_is_refused_naming_the_row(raw,
     frame.loc[7, "timestamp"] = raw["timestamp"].iloc[7]  # one row left in seconds
     path = tmp_path / "mixed.csv"
     frame.to_csv(path, index=False)
-    said = (
-        r"timestamp 964982176 reads as seconds since 1970 \(2000-07-30 18:36:16\), but 39 of the column's 40 "
-        r"read as milliseconds: every timestamp must count in one unit"
+    said = (  # the whole message, one line of <= 160 columns with a short file name (it was 256)
+        r"timestamp 964982176 is seconds since 1970 \(2000-07-30\), but 39 of 40 are in milliseconds: give "
+        r"every timestamp in one unit$"
     )
     with pytest.raises(DataError, match=rf"^{path}, line 9: {said}"):
         load_ratings_file(path)
@@ -141,7 +141,8 @@ def test_the_cli_prints_the_unit_note_and_refuses_a_mixed_file_in_one_line(raw, 
     proc = _cli("data", "info", "--ratings", "mixed.csv", cwd=tmp_path)
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 2 and len(lines) == 1 and "Traceback" not in proc.stderr
-    assert lines[0].startswith("movierec: error: mixed.csv, line 9: timestamp 964982176 reads as seconds")
+    assert lines[0].startswith("movierec: error: mixed.csv, line 9: timestamp 964982176 is seconds")
+    assert len(lines[0]) <= 160, lines[0]  # the CLI's one line (it was 255)
 
 
 # --- load_ratings_file(path, movies=DataFrame) ---------------------------------------------------------

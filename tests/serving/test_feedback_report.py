@@ -180,9 +180,10 @@ def test_a_liked_threshold_above_every_rating_is_refused(tmp_path: Path) -> None
     result = run_process("feedback", "report", "--db", db, "--liked", "7")
     assert result.returncode == 2 and result.stdout == "", result.stdout
     assert result.stderr.strip() == (
-        "movierec: error: --liked 7 is above every stored rating (the highest is 4.5), so no rating would "
-        "count as liked; give a rating on the store's scale (the default is 4)"
+        "movierec: error: --liked 7 is above every stored rating (the highest is 4.5), so none counts as "
+        "liked; give a rating on the store's scale (the default is 4)"
     )
+    assert len(result.stderr.strip()) <= 160  # the CLI's one line (it was 166)
     assert (
         run_process("feedback", "report", "--db", db, "--liked", "4.5").returncode == 0
     )  # the top one is fine

@@ -129,7 +129,10 @@ def test_report_on_files_is_compare_on_them_and_best_toml_names_them(files: Path
     line = one_error_line(
         run_process("export", "--config", "rep/best.toml", "--out", "art2", "--holdout", cwd=files)
     )
-    assert line.startswith("--holdout and best.toml's [split] train and test exclude each other")
+    assert line == (  # one line of <= 160 columns with its prefix (it was 176)
+        "--holdout and [split] train/test exclude each other: export trains on every file; "
+        "compare --config rep/best.toml scores the test file"
+    )
 
 
 @pytest.fixture(scope="module")

@@ -46,7 +46,7 @@ def report_cmd(
 
         raise ConfigError(
             f"--liked {liked:g} is above every stored rating (the highest is {float(frame['rating'].max()):g}), "
-            "so no rating would count as liked; give a rating on the store's scale (the default is 4)"
+            "so none counts as liked; give a rating on the store's scale (the default is 4)"  # <= 160 columns
         )
     table = compare_versions(frame, liked=liked)
     if not table.empty:

@@ -264,9 +264,9 @@ def _report_data(
          if typed(ctx, name)), None,
     )  # fmt: skip
     if typed_flag is not None:
-        raise ConfigError(
-            f"{typed_flag} and the experiment file's [split] train and test exclude each other: the files are "
-            "the data and the split already drawn (a [dataset] name in the file gives their titles)"
+        raise ConfigError(  # one line of <= 160 columns (it was 198 for --test-size)
+            f"{typed_flag} and the experiment's [split] train/test exclude each other: the files are the "
+            "data, already split (a [dataset] name gives titles)"
         )
     from movierec.cli.common import say
 

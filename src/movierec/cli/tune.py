@@ -554,10 +554,9 @@ def _model_and_metric(
         try:
             parse_objective(metric)
         except ConfigError:
-            raise ConfigError(
-                f"--pareto records its two metrics beside --metric, which must then be a ranking metric at a "
-                f"cut-off (ndcg@10, recall@20…) or an objective; --metric {metric} is not: give --metric "
-                "ndcg@10, or leave --pareto out"
+            raise ConfigError(  # one line of <= 160 columns (it was 222 for mrr)
+                f"--pareto needs a --metric at a cut-off (ndcg@10, recall@20…) or an objective, not {metric}: "
+                "give --metric ndcg@10, or leave --pareto out"
             ) from None
         front_of = _pareto_cut(front_of, metric, pareto or "")
         metric = parse_metric(with_terms(metric, front_of)).label

@@ -81,10 +81,9 @@ def check_size(name: str, n_users: int, n_items: int) -> None:
     """Refuse, in one line, a table above :data:`MAX_BYTES` (before a long computation)."""
     size = memory_bytes(n_users, n_items)
     if size > MAX_BYTES:
-        raise ConfigError(
-            f"cannot export {name!r} for {n_users:,} users × {n_items:,} items: it has no compact serving form, "
-            f"and a table of every user's scores would take {size / 2**30:.1f} GiB (limit "
-            f"{MAX_BYTES / 2**30:.0f} GiB); export a model with factors or neighbour lists (svd, ease, itemknn, als)"
+        raise ConfigError(  # one line of <= 160 columns up to 6-digit counts (it was 249)
+            f"cannot export {name!r} for {n_users:,} users × {n_items:,} items: its table of scores would be "
+            f"{size / 2**30:.1f} GiB (limit {MAX_BYTES / 2**30:.0f}); export svd, ease, itemknn or als"
         )
 
 
