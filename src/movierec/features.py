@@ -216,10 +216,9 @@ def read_features_file(path: str | Path, id_map: IdMap) -> ItemFeatures:
     if weighted or repeats.any():
         if frame.shape[1] > 3:
             row = int(np.flatnonzero(repeats)[0])
-            raise DataError(
-                f"{path}, line {row + 2}: {id_col} {ids[row]!r} repeats, but a table with a column per field "
-                f"({', '.join(map(str, frame.columns[1:]))}) has one row per {id_col}; a file with one "
-                f"feature a row has the columns {id_col},feature[,weight]"
+            raise DataError(  # one line of <= 160 columns for a short file name (it was 202)
+                f"{path}, line {row + 2}: {id_col} {ids[row]!r} repeats, but a table of fields has one row per "
+                f"{id_col} (one feature a row: {id_col},feature[,weight])"
             )
         weights = _long_weights(path, frame)
         fields = [_one_hot(frame[frame.columns[1]], np.arange(len(frame)))]
@@ -254,10 +253,9 @@ def _long_weights(path: Path, frame: pd.DataFrame) -> np.ndarray:
     w = pd.to_numeric(frame[frame.columns[2]], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     if not np.isfinite(w).all():
         row = int(np.flatnonzero(~np.isfinite(w))[0])
-        raise DataError(
-            f"{path}, line {row + 2}: weight {frame.iloc[row, 2]!r} is not a finite number (a file whose "
-            f"{id_col}s repeat has one feature a row, {id_col},feature[,weight]; a table with a column per "
-            f"field, such as {', '.join(map(str, frame.columns[1:3]))}, has one row per {id_col})"
+        raise DataError(  # one line of <= 160 columns for a short file name (it was 226)
+            f"{path}, line {row + 2}: weight {frame.iloc[row, 2]!r} is not a number; repeated {id_col}s make "
+            f"rows {id_col},feature[,weight] (a wide table: one row per {id_col})"
         )
     return w.astype(np.float32)
 

@@ -99,11 +99,11 @@ def test_a_features_file_names_text_ids_as_written_and_says_its_layout(tmp_path)
     users.write_text("customer,age,country\n0007,31,DE\n0007,33,FR\n")  # a repeated id: one feature a row
     with pytest.raises(DataError) as err:
         read_features_file(users, inter.user_map)
-    assert str(err.value) == (
-        f"{users}, line 2: weight 'DE' is not a finite number (a file whose customers repeat has one feature "
-        "a row, customer,feature[,weight]; a table with a column per field, such as age, country, has one "
-        "row per customer)"
+    assert str(err.value) == (  # <= 160 columns in the CLI for a short file name (it was 226)
+        f"{users}, line 2: weight 'DE' is not a number; repeated customers make rows customer,feature[,weight] "
+        "(a wide table: one row per customer)"
     )
+    assert len(f"movierec: error: users.csv{str(err.value).removeprefix(str(users))}") <= 160, err.value
     users.write_text("customer,country\n42,DE\n")
     with pytest.raises(DataError, match=r"line 2: unknown user id '42' in column 'customer'"):
         read_features_file(users, inter.user_map)
@@ -163,10 +163,11 @@ def test_a_users_table_with_a_column_per_field_is_read_as_fields(tmp_path) -> No
     long.write_text("customer,age,country,gender\n0007,31,DE,F\n0007,33,DE,F\n")
     with pytest.raises(DataError) as err:
         read_features_file(long, inter.user_map)
-    assert str(err.value) == (
-        f"{long}, line 3: customer '0007' repeats, but a table with a column per field (age, country, gender) "
-        "has one row per customer; a file with one feature a row has the columns customer,feature[,weight]"
+    assert str(err.value) == (  # <= 160 columns in the CLI for a short file name (it was 202)
+        f"{long}, line 3: customer '0007' repeats, but a table of fields has one row per customer (one feature "
+        "a row: customer,feature[,weight])"
     )
+    assert len(f"movierec: error: long.csv{str(err.value).removeprefix(str(long))}") <= 160, err.value
 
 
 def test_cli_export_keeps_a_wide_users_tables_fields(tmp_path) -> None:
