@@ -255,10 +255,10 @@ def _rank(
     """Top-``k`` unrevealed items per case after revealing ``r`` ratings; None when the model needs ratings.
     Each user is scored alone (a fold-in of their revealed ratings), in blocks of 64, 128, 256, … users,
     ``on_scored(n, of)`` told after each (the blocks do not change a user's list)."""
-    from movierec.evaluation import _timed_batches
+    from movierec.evaluation import user_blocks
 
     recs = np.full((len(cases), k), -1, dtype=np.int64)
-    for _, block in _timed_batches(np.arange(len(cases)), on_scored):
+    for _, block in user_blocks(np.arange(len(cases)), on_scored):
         for j in block:
             u, items, ratings, _rel = cases[j]
             scores = _score(model, uses, feats, u, items[:r], ratings[:r])

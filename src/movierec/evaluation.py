@@ -134,10 +134,10 @@ def _scores(model: Recommender, users: np.ndarray) -> np.ndarray:
 _PROBE = 64
 Scored = Callable[[int, int], None]
 """Told ``(users scored so far, users to score)`` after each block of users a ranking protocol scores
-(:func:`_timed_batches`)."""
+(:func:`user_blocks`)."""
 
 
-def _timed_batches(users: np.ndarray, on_scored: Scored | None) -> Iterator[tuple[int, np.ndarray]]:
+def user_blocks(users: np.ndarray, on_scored: Scored | None) -> Iterator[tuple[int, np.ndarray]]:
     """``users`` in blocks to score, telling ``on_scored`` the count after each: :data:`_PROBE` users, then
     twice as many each block up to :data:`_BATCH` (64, 128, 256, …). knn-baseline scores ml-latest-small's
     595 test users in about 8 s, which was one block of :data:`_BATCH` and one silent 'evaluating
@@ -373,7 +373,7 @@ class TestCandidatesProtocol(Protocol):
     ) -> np.ndarray:
         """Each test row's estimate: a rating predictor's ``predict`` on every row at once (``on_scored`` told
         once, after it: it takes 0.05 s for knn-baseline's 595 users on ml-latest-small), other models' scores
-        a block of users at a time (:func:`_timed_batches`, telling ``on_scored`` after each block, as the
+        a block of users at a time (:func:`user_blocks`, telling ``on_scored`` after each block, as the
         full ranking does)."""
         if _is_explicit(model):
             est = predict_ratings(model, test, rows)
@@ -384,7 +384,7 @@ class TestCandidatesProtocol(Protocol):
         est = np.empty(len(rows), dtype=np.float64)
         order = np.argsort(test.users[rows], kind="stable")
         su, si = test.users[rows][order], test.items[rows][order]
-        for _, batch in _timed_batches(np.unique(su), on_scored):
+        for _, batch in user_blocks(np.unique(su), on_scored):
             s = _scores(model, batch)
             lo, hi = np.searchsorted(su, batch[0]), np.searchsorted(su, batch[-1], side="right")
             est[order[lo:hi]] = s[np.searchsorted(batch, su[lo:hi]), si[lo:hi]]
@@ -439,7 +439,7 @@ class FullRankingProtocol(Protocol):
         on_scored: Scored | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, sp.csr_matrix, float]:
         """:meth:`rank` and, with ``auc``, each user's AUC over the same scores (``None`` without);
-        ``on_scored`` is told the count of users scored after each block (:func:`_timed_batches`)."""
+        ``on_scored`` is told the count of users scored after each block (:func:`user_blocks`)."""
         _check_k(k, train.n_items)
         rel = self._relevant(test, threshold)
         users = np.flatnonzero(np.diff(rel.indptr) > 0).astype(np.int32)
@@ -457,7 +457,7 @@ class FullRankingProtocol(Protocol):
 
             info = item_info(model, train, self.item_genres)
         t0 = time.perf_counter()
-        for start, batch in _timed_batches(users, on_scored):
+        for start, batch in user_blocks(users, on_scored):
             s = _scores(model, batch)
             _mask_seen(s, seen, batch)
             if info is None:
@@ -585,7 +585,7 @@ class SampledProtocol(Protocol):
         users = np.unique(pu).astype(np.int32)
         rank = np.empty(len(pu), dtype=np.float64)
         t0 = time.perf_counter()
-        for _, batch in _timed_batches(users, opts.on_scored):  # knn-baseline: about 7 s on ml-latest-small
+        for _, batch in user_blocks(users, opts.on_scored):  # knn-baseline: about 7 s on ml-latest-small
             s = _scores(model, batch)
             lo, hi = np.searchsorted(pu, batch[0]), np.searchsorted(pu, batch[-1], side="right")
             row = np.searchsorted(batch, pu[lo:hi])
@@ -636,10 +636,10 @@ class NextItemInSessionProtocol(Protocol):
         t0 = time.perf_counter()
         # each user's session scored alone (a fold-in per event: 2,904 prefixes of 277 users on
         # ml-latest-small, 17-21 s for gru4rec), counted in the full ranking's blocks of 64, 128, 256, …
-        # users (:func:`_timed_batches`): compare's line read 'evaluating next-item-in-session' and no count
+        # users (:func:`user_blocks`): compare's line read 'evaluating next-item-in-session' and no count
         parts = [
             session_events(model, [cases[i] for i in block], k=opts.k, max_events=MAX_EVENTS)
-            for _, block in _timed_batches(np.arange(len(cases)), opts.on_scored)
+            for _, block in user_blocks(np.arange(len(cases)), opts.on_scored)
         ]
         per_user = {m: np.concatenate([part[0][m] for part in parts]) for m in parts[0][0]}
         users = np.concatenate([part[1] for part in parts])

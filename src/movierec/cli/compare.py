@@ -211,7 +211,7 @@ class _RichProgress:
             )  # fmt: skip
         elif kind == "evaluate" and label in self.tasks:
             # a step of its own: a line in a log even right after the fit's; its count of users scored
-            # (evaluation._timed_batches) a line every few seconds at most, as epochs are
+            # (evaluation.user_blocks) a line every few seconds at most, as epochs are
             self.progress.update(
                 self.tasks[label],
                 description=model_step(who, f"evaluating {ev['protocol']}{scored_words(ev)}"),
