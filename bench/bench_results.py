@@ -346,7 +346,7 @@ def _frontier_paragraph(study: dict[str, Any], best: str, needed: float) -> list
             f"{low_pass['ndcg@10']:.4f} ({low_pass['gain']:+.1%}). Those defaults and that blend were chosen on "
             f"these same splits, so each gain is an upper bound; chosen on two splits and read on the third, the "
             f"best blend reads {crossfit:.4f} ({crossfit / ease - 1:+.1%}). `ensemble`'s defaults start from that "
-            f"blend.{_levers_sentences(study, crossfit)}{_fifth_base_sentences(study)}{_three_more_sentences(study)}{_two_more_sentences(study)}{_side_information_sentence(study)} A mean of 1.8× `lightfm:bpr` over the draws asks "
+            f"blend.{_levers_sentences(study, crossfit)}{_fifth_base_sentences(study)}{_three_more_sentences(study)}{_two_more_sentences(study)}{_side_information_sentence(study)}{_transitions_sentence(study)} A mean of 1.8× `lightfm:bpr` over the draws asks "
             f"{needed:+.1%} of `{best}`.", ""]  # fmt: skip
 
 
@@ -472,6 +472,22 @@ def _side_information_sentence(study: dict[str, Any]) -> str:
             f"genres and year alone; {chosen[0]:.4f} with every tag, but a tag by a user on one of their own held-out "
             f"movies tells the model of the hold-out (150–170 validation pairs a split), so that figure does not "
             f"count.")  # fmt: skip
+
+
+def _transitions_sentence(study: dict[str, Any]) -> str:
+    """Next-item transitions (``--only transitions``) alone and in the start blend; nothing without them."""
+    lever = {lv["lever"]: lv for lv in study.get("levers", [])}
+    names = ("next-item transitions, alone", "next-item transitions, in the start blend")
+    if not all(n in lever for n in names):
+        return ""
+    start = next(r for r in study["rows"] if r["study"] == "transitions" and r["config"] == "start blend")
+    alone, blended = lever[names[0]]["best"]["ndcg@10"], lever[names[1]]
+    chosen = blended["chosen on two splits"]["ndcg@10"]
+    return (f" Next-item transitions (`--only transitions`), read as a cloze on the gaps a random hold-out leaves "
+            f"(first-order Markov, Rendle et al. 2010; Σ P(i | a) · P(c | i) or Σ P(i | a) + P(prev = i | c) over a "
+            f"user's consecutive training positives a, c): at best {alone:.4f} alone and "
+            f"{blended['best']['ndcg@10']:.4f} in the blend, {chosen:.4f} chosen on two splits, "
+            f"{'below' if chosen < start['ndcg@10'] else 'against'} the blend's {start['ndcg@10']:.4f}.")  # fmt: skip
 
 
 def render_ltr() -> list[str]:

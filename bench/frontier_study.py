@@ -1,7 +1,7 @@
 """More ways past ease, on validation only (issue 19): are they worth building?
 
     PYTHONPATH=src python bench/frontier_study.py [--protocol ml100k|mlls] [--dataset PATH] [--out FILE]
-                                                  [--only bspm,linkprop,session,ensemble-session,uknn,inf-ae,...]
+                                                  [--only bspm,linkprop,session,ensemble-session,uknn,inf-ae,transitions,...]
 
 ml-100k, every rating a positive; only the *training* part of the per-user 75/25 split (seed 42) is
 read, split again per user 75/25 with seeds 1, 2 and 3 (validation_study.py's ``--seeds 1,2,3``). The
@@ -87,6 +87,14 @@ the held-out pairs' tags dropped, 0.1873 (0.1875, the blend itself) with genres,
 0.1875, +0.0% (0.1880) with genres,year. Only (b) with the leaking tags reaches stop 46's bar (+1.53%
 against +1.5%); without them it does not. Alone, ease+features reads 0.1843 chosen on two splits (0.1849 best;
 0.1841 with the tags dropped, genres,year 0.1820) against ease's 0.1812. No default changed.
+
+One more, the same way (``--only transitions``, 30 s at load 1.1–3.6): :func:`transitions`, directed next-item
+transitions (first-order Markov, Rendle et al. 2010) read as a cloze on the gaps a random hold-out leaves
+(Sun et al. 2019): "sandwich" Σ P(i | a) · P(c | i) and "directional" Σ P(i | a) + P(prev = i | c) over the
+user's consecutive training pairs (a, c), windows K 1–5 places (τ none, 600 s, 3600 s). Alone at best 0.1613
+(directional, K 5, decay 0.7, within 3600 s); in the blend at best 0.1894 (that base at weight 0.5, an upper
+bound), chosen on two splits 0.1863, below the start blend's 0.1875: the order of ratings adds nothing the
+blend and the symmetric session base do not already carry. No default changed.
 
 The test part is never read. Until itemitem._topk_rows settled ties (2026-12-04) rp3beta kept its 200 largest weights
 by ``np.argpartition``, which broke ties by the SIMD code numpy dispatches: ``--protocol mlls``'s rows were
@@ -1101,10 +1109,58 @@ def ease_features(splits: list[dict[str, Any]], base: float, grid: list[dict[str
     return rows, [{**lv, **held} for lv in levers]
 
 
+#: the transitions study's grid: (K, the most positions apart; decay a step; τ, the most seconds apart or None)
+TRANSITION_WINDOWS: tuple[tuple[int, float, int | None], ...] = ((1, 1.0, None), (3, 0.5, None), (3, 0.5, 600), (5, 0.7, 3600))  # fmt: skip
+
+
+def _transition_settings(splits: list[dict[str, Any]]) -> Any:
+    """Directed next-item transitions, two ways to score with them. F_ab sums decay^(d-1) over the users who
+    rated b d ≤ K places after a (within τ seconds), P = F row-normalised: P(next = b | a), as a first-order
+    Markov chain (Rendle et al. 2010, "Factorizing Personalized Markov Chains for Next-Basket
+    Recommendation", WWW, without the factorisation). A random hold-out leaves a gap where each held-out
+    positive was, between two of the user's consecutive training positives a, c, so the question is a cloze
+    (BERT4Rec's, Sun et al. 2019, CIKM): "sandwich" scores i by Σ over the user's consecutive pairs of
+    P(i | a) · P(c | i); "directional" by Σ P(i | a) + P(prev = i | c), which, unlike :func:`session`'s
+    symmetric pairs, knows which came first."""
+    for k, decay, tau in TRANSITION_WINDOWS:
+        sandwich, directional = [], []
+        for p in splits:
+            inner = p["inner"]
+            order = np.lexsort((inner.items, inner.timestamps, inner.users))
+            users, items, ts = (
+                inner.users[order],
+                inner.items[order],
+                inner.timestamps[order].astype(np.int64),
+            )
+            rows, cols, vals = [], [], []
+            for d in range(1, k + 1):
+                ok = (users[:-d] == users[d:]) & (True if tau is None else ts[d:] - ts[:-d] <= tau)
+                rows.append(items[:-d][ok])
+                cols.append(items[d:][ok])
+                vals.append(np.full(int(ok.sum()), decay ** (d - 1)))
+            f = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(inner.n_items, inner.n_items))  # fmt: skip
+            forward = (sp.diags(_inverse_power(np.asarray(f.sum(1)).ravel(), 1.0)) @ f).tocsr()
+            backward = (sp.diags(_inverse_power(np.asarray(f.sum(0)).ravel(), 1.0)) @ f.T).tocsr()
+            pair = users[:-1] == users[1:]
+            a, c, owner = items[:-1][pair], items[1:][pair], users[:-1][pair]
+            to_users = sp.csr_matrix((np.ones(owner.size), (owner, np.arange(owner.size))), shape=(inner.n_users, owner.size))  # fmt: skip
+            sandwich.append((to_users @ forward[a].multiply(forward.T.tocsr()[c]))[p["users"]].toarray())
+            directional.append((to_users @ (forward[a] + backward[c]))[p["users"]].toarray())
+        where = f"K {k}, decay {decay:g}" + ("" if tau is None else f", within {tau} s")
+        yield f"transitions sandwich ({where})", sandwich
+        yield f"transitions directional ({where})", directional
+
+
+def transitions(splits: list[dict[str, Any]], base: float, grid: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
+    """The next-item transition bases (:func:`_transition_settings`) alone and as a fifth base (:func:`_fifth`)."""
+    return _fifth("transitions", "next-item transitions", _transition_settings(splits), splits, base, grid)
+
+
 #: the studies ``--only`` runs by name, each in place of its rows and levers in an existing JSON
 NEW_STUDIES = {"bspm": bspm, "linkprop": linkprop, "session": session, "ensemble-session": ensemble_session,
                "uknn": uknn, "popularity-term": popularity_term, "sgfcf": sgfcf, "inf-ae": inf_ae,
-               "higher-ease": higher_ease, "ease-features": ease_features}  # fmt: skip
+               "higher-ease": higher_ease, "ease-features": ease_features,
+               "transitions": transitions}  # fmt: skip
 
 
 def _merge_only(
