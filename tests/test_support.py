@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from movierec.models.registry import create
 from movierec.scoring.support import explicit_rank_score, user_priors
@@ -42,3 +43,32 @@ def test_a_model_saved_before_user_priors_still_ranks_towards_the_global_mean(tm
     assert not np.allclose(now[1], before[1])  # user 139 rates below μ: their ranking changes
     saved = type(model).load(create("baseline").fit(train).save(tmp_path / "m"))
     np.testing.assert_allclose(saved.score(users), now, rtol=1e-6)  # m_u is saved with the model
+
+
+def test_a_constant_predictor_lists_in_movie_id_order_the_same_in_every_process(
+    tmp_path,
+    capsys,  # type: ignore[no-untyped-def]
+) -> None:
+    """global-mean predicts μ for every movie: a generous rater's (m_u = μ) scores are all exactly μ, so the
+    list is the tie rule of every list, item index (movieId) order, not float32 rounding noise (which listed
+    Broken Arrow, Crimson Tide, Interview with the Vampire, ...); a harsh rater's stays by support."""
+    import pandas as pd
+
+    from clihelp import run_cli, run_process
+    from movierec.datasets import load
+
+    args = ["recommend", "--all-users", "-m", "global-mean", "-k", "10", "--out"]
+    fresh = run_process(*args, str(tmp_path / "fresh.csv"), fresh=True)
+    assert fresh.returncode == 0, fresh.stderr
+    code, _, err = run_cli([*args, str(tmp_path / "here.csv")], capsys)
+    assert code == 0, err
+    lists = pd.read_csv(tmp_path / "fresh.csv")
+    pd.testing.assert_frame_equal(lists, pd.read_csv(tmp_path / "here.csv"))  # two processes, two fits
+    ratings = load("ml-latest-small").to_frame()
+    support = ratings.groupby("movieId").size()
+    one = lists[lists.userId == 1]
+    assert one.score.nunique() == 1 and one.score.iloc[0] == pytest.approx(ratings.rating.mean(), abs=1e-5)
+    listable = support.index[(support >= 5) & ~support.index.isin(ratings.movieId[ratings.userId == 1])]
+    assert one.movieId.tolist() == sorted(listable)[:10]  # 2, 4, 5, 7, 8, ...: user 1 rated 1, 3 and 6
+    harsh = lists[lists.userId == 139]  # mean rating 2.1: m_u < μ, so more ratings score higher
+    assert harsh.movieId.iloc[0] == 356 and support[harsh.movieId].is_monotonic_decreasing

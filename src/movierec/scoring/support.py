@@ -62,20 +62,25 @@ def explicit_rank_score(
 
     ``prior`` is what each row shrinks towards: m_u per row (shape ``pred.shape[:-1]``, from
     :func:`user_priors`), one value, or ``None`` for the global mean (models and artifacts saved before
-    m_u). Computed as ``clip(r̂)·w_i + c_i·m`` with the per-item ``w_i = n_i/(n_i+β)`` and ``c_i = β/(n_i+β)``
-    worked out once in float64, then applied in place in float32 (the scores' own type): one pass over
-    a users × items block instead of several float64 temporaries (the evaluation scores 610 × 9,724).
+    m_u). Computed as ``m + w_i·(clip(r̂) − m)``, the same Bayesian average written around the prior, with
+    the per-item ``w_i = n_i/(n_i+β)`` worked out once in float64, then applied in place in float32 (the
+    scores' own type): one pass over a users × items block instead of several float64 temporaries (the
+    evaluation scores 610 × 9,724). Written this way a prediction equal to the prior scores exactly m
+    whatever the item's support, so such items tie and :func:`movierec.models.base.topk` settles them by
+    item index. The form ``clip(r̂)·w_i + c_i·m`` rounded each item differently: global-mean (every
+    prediction μ, and m_u = μ for anyone rating above it) listed user 1's movies by float32 rounding noise
+    (Broken Arrow, Crimson Tide, ... all at 3.502, in no order a person could name).
     """
     n = np.asarray(item_support, dtype=np.float64)
     w = (n / (n + shrinkage)).astype(np.float32)
     out = np.clip(np.asarray(pred), scale[0], scale[1]).astype(np.float32, copy=False)
-    out *= w
     if prior is None or np.ndim(prior) == 0:
-        m = float(global_mean) if prior is None else float(prior)  # type: ignore[arg-type]
-        out += (shrinkage * m / (n + shrinkage)).astype(np.float32)
-        return out
-    c = (shrinkage / (n + shrinkage)).astype(np.float32)
-    out += np.asarray(prior, dtype=np.float32)[..., None] * c
+        m: np.ndarray | np.float32 = np.float32(global_mean if prior is None else prior)
+    else:
+        m = np.asarray(prior, dtype=np.float32)[..., None]
+    out -= m
+    out *= w
+    out += m
     return out
 
 
