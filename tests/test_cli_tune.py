@@ -127,15 +127,50 @@ def test_pareto_beside_a_rating_model_or_metric_says_what_a_front_is_of(tmp_path
     assert "Pareto front of ndcg@10 and arp@10" in " ".join(proc.stdout.split()), proc.stdout
     refused = {
         ("--metric", "rmse", "--pareto", "ndcg,arp"): "or an objective, not rmse: give --metric ndcg@10",
-        ("--pareto", "rmse,arp"): "--pareto rmse,arp: rmse is a rating metric; a Pareto front is of two",
-        ("--pareto", "ndgc,arp"): "ndgc is not a ranking metric (did you mean 'ndcg'?)",
+        ("--pareto", "rmse,arp"): "--pareto: rmse is a rating metric; a front is of two metrics --help lists",
+        ("--pareto", "ndgc,arp"): "--pareto: ndgc is unknown (did you mean 'ndcg'?)",
     }
     for args, needle in refused.items():
         line = one_error_line(run_process(*base[:-2], *args, "--out", "u", cwd=tmp_path))
         assert needle in line and "cannot read it" not in line, (args, line)
-        if args[0] == "--metric":  # one line of <= 160 columns (it was 222)
-            assert len("movierec: error: " + line) <= 160, line
+        # one line of <= 160 columns (the --metric one was 222, the --pareto ones 242 and 266)
+        assert len("movierec: error: " + line) <= 160, line
         assert not (tmp_path / "u").exists(), args
+
+
+def test_hit_rate_is_one_name_in_metric_pareto_and_an_objective(tmp_path: Path) -> None:
+    """'--metric hit_rate@10 --pareto hit_rate@10,arp@10' was refused twice over: --metric reads hr@10 as
+    hit_rate@10 and the objective's terms knew only 'hr' (so even '--metric hr@10 --pareto hr@10,arp@10' was
+    refused as "needs a --metric at a cut-off ... not hit_rate@10"), and --pareto called hit_rate@10 "not a
+    ranking metric". Every spelling --metric takes (hit_rate, hr, HitRate) is one metric in all three
+    places now, named hit_rate@10 in the front's table and pareto.csv."""
+    from datagen import make_ratings
+
+    make_ratings(n_users=60, n_items=50, density=0.4).to_csv(tmp_path / "r.csv", index=False)
+    base = ("tune", "-m", "ease", "--ratings", "r.csv", "--trials", "2", "--cv", "1")
+    for n, (metric, pair) in enumerate(
+        [
+            ("hit_rate@10", "hit_rate@10,arp@10"),
+            ("hr@10", "HR@10,arp@10"),
+            ("ndcg@10-0.1*hr@10", "hitrate,arp"),
+        ]
+    ):
+        proc = run_process(*base, "--metric", metric, "--pareto", pair, "--out", f"t{n}", cwd=tmp_path)
+        assert proc.returncode == 0, (metric, pair, proc.stderr)
+        assert "Pareto front of hit_rate@10 and arp@10" in " ".join(proc.stdout.split()), proc.stdout
+        head = (tmp_path / f"t{n}" / "pareto.csv").read_text().splitlines()[0]
+        assert head == "trial,hit_rate@10,arp@10,params", head
+
+
+def test_the_pareto_help_lists_every_term_an_objective_takes() -> None:
+    """The --pareto refusal sends the reader to --help for the metrics a front can be of: the help's list
+    is written out (importing movierec.objective would slow every command's start), so it is held equal to
+    the objective's own, each alias (hr) beside its name, here."""
+    from movierec.cli.tune import PARETO_TERMS
+    from movierec.objective import ACCURACY, BEYOND
+
+    listed = [re.sub(r" \(or \w+\)$", "", name) for name in PARETO_TERMS.split(", ")]
+    assert listed == [*ACCURACY, *BEYOND], listed
 
 
 def test_a_pruned_trial_reads_pruned_not_a_score_better_than_the_best(tmp_path: Path) -> None:

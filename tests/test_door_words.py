@@ -779,6 +779,22 @@ CLI_ONLY = [
         "compare --config exp.toml scores the test file",
         id="export-files-holdout",
     ),
+    pytest.param(  # was 251 columns: the twelve names a front can be of are tune --help's (--pareto) now
+        ["tune", "-m", "ease", "--pareto", "ndcg@10,foo@10", "--out", "art"],
+        "--pareto: foo@10 is unknown; a front is of two metrics --help lists, at one K (ndcg@10,arp@10)",
+        id="tune-pareto-unknown",
+    ),
+    pytest.param(  # was 242 columns
+        ["tune", "-m", "ease", "--pareto", "ndcg@10,rmse", "--out", "art"],
+        "--pareto: rmse is a rating metric; a front is of two metrics --help lists, at one K (ndcg@10,arp@10)",
+        id="tune-pareto-rating-metric",
+    ),
+    pytest.param(  # was 308 columns; the longest name with the longest suggestion, and the pair not said again
+        ["tune", "-m", "ease", "--pareto", "ndcg@10,calibration_kll@10", "--out", "art"],
+        "--pareto: calibration_kll@10 is unknown (did you mean 'calibration_kl'?); a front is of two metrics "
+        "--help lists, at one K (ndcg@10,arp@10)",
+        id="tune-pareto-suggested",
+    ),
 ]
 
 

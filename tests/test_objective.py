@@ -35,6 +35,41 @@ def test_parse_objective_terms_label_and_errors() -> None:
             parse_objective(bad)
 
 
+def test_an_objectives_terms_take_the_names_metric_takes() -> None:
+    """The terms knew hit rate only as 'hr' while --metric reads 'hr@10' as 'hit_rate@10', so an objective
+    of hit_rate was refused and a --pareto pair of hr@10 never met --metric's hit_rate@10. One reading of
+    the name (movierec.metrics.metric_name) serves both: hit_rate@K, its aliases read as it."""
+    assert parse_metric("hr@10").label == "hit_rate@10"
+    for typed in ("ndcg@10+0.5*hit_rate@10", "ndcg@10+0.5*hr@10", "NDCG@10 + 0.5*HitRate@10"):
+        assert parse_objective(typed).label == "ndcg@10+0.5*hit_rate@10", typed
+    assert with_terms("hit_rate@5", ["hr@5", "arp@5"]) == "hit_rate@5+0*arp@5"  # hr@5 is the same term
+    with pytest.raises(ConfigError, match="unknown metric 'mrr'"):  # whole-ranking metrics are no terms
+        parse_objective("ndcg@10+mrr@10")
+
+
+def test_a_front_reads_trials_recorded_under_hr(tmp_path: Path) -> None:
+    """A study tuned before the terms took --metric's names recorded 'ndcg@10+0*hr@10' and each trial's
+    'hr@10': asked for hit_rate@10's front, or continued with that objective, it is the same study."""
+    old = SimpleNamespace(
+        number=0,
+        state=SimpleNamespace(name="COMPLETE"),
+        params={},
+        user_attrs={"terms": {"hr@10": 0.5, "arp@10": 0.2}},
+    )
+    assert pareto_front([old], "hit_rate@10", "arp@10") == [
+        {"number": 0, "hit_rate@10": 0.5, "arp@10": 0.2, "params": {}}
+    ]
+    inter = Interactions.from_frame(make_ratings(60, 40, 0.4, seed=2), rating_scale=(0.5, 5.0))
+    url = f"sqlite:///{tmp_path}/s.db"
+    kw = {"n_trials": 1, "cv": 1, "seed": 0, "storage": url, "study_name": "old"}
+    assert tune(inter, "ease", metric="hit_rate@10-0.1*arp@10", **kw).metric == "hit_rate@10-0.1*arp@10"
+    study = optuna.load_study(study_name="old", storage=url)
+    stored = {**study.user_attrs["movierec"], "metric": "hr@10-0.1*arp@10"}  # as such a study recorded it
+    study.set_user_attr("movierec", stored)
+    again = tune(inter, "ease", metric="hr@10-0.1*arp@10", **kw)  # refused as another metric before
+    assert again.metric == "hit_rate@10-0.1*arp@10" and again.n_trials == 2
+
+
 def test_objective_value_is_the_weighted_sum_of_its_terms() -> None:
     inter = Interactions.from_frame(make_ratings(80, 60, 0.3, seed=5), rating_scale=(0.5, 5.0))
     from movierec.models.registry import create

@@ -34,6 +34,7 @@ __all__ = [
     "hit_rate",
     "hits",
     "mae",
+    "metric_name",
     "mse",
     "ndcg",
     "novelty",
@@ -685,6 +686,19 @@ _WHOLE_RANKING = ("mrr", "auc")
 _METRIC_ALIASES = {"hr": "hit_rate", "hitrate": "hit_rate", "hit": "hit_rate"}
 
 
+def metric_name(text: str) -> str:
+    """A metric's name as every option spells it: lower case, an older spelling read as the name it
+    stands for (``hr``, ``hitrate``, ``hit`` → ``hit_rate``), a cut-off kept (``HR@10`` → ``hit_rate@10``).
+
+    The one reading of a metric's name for :func:`parse_metric` (``--metric``, ``--early-stopping``) and
+    :func:`movierec.objective.parse_objective` (an objective's terms, ``--pareto``): the objective's own
+    list spelt it ``hr`` while ``--metric`` made ``hr@10`` ``hit_rate@10``, so ``--metric hr@10 --pareto
+    hr@10,arp@10`` was refused. Text that names no metric comes back lower-cased, for the caller to refuse.
+    """
+    base, at, k = str(text).strip().lower().partition("@")
+    return _METRIC_ALIASES.get(base, base) + at + k
+
+
 def parse_metric(text: str, *, model_kind: str | None = None) -> Metric:
     """``"rmse"``, ``"ndcg@10"``, ``"recall@20"``… → :class:`Metric`; RMSE for an implicit model is an error.
 
@@ -698,7 +712,7 @@ def parse_metric(text: str, *, model_kind: str | None = None) -> Metric:
     valid = ", ".join(
         [*_RATING_METRICS, *(f"{n}@K" for n in _RANKING_METRICS if n != "auc"), *_WHOLE_RANKING]
     )
-    name = _METRIC_ALIASES.get(m.group(1), m.group(1)) if m else ""
+    name = metric_name(m.group(1)) if m else ""
     if not m or name not in (*_RATING_METRICS, *_RANKING_METRICS):
         from movierec.errors import closest
 

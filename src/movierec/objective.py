@@ -17,11 +17,14 @@ import numpy as np
 
 from movierec import beyond as B
 from movierec.errors import ConfigError
+from movierec.metrics import metric_name
 from movierec.models.base import Recommender
 
 __all__ = ["Objective", "attach_genres", "is_objective", "maximise", "pareto_front", "parse_objective"]
 
-ACCURACY = {"ndcg": "ndcg", "recall": "recall", "precision": "precision", "map": "map", "hr": "hit_rate"}
+#: the accuracy metrics a term can be, named as :func:`movierec.metrics.metric_name` reads them (``hr@10`` is
+#: ``hit_rate@10`` here as in ``--metric``), each the key of the full-ranking protocol's result at K
+ACCURACY = ("ndcg", "recall", "precision", "map", "hit_rate")
 BEYOND = ("ild_genres", "ild_vectors", "arp", "aplt", "calibration_kl", "unexpectedness", "serendipity")
 _NEEDS_GENRES = ("ild_genres", "calibration_kl")
 _TERM = re.compile(r"\s*([+-])?\s*(?:(\d*\.?\d+(?:e-?\d+)?)\s*\*\s*)?([a-z_]+)@(\d+)\s*")
@@ -100,10 +103,10 @@ class Objective:
                 out.recs, seen=B.train_pairs(fit_train)[out.users], relevant=out.relevant, info=info
             )
             values.update({f"{m}@{self.k}": float(v.mean()) for m, v in per_user.items()})
-        for short, full in ACCURACY.items():
-            key = f"{full}@{self.k}"
+        for name in ACCURACY:
+            key = f"{name}@{self.k}"
             if key in out.metrics:
-                values[f"{short}@{self.k}"] = out.metrics[key]
+                values[key] = out.metrics[key]
         missing = [m for _, m in self.terms if m not in values]
         if missing:
             raise ConfigError(
@@ -127,7 +130,7 @@ def parse_objective(text: str) -> Objective:
             )
         if terms and not m.group(1):
             raise ConfigError(f"objective {text!r}: join terms with + or -")
-        name = m.group(3)
+        name = metric_name(m.group(3))  # hr → hit_rate, as --metric reads it
         if name not in ACCURACY and name not in BEYOND:
             raise ConfigError(f"objective {text!r}: unknown metric {name!r}; valid: {valid}")
         weight = float(m.group(2)) if m.group(2) else 1.0
@@ -149,7 +152,7 @@ def with_terms(text: str, extra: Sequence[str]) -> str:
     """``text`` with zero-weight terms added for each name in ``extra`` it lacks (to record them for a Pareto front)."""
     base = parse_objective(text) if is_objective(text) else parse_objective(text.strip().lower())
     have = {m for _, m in base.terms}
-    add = [m.strip().lower() for m in extra if m.strip().lower() not in have]
+    add = [metric_name(m) for m in extra if metric_name(m) not in have]
     return base.label + "".join(f"+0*{m}" for m in add)
 
 
@@ -175,8 +178,10 @@ def pareto_front(trials: Iterable[Any], a: str, b: str) -> list[dict[str, Any]]:
     objectives). Rows: ``number``, ``a``, ``b``, ``params``, sorted by ``a`` best first.
     """
     points = []
+    a, b = metric_name(a), metric_name(b)
     for t in trials:
-        terms: Mapping[str, float] = (getattr(t, "user_attrs", {}) or {}).get("terms", {})
+        recorded: Mapping[str, float] = (getattr(t, "user_attrs", {}) or {}).get("terms", {})
+        terms = {metric_name(k): v for k, v in recorded.items()}  # a study from before hit_rate: 'hr@10'
         if (
             getattr(getattr(t, "state", None), "name", "COMPLETE") != "COMPLETE"
             or a not in terms

@@ -737,9 +737,18 @@ def _stopping_setting(value: Any, model: str, metric: Metric) -> dict[str, Any]:
 def _legacy_mrr(stored: dict[str, Any]) -> dict[str, Any]:
     """A study's recorded settings, ``mrr@K`` read as ``mrr`` when the study has no ``mrr_cut``: tune
     used to name the reciprocal rank over the whole ranking ``mrr@10``, so such a study's trials hold
-    that number, and continuing it (``resume``, or ``metric="mrr"`` with its name) keeps scoring it."""
+    that number, and continuing it (``resume``, or ``metric="mrr"`` with its name) keeps scoring it.
+    An objective is read under its terms' names of now: ``hr@10`` recorded before the terms were named
+    as ``--metric`` names them is ``hit_rate@10``, so the same objective continues the study."""
     if re.fullmatch(r"mrr@\d+", str(stored.get("metric", ""))) and not stored.get("mrr_cut"):
         return {**stored, "metric": "mrr"}
+    from movierec.objective import is_objective, parse_objective
+
+    if is_objective(metric := str(stored.get("metric", ""))):  # 'ndcg@10+0*hr@10' is 'ndcg@10+0*hit_rate@10'
+        try:
+            return {**stored, "metric": parse_objective(metric).label}
+        except ConfigError:
+            return stored  # left as recorded: parse_metric says what is wrong with it where it is read
     return stored
 
 

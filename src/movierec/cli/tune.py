@@ -43,6 +43,12 @@ from movierec.errors import ConfigError, did_you_mean, interrupted_by
 # the help names a few; the full list (every registered model with a search space) is computed on demand,
 # since importing every model class would slow every command's start
 TUNABLE_EXAMPLES = ("svd", "bayesian-fm", "blend", "bpr", "ials", "ease", "ensemble")
+# what an objective's term and a --pareto metric can be (movierec.objective's ACCURACY and BEYOND, written
+# out for the same reason; test_cli_tune holds the two equal), which the --pareto refusal sends the reader to
+PARETO_TERMS = (
+    "ndcg, recall, precision, map, hit_rate (or hr), ild_genres, ild_vectors, arp, aplt, calibration_kl, "
+    "unexpectedness, serendipity"
+)
 
 _THRESHOLD = typer.Option(
     None,
@@ -52,6 +58,14 @@ _THRESHOLD = typer.Option(
     "(--threshold: tune's older name for it). Default: 4; on data without ratings (--rating-col ''), its "
     "one value: every row a positive.",
     show_default=False,
+)
+
+_PARETO = typer.Option(
+    None,
+    "--pareto",
+    help=f"Two metrics at one cut-off, e.g. ndcg@10,arp@10, each one of {PARETO_TERMS}: record both on "
+    "every trial and report the trials no other beats on both (pareto.csv). --metric may be a weighted "
+    "objective of them such as 'ndcg@10-0.1*arp@10'.",
 )
 
 _OUTER_FOLDS = typer.Option(
@@ -118,12 +132,7 @@ def tune_cmd(
     ),
     threshold: float | None = _THRESHOLD,
     out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default tuning/STUDY)."),
-    pareto: str | None = typer.Option(
-        None,
-        "--pareto",
-        help="Two metrics, e.g. ndcg@10,arp@10: record both on every trial and report the trials no other "
-        "beats on both (pareto.csv). --metric may be a weighted objective such as 'ndcg@10-0.1*arp@10'.",
-    ),
+    pareto: str | None = _PARETO,
     as_json: bool = JSON,
     user_features: str | None = USER_FEATURES,
     item_features: str | None = ITEM_FEATURES,
@@ -564,21 +573,32 @@ def _model_and_metric(
 
 
 def _pareto_names(pareto: str) -> list[str]:
-    """``--pareto``'s two metrics, each a ranking metric (``ndcg``, ``arp@10``…): a rating metric or an unknown
-    name is one line naming the ones a front can be of (it read "objective 'rmse': cannot read it at 'rmse'")."""
+    """``--pareto``'s two metrics, each a term an objective can have (``ndcg``, ``arp@10``…), named as
+    :func:`movierec.metrics.metric_name` reads them, as ``--metric`` and the objective's terms are
+    (``hr@10`` is ``hit_rate@10``: the front's columns match the study's terms). A rating metric or an
+    unknown name is one line of <= 160 columns sending the reader to ``--help``'s list (it read "objective
+    'rmse': cannot read it at 'rmse'", then listed all twelve names in 242 columns and more)."""
+    from movierec.metrics import ERROR_METRICS, metric_name
     from movierec.objective import ACCURACY, BEYOND
 
-    names = [m.strip().lower() for m in pareto.split(",") if m.strip()]
+    names = [metric_name(m) for m in pareto.split(",") if m.strip()]
     if len(names) != 2:
         raise ConfigError(f"--pareto {pareto!r}: give exactly two metrics, e.g. ndcg@10,arp@10")
     valid = [*ACCURACY, *BEYOND]
     for name in names:
         base, _, k = name.partition("@")
         if base not in valid or (k and not k.isdigit()):
-            what = "a rating metric" if base in ("rmse", "mae", "mse", "fcp") else "not a ranking metric"
+            if base in (*ERROR_METRICS, "fcp"):
+                what = "is a rating metric"
+            elif base in ("mrr", "auc"):  # ranking metrics, but no objective scores them at K
+                what = "cannot be a term of an objective"
+            elif base in valid:  # ndcg@x
+                what = "needs a whole number after @"
+            else:
+                what = f"is unknown{did_you_mean(base, valid)}"
+            # the name alone, not the pair typed: 'calibration_kll@10' with its suggestion still fits
             raise ConfigError(
-                f"--pareto {pareto.strip()}: {name} is {what}{did_you_mean(base, valid)}; a Pareto front is of "
-                f"two of {', '.join(valid)}, each at a cut-off (ndcg@10,arp@10)"
+                f"--pareto: {name} {what}; a front is of two metrics --help lists, at one K (ndcg@10,arp@10)"
             )
     return names
 
