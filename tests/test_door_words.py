@@ -235,6 +235,15 @@ CASES = [
         "(movierec models: 'top-N from positives')",
         id="cold-users-rating-predictor",
     ),
+    pytest.param(  # was 266 characters in the CLI, the fix in both doors' spellings
+        lambda ds: movierec.Recommender(ds, "normal-predictor").fit().export("art"),
+        ["export", "-m", "normal-predictor", "--out", "art"],
+        "normal-predictor draws random ratings, so it has nothing to export: export Recommender(ds, 'svd'), or "
+        "score it with compare(ds, ['normal-predictor'], protocols='rating')",
+        "normal-predictor draws random ratings, so it has nothing to export: use -m svd, or score it with "
+        "compare -m normal-predictor --protocols rating",
+        id="export-normal-predictor",
+    ),
 ]
 
 
@@ -767,6 +776,15 @@ def test_models_name_lists_a_reference_librarys_names_in_the_clis_words(
 # CLI-only refusals (no Python door) that were longer than two rows: each line whole, and <= TWO_ROWS
 _EXP = 'protocols = ["full-ranking"]\n\n[split]\ntrain = "train.csv"\ntest = "test.csv"\n\n[[models]]\nname = "popularity"\n'
 CLI_ONLY = [
+    *(
+        pytest.param(  # was 266 columns, and said 'cannot export' to a person who asked for a list
+            [*command, "-m", "normal-predictor"],
+            "normal-predictor draws random ratings, so it has no list: use -m svd, or score it with "
+            "compare -m normal-predictor --protocols rating",
+            id=f"{command[0]}-normal-predictor",
+        )
+        for command in (["recommend", "--user", "1"], ["similar", "--movie-id", "1"])
+    ),
     pytest.param(  # was 198 columns
         ["report", "--config", "exp.toml", "--test-size", "0.3"],
         "--test-size and the experiment's [split] train/test exclude each other: the files are the data, already "

@@ -316,7 +316,10 @@ def test_recommend_cli_serves_a_table_model_and_refuses_normal_predictor_before_
     )
     assert bad.returncode == 2
     lines = bad.stderr.strip().splitlines()
-    assert len(lines) == 1 and "cannot export 'normal-predictor'" in lines[0] and "random" in lines[0]
+    assert lines == [  # recommend's words, not export's 'cannot export' (tests/test_door_words.py: <= 160)
+        "movierec: error: normal-predictor draws random ratings, so it has no list: use -m svd, or score it "
+        "with compare -m normal-predictor --protocols rating"
+    ]
     assert time.perf_counter() - tic < 60  # refused before loading and training, not after
 
 

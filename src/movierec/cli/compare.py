@@ -699,7 +699,7 @@ def _model_and_data(
             f"for parity checks; for lists use --model {own_model(name)}"
         )
     m = seeded(create(name, **kw), seed, kw)
-    exportable(m)  # before loading and training: the lists come from the serving form
+    exportable(m, lists=True)  # before loading and training: the lists come from the serving form
     _refuse_segments(m, name)
     ds = source.load() if ds is None else ds
     warn_rating_model(m, ds)

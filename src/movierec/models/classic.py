@@ -15,7 +15,7 @@ from typing import ClassVar, Self
 import numpy as np
 import scipy.sparse as sp
 
-from movierec.errors import ConfigError, spelled
+from movierec.errors import ConfigError
 from movierec.interactions import Interactions
 from movierec.models.base import Tags, check_indices, pair_dots
 from movierec.models.baseline import ExplicitModel, first_appearance, surprise_order
@@ -47,12 +47,9 @@ class NormalPredictor(SeededParams, _Classic):
 
     name: ClassVar[str] = "normal-predictor"
     search_space: ClassVar[SearchSpace] = {}
-    #: why export (and so ``movierec recommend``) refuses it before training
-    unservable: ClassVar[str] = (
-        "it draws a new random rating for every prediction, so it has no list to serve: it is the RMSE "
-        "baseline of baselines, to compare under the rating protocol "
-        f"({spelled('protocols=' + repr('rating'), '--protocols rating')})"
-    )
+    #: why export, and the CLI's recommend and similar (which list from its export), refuse it before
+    #: training: the clause after its name in :func:`movierec.serving.artifact.exportable`'s refusal
+    unservable: ClassVar[str] = "draws random ratings"
 
     def _fit(self, train: Interactions) -> Self:
         self._remember_train(train)
