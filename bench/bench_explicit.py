@@ -256,7 +256,8 @@ def _classic_rows(repeat: int) -> list[dict[str, Any]]:
     )
     out = []
     # knn-zscore: max_neighbours ≥ n_items keeps every neighbour, as Surprise does (RMSE equal: 0.9511 on
-    # u1); the family's default truncated lists give 0.9600 there, 4–5× faster
+    # u1); the family's default truncated lists give 0.9484 there (0.9600 when they kept the largest raw
+    # similarities, before 0984a28), 4–5× faster
     # biased nmf: 5 factors (with Surprise's 15 from U(0, 1) its biased updates diverge, Surprise's too)
     biased_nmf = {"random_state": 0, "biased": True, "factors": 5}
     pairs: list[tuple[str, dict[str, Any], dict[str, Any]]] = [

@@ -210,6 +210,8 @@ def measure(group: str, models: list[str] | None = None) -> list[dict[str, Any]]
         folds = kfold(ds.interactions, 5, 42)
         for m in CV5_MODELS:
             name, params = _spec(m)
+            if models and name not in models:
+                continue
             got = [_rmse(name, params, tr, te) for tr, te in folds]
             rows.append({"group": group, "model": name, "params": params, "rmse": float(np.mean([g[0] for g in got])),
                          "fit_seconds": float(np.mean([g[1] for g in got]))})  # fmt: skip
