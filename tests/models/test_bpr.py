@@ -348,3 +348,65 @@ def test_normalize_features_scales_the_side_it_names(  # type: ignore[no-untyped
 def test_normalize_features_refuses_other_values(tiny: Interactions) -> None:
     with pytest.raises(ConfigError, match="normalize_features"):
         BPR(normalize_features="both").fit(tiny)
+
+
+def _genre_sets(ds: Dataset) -> list[frozenset[str]]:
+    """Each movie's genres, without the placeholder."""
+    raw = [
+        g if isinstance(g, list | tuple | np.ndarray) else str(g).split("|")
+        for g in ds.item_table()["genres"]
+    ]
+    return [frozenset(map(str, g)) - {"(no genres listed)"} for g in raw]
+
+
+def _served_lists(
+    vectors: np.ndarray, pairs: sp.csr_matrix, listable: np.ndarray, anchors: np.ndarray
+) -> np.ndarray:
+    """Each anchor's top 10 as 'similar' serves it: cosine of ``vectors``, shrunk by co-support, support floor."""
+    from movierec.scoring.support import shrunk_similarities
+
+    norms = np.linalg.norm(vectors, axis=1)
+    unit = vectors / np.where(norms > 0, norms, 1.0)[:, None]
+    out = []
+    for i in anchors:
+        s = shrunk_similarities(unit @ unit[i], pairs, int(i))
+        s[i] = -np.inf
+        s[~listable] = -np.inf
+        out.append(np.argsort(-s, kind="stable")[:10])
+    return np.array(out)
+
+
+def test_similar_lists_are_whitened_so_blockbusters_crowd_them_less(bundled: Dataset) -> None:
+    """bpr's 'similar' is cosine of its whitened item factors (HybridMF.similar_vectors). Over the 100
+    most-liked films of ml-latest-small its top-10 lists, as served (co-support shrinkage, support floor),
+    share more genres with their film and hold fewer of the films everyone liked than plain cosine of the
+    factors. Measured at seed 42: genre Jaccard 0.304 → 0.319, median likes of the listed films 110 → 97
+    (seed 1: 0.313 → 0.325, 112 → 103). The helper's list is checked against Recommender.similar(by="model")."""
+    from movierec import Recommender
+    from movierec.beyond import train_pairs
+    from movierec.scoring.support import default_min_support
+
+    rec = Recommender(bundled, "bpr", random_state=42).fit()
+    train = rec._check_fitted()
+    pairs = train_pairs(train)
+    likes = np.bincount(pairs.indices, minlength=train.n_items)
+    listable = likes >= default_min_support(likes)
+    anchors = np.argsort(-likes, kind="stable")[:100]
+    whitened_vectors = np.asarray(rec.model.similar_vectors(), np.float64)
+    whitened = _served_lists(whitened_vectors, pairs, listable, anchors)
+    plain = _served_lists(np.asarray(rec.model.item_factors_, np.float64), pairs, listable, anchors)
+
+    toy_story = int(bundled.interactions.item_map.index(1))
+    served = [
+        int(bundled.interactions.item_map.index(m)) for m in rec.similar(1, k=10, by="model")["movieId"]
+    ]
+    assert served == list(_served_lists(whitened_vectors, pairs, listable, np.array([toy_story]))[0])
+
+    genres = _genre_sets(bundled)
+
+    def jaccard(lists: np.ndarray) -> float:
+        pairs_ = [(genres[a], genres[j]) for a, row in zip(anchors, lists, strict=True) for j in row]
+        return float(np.mean([len(g & h) / len(g | h) for g, h in pairs_]))
+
+    assert jaccard(whitened) > jaccard(plain) + 0.008
+    assert np.median(likes[whitened]) < 0.95 * np.median(likes[plain])

@@ -1038,7 +1038,8 @@ class BaseRecommender:
 
     def similar_vectors(self) -> np.ndarray | None:
         """The item vectors whose cosine is this model's 'similar' (and the re-rankers' item distance): its
-        :meth:`item_embeddings` unless a model knows better (iALS whitens its factors); ``None`` without."""
+        :meth:`item_embeddings` unless a model knows better (iALS and the LightFM-style models, bpr, warp,
+        logistic, warp-kos, whiten their factors); ``None`` without."""
         return self.item_embeddings()
 
     def similar_items(self, item: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:

@@ -437,6 +437,33 @@ class HybridMF(WeightedRecommender):
         :class:`BPR` solves its own criterion instead (:meth:`BPR.fold_in_spec`)."""
         return {"method": "mean"}
 
+    def similar_vectors(self) -> np.ndarray | None:
+        """Item factors whitened by their second moment over the trained items, z_i = G^{−½}·v_i with
+        G = VᵀV / n, so that cosine weighs every learned direction alike (whitening, Su et al. 2021,
+        "Whitening sentence representations for better semantics and faster retrieval"; iALS's
+        :meth:`~movierec.models.ials.IALS.similar_vectors` whitens by its own normal equations). LightFM's
+        losses on positives give often-liked items long vectors along a few shared directions (norm vs log
+        likes: correlation 0.8 for logistic, warp and bpr on ml-latest-small), and plain cosine lists the
+        films everyone liked: logistic's Toy Story list opened with Shawshank, Forrest Gump, Pulp Fiction.
+        ``movierec similar -m MODEL`` over the 200 most-rated films of ml-latest-small (top 10; genre Jaccard
+        with the film / median ratings of the listed films), seed 42: logistic 0.257 / 215 → 0.268 / 149,
+        warp 0.301 / 192 → 0.312 / 142, warp-kos 0.298 / 188 → 0.305 / 145, bpr 0.308 / 143 → 0.314 / 131
+        (ease 0.338 / 131); seeds 1 and 2 agree, except logistic's overlap (+0.005, −0.001): its
+        positives-only loss learns mostly popularity, and whitening only stops that crowding its lists."""
+        self._check_fitted()
+        # (the factors it was computed from, z): 'similar' asks often
+        cached = getattr(self, "_whitened", None)
+        if cached is not None and cached[0] is self.item_factors_:
+            return np.asarray(cached[1])
+        v = np.asarray(self.item_factors_, dtype=np.float64)
+        trained = np.bincount(self.seen_.indices, minlength=v.shape[0]) > 0  # untrained rows stay at init
+        basis = v[trained] if trained.sum() > v.shape[1] else v
+        vals, vecs = np.linalg.eigh(basis.T @ basis / max(len(basis), 1))
+        floor = max(float(vals.max(initial=0.0)), 1e-12) * 1e-6  # a direction no item uses is not blown up
+        z = np.asarray(v @ ((vecs * np.maximum(vals, floor) ** -0.5) @ vecs.T), dtype=np.float32)
+        self._whitened = (self.item_factors_, z)
+        return z
+
     def _feature_vector(self, features: Any) -> np.ndarray:
         """A visitor's user vector from its side features (see :meth:`score_new_user`)."""
         names = list(getattr(self, "user_feature_names_", []) or [])
