@@ -375,6 +375,15 @@ class Recommender:
             raise NotFittedError(f"{self.name} is not fitted yet: call .fit() first")
         return self.train_
 
+    def _check_lists(self) -> Interactions:
+        """:meth:`_check_fitted`, and a model with no list refused as the CLI refuses it: normal-predictor's
+        scores are random draws, which :meth:`recommend` listed as 'the predicted rating, shrunk'."""
+        from movierec.serving.artifact import unservable_words
+
+        if unservable := getattr(self.model, "unservable", None):
+            raise ConfigError(unservable_words(self.name, str(unservable), lists=True))
+        return self._check_fitted()
+
     # --- ids -----------------------------------------------------------------------------
     def user_index(self, user_id: object) -> int:
         """Dense index of a raw ``userId`` (UnknownIdError when the dataset has no ratings from them)."""
@@ -597,7 +606,7 @@ class Recommender:
         in a region), raw movieIds or titles; each must be a movie of the data (:meth:`movie_index`'s error
         otherwise), and the list is filled from the next best.
         """
-        train = self._check_fitted()
+        train = self._check_lists()
         k = _check_k(k, train.n_items)
         if _is_sequence(user_id):
             return self._recommend_many(
@@ -723,7 +732,7 @@ class Recommender:
         and leave-one-out over the movies cannot weigh them). ``exclude``: movies never to list, as in
         :meth:`recommend`.
         """
-        train = self._check_fitted()
+        train = self._check_lists()
         k = _check_k(k, train.n_items)
         if features is not None:
             self._check_visitor_features(features, explain)

@@ -158,6 +158,32 @@ def test_normal_predictor_fits_surprises_distribution(whole_stars: Interactions)
     assert abs(draws.std() - ref.sigma) < 0.03 and abs(draws.mean() - ref.trainset.global_mean) < 0.03
 
 
+def test_a_normal_predictor_recommender_refuses_lists_as_the_cli_does(bundled) -> None:  # type: ignore[no-untyped-def]
+    """Its scores are random draws: ``Recommender.recommend`` and ``recommend_for`` listed them as 'the
+    predicted rating, shrunk' where ``movierec recommend -m normal-predictor`` refuses; both doors now refuse
+    with their own words for the fixes, and ``predict`` (what the model is for) still answers."""
+    import movierec
+
+    rec = movierec.Recommender(bundled, "normal-predictor").fit()
+    words = (
+        "normal-predictor draws random ratings, so it has no list: use Recommender(ds, 'svd'), or score it "
+        "with compare(ds, ['normal-predictor'], protocols='rating')"
+    )
+    for ask in (
+        lambda: rec.recommend(1),
+        lambda: rec.recommend([1, 2]),
+        lambda: rec.recommend_for({"Toy Story": 5}),
+    ):
+        with pytest.raises(ConfigError) as exc:
+            ask()
+        assert str(exc.value) == words
+        assert exc.value.in_cli() == (
+            "normal-predictor draws random ratings, so it has no list: use -m svd, or score it with compare "
+            "-m normal-predictor --protocols rating"
+        )
+    assert np.isfinite(rec.predict(1, 1))
+
+
 @pytest.mark.parametrize("name", ["slope-one", "nmf"])
 def test_grid_predictions_equal_predict_and_score_is_the_shrunk_rating(
     name: str, whole_stars: Interactions

@@ -149,12 +149,12 @@ def exportable(model: Any, *, lists: bool = False) -> None:
     Every registered movierec model exports but normal-predictor (random draws: no list to serve);
     reference backends do not (user-based k-NN exports in the table family). ``lists``: the caller is the
     CLI's recommend or similar, which list from the export, so the refusal says what lists instead
-    rather than 'cannot export' (:func:`_unservable_words`).
+    rather than 'cannot export' (:func:`unservable_words`).
     """
     name = str(getattr(model, "name", model))
     unservable = getattr(model, "unservable", None)
     if unservable:
-        raise ConfigError(_unservable_words(name, str(unservable), lists=lists))
+        raise ConfigError(unservable_words(name, str(unservable), lists=lists))
     from movierec.models.registry import own_model
 
     if ":" in name:
@@ -170,13 +170,17 @@ def exportable(model: Any, *, lists: bool = False) -> None:
             )
 
 
-def _unservable_words(name: str, why: str, *, lists: bool = False) -> str:
+def unservable_words(name: str, why: str, *, lists: bool = False) -> str:
     """The refusal of a rating predictor with no list (normal-predictor: ``why`` = 'draws random ratings'),
     one line of <= 160 columns in the CLI: what lists instead (svd) and what the model is for, its RMSE
     under the rating protocol. It said 'cannot export' to ``movierec recommend`` too, in 266 columns."""
     score = f"score it with compare -m {name} --protocols rating"
-    if lists:  # the CLI's recommend and similar: no Python door reaches this
-        return f"{name} {why}, so it has no list: use -m svd, or {score}"
+    python = f"score it with compare(ds, [{name!r}], protocols='rating')"
+    if lists:  # recommend and similar: Recommender.recommend, recommend_for and the CLI's
+        return Doors(
+            f"{name} {why}, so it has no list: use Recommender(ds, 'svd'), or {python}",
+            f"{name} {why}, so it has no list: use -m svd, or {score}",
+        )
     return Doors(
         f"{name} {why}, so it has nothing to export: export Recommender(ds, 'svd'), or score it with "
         f"compare(ds, [{name!r}], protocols='rating')",
