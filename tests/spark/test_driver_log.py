@@ -223,3 +223,73 @@ def test_a_connection_cut_mid_answer_logs_no_py4j_traceback(tmp_path: Path) -> N
     assert "Exception while sending command." in loud.stderr and "Traceback" in loud.stderr
     assert quiet.stdout.split() == ["x", "0"]  # py4j's error answer; no handler left on the root
     assert quiet.stderr == "a warning of your own\n"
+
+
+def test_a_free_cut_off_on_py4js_gc_thread_prints_nothing(tmp_path: Path) -> None:
+    """The other race behind the JVM-gone test, which once failed a fresh clone's run on py4j's
+    ``ERROR:root:Exception while sending command.`` (``ConnectionResetError``, ``Py4JNetworkError``): py4j
+    frees JVM objects on its ``FinalizerWorker`` thread, at any moment, so a JVM killed with a free sent but
+    unread resets that connection outside any ``py4j_quiet`` block. Here the reset is certain: py4j's own
+    worker and client against a socket on 127.0.0.1 that reads the command and resets. Without
+    ``_quiet_gc_requests`` (what ``spark_session`` calls) py4j prints its traceback and leaves
+    ``basicConfig``'s handler on the root; with it, stderr keeps only a user's own warning, as Python prints
+    it, and the record is on py4j's logger at DEBUG for whoever turns it on. A call from the main thread
+    still prints as before: only the worker's frees change."""
+    script = tmp_path / "gc.py"
+    script.write_text(
+        "import logging, socket, struct, sys, threading\n"
+        "from collections import deque\n"
+        "from py4j.clientserver import SHUTDOWN_FINALIZER_WORKER, FinalizerWorker, JavaClient\n"
+        "from py4j.clientserver import JavaParameters, PythonParameters\n"
+        "from py4j.java_gateway import GatewayProperty, PythonProxyPool\n"
+        "from movierec.spark.session import _quiet_gc_requests\n"
+        "server = socket.create_server(('127.0.0.1', 0))\n"
+        "def serve():\n"
+        "    while True:\n"
+        "        conn, _ = server.accept()\n"
+        "        conn.recv(64)\n"
+        "        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))\n"
+        "        conn.close()  # a reset: the JVM killed before it read the command\n"
+        "threading.Thread(target=serve, daemon=True).start()\n"
+        "if sys.argv[1] == 'quiet':\n"
+        "    _quiet_gc_requests()\n"
+        "    _quiet_gc_requests()  # a second session's call changes nothing\n"
+        "    mine = logging.StreamHandler(sys.stdout)\n"
+        "    mine.setFormatter(logging.Formatter('%(levelname)s %(name)s %(filename)s %(threadName)s: %(message)s'))\n"
+        "    logging.getLogger('py4j.java_gateway').addHandler(mine)\n"
+        "    logging.getLogger('py4j.java_gateway').setLevel(logging.DEBUG)\n"
+        "tasks = deque()\n"
+        "worker = FinalizerWorker(tasks)\n"
+        "worker.name = 'FinalizerWorker'\n"
+        "worker.start()\n"
+        "params = JavaParameters(port=server.getsockname()[1])\n"
+        "client = JavaClient(params, PythonParameters(port=0), GatewayProperty(False, PythonProxyPool()), tasks)\n"
+        "client.garbage_collect_object('o1')  # queued for the worker, as when a JavaObject is dropped\n"
+        "tasks.appendleft(SHUTDOWN_FINALIZER_WORKER)  # after the free: the worker takes the oldest first\n"
+        "worker.join(timeout=60)\n"
+        "print('worker', 'running' if worker.is_alive() else 'done', len(logging.getLogger().handlers))\n"
+        "logging.getLogger().warning('a warning of your own')\n"
+        "sys.stderr.flush()\n"
+        "if sys.argv[1] == 'quiet':\n"
+        "    print(client.send_command('c\\nt\\ne\\n', retry=False))  # the main thread's own call\n"
+    )
+    runs = {
+        how: subprocess.run(
+            [sys.executable, str(script), how], capture_output=True, text=True, timeout=120, cwd=tmp_path
+        )
+        for how in ("quiet", "loud")
+    }
+    quiet, loud = runs["quiet"], runs["loud"]
+    assert quiet.returncode == 0 and loud.returncode == 0, quiet.stderr + loud.stderr
+    assert "ERROR:root:Exception while sending command." in loud.stderr and "Traceback" in loud.stderr
+    assert "ConnectionResetError" in loud.stderr, loud.stderr  # the reset reached py4j as CI's did
+    assert "worker done 1" in loud.stdout.splitlines()  # basicConfig's handler stayed on the root
+    lines = quiet.stdout.splitlines()
+    assert "worker done 0" in lines, quiet.stdout
+    assert (
+        "DEBUG py4j.java_gateway java_gateway.py FinalizerWorker: Exception while sending command." in lines
+    )
+    assert lines[-1] == "x", quiet.stdout  # py4j's error answer to the main thread
+    mine, _, main = quiet.stderr.partition("\n")
+    assert mine == "a warning of your own", quiet.stderr
+    assert main.startswith("ERROR:root:Exception while sending command.\nTraceback"), quiet.stderr

@@ -533,6 +533,7 @@ def spark_session(
     builder: Any = SparkSession.builder.master(master).appName(app_name)
     for key, value in settings.items():
         builder = builder.config(key, value)
+    _quiet_gc_requests()  # py4j's thread that frees JVM objects outlives the session: from its start
     on_sigint = _sigint_handler()  # SparkContext replaces it with its own (see _plain_interrupts)
     try:
         with _driver_java_options():
@@ -597,6 +598,51 @@ def _quiet_lost_jvm(sc: Any, *, wait_s: float = JVM_EXIT_WAIT_S) -> None:
     server.handle_error = handle_error
 
 
+class _GcWorkerLogging:
+    """py4j's name ``logging`` (the standard library's module) as :func:`_quiet_gc_requests` leaves it: the
+    same module, except that on py4j's ``FinalizerWorker`` thread ``logging.info`` and
+    ``logging.exception`` log at DEBUG on py4j's own logger ``py4j.java_gateway``."""
+
+    def __init__(self, real: Any, worker: type) -> None:
+        self.real = real
+        self.worker = worker
+        self.log = real.getLogger("py4j.java_gateway")
+
+    def __getattr__(self, name: str) -> Any:
+        # read on the calling thread as py4j calls it: any other thread gets the module's own function
+        if name in ("info", "exception") and isinstance(threading.current_thread(), self.worker):
+            return self.gc_request_failed
+        return getattr(self.real, name)
+
+    def gc_request_failed(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("exc_info", True)
+        self.log.debug(msg, *args, stacklevel=2, **kwargs)  # the record names py4j's line, as before
+
+
+def _quiet_gc_requests() -> None:
+    """Keep py4j's garbage-collection thread from printing a traceback on stderr when the JVM dies.
+
+    Why: py4j frees a JVM object (a ``memory del`` command) on its ``FinalizerWorker`` thread, in bursts,
+    whenever Python drops objects that pointed into the JVM (a failed job drops dozens). When the JVM was
+    killed with such a command sent but not yet read, the connection was reset and py4j logged
+    ``logging.exception("Exception while sending command.")`` on the root logger from that thread:
+    ``ERROR:root:…``, ``ConnectionResetError`` and ``Py4JNetworkError``, some 20 lines on stderr, at any
+    moment the JVM died, outside :func:`py4j_quiet`'s blocks. test_driver_log's JVM-gone test failed on
+    them once in a fresh clone; a JVM killed in a burst of 3,000 frees printed them 6 times in 8. A failed
+    free is no news (py4j logs its own failures to free at DEBUG, on its logger): those two calls on that
+    thread now go there, without ``basicConfig``'s handler on the root. ``logging`` in
+    ``py4j.java_gateway`` is replaced once a process and stays (pyspark keeps the gateway and its thread
+    after the session); every other thread gets the module's own functions, unchanged.
+    """
+    try:
+        from py4j import java_gateway
+        from py4j.clientserver import FinalizerWorker
+    except ImportError:  # pragma: no cover - py4j comes with pyspark
+        return
+    if not isinstance(java_gateway.logging, _GcWorkerLogging):
+        java_gateway.logging = _GcWorkerLogging(java_gateway.logging, FinalizerWorker)
+
+
 def _exited(proc: subprocess.Popen[bytes], wait_s: float) -> bool:
     """Whether ``proc`` exits within ``wait_s`` seconds (at once when it already has)."""
     try:
@@ -647,7 +693,7 @@ def py4j_quiet() -> Iterator[None]:
     once printed 25 lines of ``ConnectionResetError`` and ``Py4JNetworkError`` before that line, whenever
     the JVM closed the pooled connection during the read rather than before it (a race: the same run
     usually passed). Only these two reads are quieted: py4j's records elsewhere reach the root as
-    before."""
+    before, except its garbage-collection thread's (:func:`_quiet_gc_requests`)."""
     root = logging.getLogger()
     drop, guard = _DropPy4JTracebacks(), logging.NullHandler()
     root.addFilter(drop)
