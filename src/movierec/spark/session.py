@@ -628,7 +628,7 @@ def _quiet_gc_requests() -> None:
     ``logging.exception("Exception while sending command.")`` on the root logger from that thread:
     ``ERROR:root:…``, ``ConnectionResetError`` and ``Py4JNetworkError``, some 20 lines on stderr, at any
     moment the JVM died, outside :func:`py4j_quiet`'s blocks. test_driver_log's JVM-gone test failed on
-    them once in a fresh clone; a JVM killed in a burst of 3,000 frees printed them 6 times in 8. A failed
+    them once in a fresh clone; a JVM killed in a burst of 3,000 frees printed them in 14 runs of 23. A failed
     free is no news (py4j logs its own failures to free at DEBUG, on its logger): those two calls on that
     thread now go there, without ``basicConfig``'s handler on the root. ``logging`` in
     ``py4j.java_gateway`` is replaced once a process and stays (pyspark keeps the gateway and its thread
