@@ -185,6 +185,22 @@ def test_a_jvm_gone_before_stop_is_a_note_not_a_failure(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr and "EOFError" not in done.stderr, done.stderr[-3000:]
 
 
+def _quiet_and_loud(script: Path, *, timeout: int) -> tuple[subprocess.CompletedProcess[str], ...]:
+    """``script`` run twice in its own folder, with ``quiet`` then ``loud`` as its argument; both must exit 0."""
+    runs = tuple(
+        subprocess.run(
+            [sys.executable, str(script), how],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=script.parent,
+        )
+        for how in ("quiet", "loud")
+    )
+    assert all(run.returncode == 0 for run in runs), "".join(run.stderr for run in runs)
+    return runs
+
+
 def test_a_connection_cut_mid_answer_logs_no_py4j_traceback(tmp_path: Path) -> None:
     """The race behind the test above: when the JVM closes a pooled connection while a read of the failed
     job's cause (or the session's stop) waits on it, py4j logs ``Exception while sending command.`` with
@@ -212,14 +228,7 @@ def test_a_connection_cut_mid_answer_logs_no_py4j_traceback(tmp_path: Path) -> N
         "print(len(logging.getLogger().handlers))\n"
         "logging.getLogger().warning('a warning of your own')\n"
     )
-    runs = {
-        how: subprocess.run(
-            [sys.executable, str(script), how], capture_output=True, text=True, timeout=60, cwd=tmp_path
-        )
-        for how in ("quiet", "loud")
-    }
-    quiet, loud = runs["quiet"], runs["loud"]
-    assert quiet.returncode == 0 and loud.returncode == 0, quiet.stderr + loud.stderr
+    quiet, loud = _quiet_and_loud(script, timeout=60)
     assert "Exception while sending command." in loud.stderr and "Traceback" in loud.stderr
     assert quiet.stdout.split() == ["x", "0"]  # py4j's error answer; no handler left on the root
     assert quiet.stderr == "a warning of your own\n"
@@ -273,14 +282,7 @@ def test_a_free_cut_off_on_py4js_gc_thread_prints_nothing(tmp_path: Path) -> Non
         "if sys.argv[1] == 'quiet':\n"
         "    print(client.send_command('c\\nt\\ne\\n', retry=False))  # the main thread's own call\n"
     )
-    runs = {
-        how: subprocess.run(
-            [sys.executable, str(script), how], capture_output=True, text=True, timeout=120, cwd=tmp_path
-        )
-        for how in ("quiet", "loud")
-    }
-    quiet, loud = runs["quiet"], runs["loud"]
-    assert quiet.returncode == 0 and loud.returncode == 0, quiet.stderr + loud.stderr
+    quiet, loud = _quiet_and_loud(script, timeout=120)
     assert "ERROR:root:Exception while sending command." in loud.stderr and "Traceback" in loud.stderr
     assert "ConnectionResetError" in loud.stderr, loud.stderr  # the reset reached py4j as CI's did
     assert "worker done 1" in loud.stdout.splitlines()  # basicConfig's handler stayed on the root
