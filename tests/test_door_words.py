@@ -244,6 +244,16 @@ CASES = [
         "compare -m normal-predictor --protocols rating",
         id="export-normal-predictor",
     ),
+    pytest.param(  # the CLI's was 223 columns: every term an objective can have, now tune --help's
+        lambda ds: movierec.tune(ds, "ease", metric="ndcg@10-0.1*arpp@10", n_trials=1),
+        ["tune", "-m", "ease", "--metric", "ndcg@10-0.1*arpp@10", "--out", "art"],
+        "objective 'ndcg@10-0.1*arpp@10': unknown metric 'arpp' (did you mean 'arp'?); valid: ndcg@K, recall@K, "
+        "precision@K, map@K, hit_rate@K, ild_genres@K, ild_vectors@K, arp@K, aplt@K, calibration_kl@K, "
+        "unexpectedness@K, serendipity@K",
+        "--metric: arpp@10 is unknown (did you mean 'arp'?); an objective weighs metrics --help lists "
+        "(ndcg@10-0.1*arp@10)",
+        id="tune-objective-unknown-term",
+    ),
 ]
 
 
@@ -812,6 +822,41 @@ CLI_ONLY = [
         "--pareto: calibration_kll@10 is unknown (did you mean 'calibration_kl'?); a front is of two metrics "
         "--help lists, at one K (ndcg@10,arp@10)",
         id="tune-pareto-suggested",
+    ),
+    pytest.param(  # was 257 columns: the piece it stopped at, not every term
+        ["tune", "-m", "ease", "--metric", "ndcg@10--arp@10", "--out", "art"],
+        "--metric: cannot read '--arp@10' in the objective; write terms like ndcg@10-0.1*arp@10, of metrics "
+        "--help lists",
+        id="tune-objective-unreadable",
+    ),
+    pytest.param(  # was 257 columns, and said only 'cannot read it at'
+        ["tune", "-m", "ease", "--metric", "ndcg@10-0.1*arp", "--out", "art"],
+        "--metric: '-0.1*arp' has no cut-off: every term is metric@K, all at one K (ndcg@10-0.1*arp@10)",
+        id="tune-objective-term-without-k",
+    ),
+    pytest.param(  # was 245 columns; the longest term name with the longest suggestion
+        ["tune", "-m", "ease", "--metric", "ndcg@10-0.1*calibration_kll@10", "--out", "art"],
+        "--metric: calibration_kll@10 is unknown (did you mean 'calibration_kl'?); an objective weighs metrics "
+        "--help lists (ndcg@10-0.1*arp@10)",
+        id="tune-objective-suggested",
+    ),
+    pytest.param(  # was 217 columns and "unknown metric 'mrr'": a ranking metric, but no term (as --pareto says)
+        ["tune", "-m", "ease", "--metric", "ndcg@10+mrr@10", "--out", "art"],
+        "--metric: mrr@10 cannot be a term of an objective; an objective weighs metrics --help lists "
+        "(ndcg@10-0.1*arp@10)",
+        id="tune-objective-mrr",
+    ),
+    pytest.param(  # was 'needs a --metric at a cut-off', which mrr@10 is
+        ["tune", "-m", "ease", "--metric", "mrr@10", "--pareto", "ndcg@10,arp@10", "--out", "art"],
+        "--pareto records its metrics as terms of an objective with --metric's; mrr@10 cannot be one: give "
+        "--metric ndcg@10, or leave --pareto out",
+        id="tune-pareto-beside-mrr",
+    ),
+    pytest.param(  # was two lines (Optuna's "Trial 0 failed" warning first) and quoted the whole objective
+        [*"tune -m ease --ratings train.csv --out art --metric".split(), "ndcg@10-0.1*ild_genres@10"],
+        "ild_genres@10 needs movie genres, and this data has none: drop it; nothing was written (art was not "
+        "created)",
+        id="tune-objective-without-genres",
     ),
 ]
 

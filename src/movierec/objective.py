@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from movierec import beyond as B
-from movierec.errors import ConfigError
-from movierec.metrics import metric_name
+from movierec.errors import ConfigError, Doors, did_you_mean
+from movierec.metrics import ERROR_METRICS, metric_name
 from movierec.models.base import Recommender
 
 __all__ = ["Objective", "attach_genres", "is_objective", "maximise", "pareto_front", "parse_objective"]
@@ -85,10 +85,8 @@ class Objective:
         """The objective on one validation fold: full ranking of ``valid``'s positives, unseen candidates."""
         from movierec.evaluation import FullRankingProtocol
 
-        if self.needs_genres and self.genres is None:
-            raise ConfigError(
-                f"objective {self.label!r} needs movie genres, and this dataset has none; drop the genre terms"
-            )
+        if self.needs_genres and self.genres is None:  # tune refuses it before the study (attach_genres)
+            raise ConfigError(_no_genres(self))
         try:
             out = FullRankingProtocol().evaluate(model, fit_train, valid, k=self.k, threshold=threshold)
         except ConfigError:
@@ -117,7 +115,13 @@ class Objective:
 
 
 def parse_objective(text: str) -> Objective:
-    """``"ndcg@10-0.1*arp@10"`` → :class:`Objective` (terms ``weight*metric@K`` joined by ``+``/``-``; one K)."""
+    """``"ndcg@10-0.1*arp@10"`` → :class:`Objective` (terms ``weight*metric@K`` joined by ``+``/``-``; one K).
+
+    A term it cannot read or a metric no term can be is refused as a :class:`movierec.errors.Doors`
+    message: Python's words list every term, the CLI's (``--metric``, the one option that takes an
+    objective) name the wrong piece alone and send to ``tune --help``, where ``--pareto`` lists them, so
+    the line stays within 160 columns (it listed all twelve in 223 for ``'ndcg@10-0.1*arpp@10'``).
+    """
     raw = str(text).strip().lower().replace(" ", "")
     valid = ", ".join([*(f"{n}@K" for n in ACCURACY), *(f"{n}@K" for n in BEYOND)])
     terms: list[tuple[float, str]] = []
@@ -125,14 +129,12 @@ def parse_objective(text: str) -> Objective:
     while pos < len(raw):
         m = _TERM.match(raw, pos)
         if not m or m.end() == pos:
-            raise ConfigError(
-                f"objective {text!r}: cannot read it at {raw[pos:]!r}; write terms like ndcg@10-0.1*arp@10 ({valid})"
-            )
+            raise ConfigError(_unreadable(text, raw[pos:], valid))
         if terms and not m.group(1):
             raise ConfigError(f"objective {text!r}: join terms with + or -")
         name = metric_name(m.group(3))  # hr → hit_rate, as --metric reads it
         if name not in ACCURACY and name not in BEYOND:
-            raise ConfigError(f"objective {text!r}: unknown metric {name!r}; valid: {valid}")
+            raise ConfigError(_no_term(text, name, f"{name}@{m.group(4)}", valid))
         weight = float(m.group(2)) if m.group(2) else 1.0
         terms.append((-weight if m.group(1) == "-" else weight, f"{name}@{int(m.group(4))}"))
         pos = m.end()
@@ -148,6 +150,44 @@ def parse_objective(text: str) -> Objective:
     return Objective(tuple(terms), ks.pop())
 
 
+#: where the CLI's refusal of a term sends the reader: ``tune --help`` lists the terms (under ``--pareto``;
+#: ``--metric``'s help sends there); the one-K rule has its own refusal, so the line leaves it out
+_TERMS_IN_HELP = "an objective weighs metrics --help lists (ndcg@10-0.1*arp@10)"
+
+
+def _no_term(text: str, name: str, term: str, valid: str) -> Doors:
+    """The refusal of a metric no term can be: a rating metric, a ranking metric of the whole list or cut
+    elsewhere (``mrr``, ``auc``: no objective scores them at K), or an unknown name with the likely one."""
+    if name in (*ERROR_METRICS, "fcp"):
+        python, cli = f"{name} is a rating metric", f"{term} is a rating metric"
+    elif name in ("mrr", "auc"):
+        python, cli = f"{name} cannot be a term of an objective", f"{term} cannot be a term of an objective"
+    else:
+        near = did_you_mean(name, [*ACCURACY, *BEYOND])
+        python, cli = f"unknown metric {name!r}{near}", f"{term} is unknown{near}"
+    return Doors(f"objective {text!r}: {python}; valid: {valid}", f"--metric: {cli}; {_TERMS_IN_HELP}")
+
+
+def _unreadable(text: str, rest: str, valid: str) -> Doors:
+    """The refusal of an objective read up to ``rest``: a term without its cut-off (``-0.1*arp``) is said
+    so; anything else quotes the piece it stopped at (up to the next term, not the rest of the line)."""
+    piece = re.match(r"[+-]*[^+-]*", rest)
+    shown = piece.group(0) if piece and piece.group(0) else rest
+    shown = shown if len(shown) <= 30 else shown[:29] + "…"  # the CLI's line stays <= 160 columns
+    bare = re.fullmatch(r"[+-]?(?:\d*\.?\d+(?:e-?\d+)?\*)?([a-z_]+)", shown)
+    if bare:  # 'ndcg@10-0.1*arp': every term is metric@K
+        why = f"{shown!r} has no cut-off: every term is metric@K, all at one K"
+        return Doors(
+            f"objective {text!r}: {why}; write terms like ndcg@10-0.1*arp@10 ({valid})",
+            f"--metric: {why} (ndcg@10-0.1*arp@10)",
+        )
+    return Doors(
+        f"objective {text!r}: cannot read it at {rest!r}; write terms like ndcg@10-0.1*arp@10 ({valid})",
+        f"--metric: cannot read {shown!r} in the objective; write terms like ndcg@10-0.1*arp@10, of metrics "
+        "--help lists",
+    )
+
+
 def with_terms(text: str, extra: Sequence[str]) -> str:
     """``text`` with zero-weight terms added for each name in ``extra`` it lacks (to record them for a Pareto front)."""
     base = parse_objective(text) if is_objective(text) else parse_objective(text.strip().lower())
@@ -157,7 +197,10 @@ def with_terms(text: str, extra: Sequence[str]) -> str:
 
 
 def attach_genres(objective: Any, dataset: Any) -> None:
-    """Give an :class:`Objective` with genre terms the dataset's items × genres matrix (when it has genres)."""
+    """Give an :class:`Objective` with genre terms the dataset's items × genres matrix, or refuse it when
+    the data has no genres: before the study starts, not in its first trial (where Optuna's warning put a
+    second line before the refusal, which quoted the whole objective: 163 columns for --metric
+    'ndcg@10-0.1*ild_genres@10' --out o, 208 for four terms)."""
     if not isinstance(objective, Objective) or not objective.needs_genres or objective.genres is not None:
         return
     from movierec.datasets import Dataset
@@ -169,6 +212,16 @@ def attach_genres(objective: Any, dataset: Any) -> None:
         dataset = load(dataset)
     if isinstance(dataset, Dataset):
         objective.genres = _genre_matrix(dataset)
+    if objective.genres is None:
+        raise ConfigError(_no_genres(objective))
+
+
+def _no_genres(objective: Objective) -> str:
+    """``ild_genres@10 needs movie genres, and this data has none: drop it`` (the genre terms named, not
+    the whole objective, so the CLI's line stays short however many terms it has)."""
+    named = [m for _, m in objective.terms if m.split("@")[0] in _NEEDS_GENRES]
+    one = len(named) == 1
+    return f"{' and '.join(named)} {'needs' if one else 'need'} movie genres, and this data has none: drop {'it' if one else 'them'}"
 
 
 def pareto_front(trials: Iterable[Any], a: str, b: str) -> list[dict[str, Any]]:

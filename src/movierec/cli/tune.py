@@ -96,7 +96,8 @@ def tune_cmd(
         None,
         "--metric",
         help="rmse | mae | mse | fcp | ndcg@K | recall@K | precision@K | map@K | hit_rate@K (or hr@K) | mrr@K "
-        "| mrr (the whole ranking) | auc (default: rmse for rating models, ndcg@10 for implicit ones).",
+        "| mrr (the whole ranking) | auc (default: rmse for rating models, ndcg@10 for implicit ones), or an "
+        "objective weighing metrics --pareto lists, at one K: 'ndcg@10-0.1*arp@10'.",
     ),
     trials: int = typer.Option(
         50, "--trials", "-n", help="Trials to run in this session (they add to an existing study)."
@@ -563,10 +564,13 @@ def _model_and_metric(
         try:
             parse_objective(metric)
         except ConfigError:
-            raise ConfigError(  # one line of <= 160 columns (it was 222 for mrr)
-                f"--pareto needs a --metric at a cut-off (ndcg@10, recall@20…) or an objective, not {metric}: "
-                "give --metric ndcg@10, or leave --pareto out"
-            ) from None
+            # --pareto's metrics join --metric's as terms of one objective: mrr@10 has a cut-off, but no
+            # objective scores it (it read 'needs a --metric at a cut-off', which mrr@10 is)
+            if parse_metric(metric).kind == "rating":  # each one line of <= 160 columns
+                why = f"--pareto needs a --metric at a cut-off (ndcg@10, recall@20…) or an objective, not {metric}"
+            else:  # mrr, mrr@K, auc
+                why = f"--pareto records its metrics as terms of an objective with --metric's; {metric} cannot be one"
+            raise ConfigError(f"{why}: give --metric ndcg@10, or leave --pareto out") from None
         front_of = _pareto_cut(front_of, metric, pareto or "")
         metric = parse_metric(with_terms(metric, front_of)).label
     return model_name, metric, front_of
