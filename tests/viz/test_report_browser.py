@@ -508,6 +508,10 @@ def test_phone_similar_tables_keep_the_movie_in_view_when_scrolled(browser, repo
 _CHART_BOXES = """[...document.querySelectorAll('figure img')].map(i => { const r = i.getBoundingClientRect();
   return [i.alt.split(':')[0], r.width, r.height, i.naturalWidth, i.naturalHeight]; })"""
 
+# Each chart's card: [how far it scrolls sideways, its caption as shown (with the hint its ::before adds)].
+_CHART_CARDS = """[...document.querySelectorAll('figure')].map(f => { const cap = f.querySelector('figcaption');
+  return [f.scrollWidth - f.clientWidth, getComputedStyle(cap, '::before').content + cap.textContent]; })"""
+
 # The menu's and the first map's boxes once the map is scrolled into view (as a link or a screen reader would).
 _MENU_AND_MAP = """(() => { const map = document.querySelector('.mapblock .js-plotly-plot'); map.scrollIntoView();
   const box = (e) => { const r = e.getBoundingClientRect(); return {top: r.top, bottom: r.bottom, left: r.left, right: r.right}; };
@@ -531,9 +535,10 @@ def test_charts_keep_their_shape_and_the_menu_leaves_the_map_free(  # type: igno
 ) -> None:
     """Every chart keeps the aspect ratio it was drawn with, and from 768 px up none is shown larger than drawn:
     stretched to its card's width the RMSE bars were 1.18x at 768 px and the per-K lines 1.65x at 1280 px,
-    their text blown up with them. With the map scrolled into view the menu covers none of it, and the whole
-    map is on the screen: at 844 x 390 (a phone held sideways) the sticky menu lay over the top 46 px of a
-    620 px map on a 390 px screen, its tool bar under it."""
+    their text blown up with them; nor smaller than 0.85x: at 1280 px the ranking bars shared a row with RMSE
+    at 0.73x (legend 7 px), at 768 px the three-panel charts were 0.54x. With the map scrolled into view the
+    menu covers none of it, and the whole map is on the screen: at 844 x 390 (a phone held sideways) the sticky
+    menu lay over the top 46 px of a 620 px map on a 390 px screen, its tool bar under it."""
     width, height = size
     page = browser.new_page(viewport={"width": width, "height": height}, device_scale_factor=1)
     page.goto((report_dir / "index.html").resolve().as_uri())
@@ -545,6 +550,13 @@ def test_charts_keep_their_shape_and_the_menu_leaves_the_map_free(  # type: igno
     if width > 700:  # a phone's wide charts keep 680 px and scroll sideways (the tests above)
         enlarged = [c for c in charts if c[1] > c[3] + 1]
         assert not enlarged, enlarged
+        # none below 0.85 of its drawn width (its 8 pt text, 12 px drawn, >= 10 px), however wide: one wider than
+        # its card scrolls sideways in it, its caption says so, and the page does not scroll
+        shrunk = [c for c in charts if c[1] < 0.85 * c[3] - 1]
+        assert not shrunk, shrunk
+        cards = page.evaluate(_CHART_CARDS)
+        assert all(("↔" in cap) == (scroll > 1) for scroll, cap in cards), cards
+        assert _scroll_width(page) <= width
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot .modebar').length > 0")
     got = page.evaluate(_MENU_AND_MAP)
     assert not _overlap(got["nav"], got["map"]), got
