@@ -347,3 +347,88 @@ def test_the_summary_names_a_parameter_the_importances_leave_out(tmp_path: Path)
         "similarity 'asymmetric')"
     )
     assert line in " ".join(proc.stdout.split()), proc.stdout
+
+
+def _low_ratings(path: Path) -> None:
+    """60 users × 15 ratings of 1-3 stars (two users also 4.5): a validation fold holds no rating ≥ 4."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    rows = ["userId,movieId,rating"]
+    for u in range(1, 61):
+        stars = [1.0, 2.0, 3.0, 4.5] if u < 3 else [1.0, 2.0, 3.0]
+        rows += [f"{u},{i},{rng.choice(stars)}" for i in rng.choice(np.arange(1, 41), 15, replace=False)]
+    path.write_text("\n".join(rows) + "\n")
+
+
+def test_a_refusal_inside_a_trial_is_the_one_line_and_leaves_no_study(tmp_path: Path) -> None:
+    """A refusal raised in a trial ('validation fold 1 has no rating ≥ the relevance threshold 4') came after
+    Optuna's 'Trial 0 failed with parameters …' warning, its traceback and 'Trial 0 failed with
+    value None.': the one line is all now (in a fresh process, where Optuna's handler writes to stderr).
+    Its ending names no folder tune named for itself (tuning/ease-ndcg-10); nothing is left there."""
+    _low_ratings(tmp_path / "low.csv")
+    proc = run_process(
+        "tune", "-m", "ease", "--ratings", "low.csv", "--metric", "ndcg@10", "--trials", "2", "--cv", "1",
+        cwd=tmp_path, fresh=True,
+    )  # fmt: skip
+    errors = [
+        ln for ln in proc.stderr.splitlines() if "error" in ln.lower() or "Trial" in ln or "Trace" in ln
+    ]
+    line = (
+        "movierec: error: validation fold 1 has no rating ≥ the relevance threshold 4; lower it or use fewer "
+        "folds; nothing was written"
+    )
+    assert proc.returncode == 2 and errors == [line], proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["low.csv"]  # no tuning/ folder, no study.db
+
+
+def test_optuna_keeps_its_warning_for_a_trial_that_crashes(tmp_path: Path) -> None:
+    """Only movierec's refusals lose Optuna's 'Trial N failed' warnings (the refusal is raised to the caller,
+    which says it once): a trial that crashes on anything else keeps both, with the traceback. Real SQLite;
+    the refused study keeps its one failed trial (tune() from Python; the CLI removes a study it created
+    that has no finished trial)."""
+    import logging
+
+    import optuna
+    import pandas as pd
+    import pytest
+
+    from movierec.errors import ConfigError
+    from movierec.interactions import Interactions
+    from movierec.tuning import _InterruptedTrialFilter, tune
+
+    _low_ratings(tmp_path / "low.csv")
+    inter = Interactions.from_frame(pd.read_csv(tmp_path / "low.csv"), time_col=None, rating_scale=(0.5, 5.0))
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    keep = Keep()
+    logging.getLogger("optuna").addHandler(keep)
+    url = f"sqlite:///{tmp_path}/s.db"
+    try:
+        with pytest.raises(ConfigError, match="no rating ≥ the relevance threshold 4"):
+            tune(inter, "ease", metric="ndcg@10", n_trials=1, cv=1, storage=url, study_name="low")
+    finally:
+        logging.getLogger("optuna").removeHandler(keep)
+    assert [r.getMessage() for r in records if "Trial" in r.getMessage()] == []
+    study = optuna.load_study(study_name="low", storage=url)
+    assert [t.state.name for t in study.trials] == ["FAIL"]
+
+    crash = optuna.create_study(storage=url, study_name="crash")
+    quiet = _InterruptedTrialFilter()
+    logging.getLogger("optuna.study._optimize").addFilter(quiet)
+    logging.getLogger("optuna").addHandler(keep)
+    try:
+        with pytest.raises(ZeroDivisionError):
+            crash.optimize(lambda trial: 1 / 0, n_trials=1)
+    finally:
+        logging.getLogger("optuna").removeHandler(keep)
+        logging.getLogger("optuna.study._optimize").removeFilter(quiet)
+    said = [r.getMessage() for r in records]
+    assert any(m.startswith("Trial 0 failed with parameters") and "ZeroDivisionError" in m for m in said), (
+        said
+    )
+    assert "Trial 0 failed with value None." in said

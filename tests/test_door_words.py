@@ -254,6 +254,15 @@ CASES = [
         "(ndcg@10-0.1*arp@10)",
         id="tune-objective-unknown-term",
     ),
+    pytest.param(  # was refused in trial 0: Optuna's warning and traceback first, the study already made
+        lambda ds: movierec.tune(ds, "ease", metric="ndcg@10-0.1*ild_vectors@10", n_trials=1),
+        ["tune", "-m", "ease", "--metric", "ndcg@10-0.1*ild_vectors@10", "--out", "art"],
+        "ild_vectors@10 needs item vectors, which ease lacks: drop it, or tune a model that has them: svd, "
+        "svdpp, nmf, bayesian-fm, als, ials, mult-vae, recvae, bpr, warp, logistic, warp-kos, sasrec, gru4rec",
+        "ild_vectors@10 needs item vectors, which ease lacks: drop it, or tune als, svd or bpr; nothing was "
+        "written (art was not created)",
+        id="tune-objective-vectors-of-a-model-without",
+    ),
 ]
 
 
@@ -857,6 +866,17 @@ CLI_ONLY = [
         "ild_genres@10 needs movie genres, and this data has none: drop it; nothing was written (art was not "
         "created)",
         id="tune-objective-without-genres",
+    ),
+    pytest.param(  # was 177 columns: the ending named tune's own folder, tuning/ease-ndcg-10-0.1-ild_genres-10
+        [*"tune -m ease --ratings train.csv --metric".split(), "ndcg@10-0.1*ild_genres@10"],
+        "ild_genres@10 needs movie genres, and this data has none: drop it; nothing was written",
+        id="tune-objective-without-genres-default-folder",
+    ),
+    pytest.param(  # the longest tunable name without item vectors, K=1000: 159 columns
+        ["tune", "-m", "itemknn-explicit", "--metric", "ndcg@1000-0.1*ild_vectors@1000", "--out", "art"],
+        "ild_vectors@1000 needs item vectors, which itemknn-explicit lacks: drop it, or tune als, svd or bpr; "
+        "nothing was written (art was not created)",
+        id="tune-objective-vectors-longest",
     ),
 ]
 

@@ -14,7 +14,7 @@ from datagen import make_ratings  # noqa: E402
 from movierec.errors import ConfigError  # noqa: E402
 from movierec.interactions import Interactions  # noqa: E402
 from movierec.objective import Objective, pareto_front, parse_objective, with_terms  # noqa: E402
-from movierec.tuning import parse_metric, score_split, tune  # noqa: E402
+from movierec.tuning import parse_metric, score_split, tune, validation_folds  # noqa: E402
 
 
 def test_parse_objective_terms_label_and_errors() -> None:
@@ -198,3 +198,38 @@ def test_tune_cli_pareto_writes_the_front(tmp_path: Path, capsys: pytest.Capture
     assert_user_error(
         run_here(capsys, "tune", "-m", "ease", "--metric", "ndcg@10-x@10"), "--metric: x@10 is unknown"
     )
+
+
+def test_ild_vectors_of_a_model_without_item_vectors_is_refused_before_the_study(tmp_path: Path) -> None:
+    """ild_vectors of rp3beta failed in trial 0, after the study was created (Optuna's warning and
+    traceback first, then a line quoting the whole objective). A model whose class declares no item vectors
+    is refused before the study (real SQLite: none is created); one with them passes; one only its fit tells
+    about is still refused by the score, which names the term and the model, not the whole objective."""
+    from movierec.models.registry import create
+    from movierec.objective import check_vectors
+
+    inter = Interactions.from_frame(make_ratings(60, 40, 0.4, seed=2), rating_scale=(0.5, 5.0))
+    url = f"sqlite:///{tmp_path}/s.db"
+    with pytest.raises(
+        ConfigError, match=r"^ild_vectors@10 needs item vectors, which rp3beta lacks: drop it"
+    ):
+        tune(
+            inter,
+            "rp3beta",
+            metric="ndcg@10-0.1*ild_vectors@10",
+            n_trials=1,
+            cv=1,
+            storage=url,
+            study_name="v",
+        )
+    assert optuna.get_all_study_names(storage=url) == []
+    for model in ("als", "svd", "ease"):  # with vectors, or an objective without the term: no refusal
+        check_vectors(
+            parse_objective("ndcg@10-0.1*ild_vectors@10" if model != "ease" else "ndcg@10-arp@10"), model
+        )
+    objective = parse_objective("ndcg@10+0.5*hit_rate@10-0.1*arp@10-0.1*ild_vectors@10")
+    (fit, valid), *_ = validation_folds(inter, 1, seed=0)
+    model = create("popularity").fit(fit.to_implicit(4.0))
+    with pytest.raises(ConfigError) as exc:
+        objective.score(model, fit, valid, 4.0)
+    assert str(exc.value) == "ild_vectors@10 is not available for popularity: drop it"

@@ -301,9 +301,16 @@ def record_outcome(exc: BaseException, line: str) -> None:
     _OUTCOMES.append(line)
 
 
-def nothing_written(out: str | Path, existed: bool) -> str:
+def nothing_written(out: str | Path, existed: bool, *, named: bool = True) -> str:
     """The outcome of a run that wrote nothing: ``nothing was written (r is as it was)``, or ``(r was not
-    created)`` for an output that was not there before."""
+    created)`` for an output that was not there before.
+
+    ``named``: whether the person named ``out`` (``--out``). A folder a command names for itself (tune's
+    tuning/STUDY, which spells out the whole objective) is left out: ``nothing was written`` alone, as the
+    folder is none the reader chose; it pushed tune's genre refusal to 177 columns.
+    """
+    if not named:
+        return "nothing was written"
     return f"nothing was written ({out} {'is as it was' if existed else 'was not created'})"
 
 

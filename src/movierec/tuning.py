@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from movierec.errors import ConfigError, Doors, NotFittedError, did_you_mean, framed
+from movierec.errors import ConfigError, Doors, MovierecError, NotFittedError, did_you_mean, framed
 from movierec.interactions import Interactions
 from movierec.jsonsafe import to_jsonable
 from movierec.metrics import Metric
@@ -1384,7 +1384,11 @@ def _optimize(
 class _InterruptedTrialFilter(logging.Filter):
     """Drop Optuna's two warnings for a trial stopped by Ctrl-C ("Trial 3 failed … KeyboardInterrupt()" with a
     full traceback, then "Trial 3 failed with value None."): the person pressed it, and the CLI says in one
-    line that it was interrupted and what was kept. A trial that fails on its own keeps its warnings."""
+    line that it was interrupted and what was kept. So for a trial that movierec refused
+    (:class:`movierec.errors.MovierecError`: 'validation fold 1 has no rating ≥ the relevance threshold 4'):
+    the refusal ends the study and is raised to the caller, and the CLI's one line says it, where Optuna's
+    warning and traceback came first (12 lines before it). A trial that fails on its own (a bug, a library's
+    error) keeps its warnings."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -1396,7 +1400,7 @@ class _InterruptedTrialFilter(logging.Filter):
         if (
             record.exc_info
             and record.exc_info[0] is not None
-            and issubclass(record.exc_info[0], KeyboardInterrupt)
+            and issubclass(record.exc_info[0], (KeyboardInterrupt, MovierecError))
         ):
             self.stopped.add(number)
             return False
@@ -1417,6 +1421,9 @@ def _open_study(
     different data), then create or load the study; ``(interactions, settings, study)``."""
     optuna = _optuna()
     parsed, shown, name, stored = req.metric, req.shown, req.study_name, req.stored
+    from movierec.objective import attach_genres, check_vectors
+
+    check_vectors(parsed, req.model)  # ild_vectors of a model without item vectors: before the data is read
     holdout, valid = parts  # the caller's (train, test) and validation part, when given
     inter, ref, sha = _data_fingerprint(dataset, holdout, valid)
     if stored.get("dataset_sha256") not in (None, sha):
@@ -1435,8 +1442,6 @@ def _open_study(
     options = stored.get("dataset_options", getattr(dataset, "load_options", None))
     if options:  # a ratings file's column names and titles file: best.toml loads the same data again
         settings["dataset_options"] = _jsonable(dict(options))
-    from movierec.objective import attach_genres
-
     attach_genres(parsed, dataset)  # genre terms of a weighted objective
     if "fixed_params" not in settings:
         settings["fixed_params"] = _jsonable(dict(fixed_params or {}))

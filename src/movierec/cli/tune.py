@@ -392,7 +392,7 @@ def _study_guard(out: Path | None, storage: str | None, study_name: str) -> Iter
             for path in (db, *(db.with_name(db.name + end) for end in ("-journal", "-wal", "-shm"))):
                 path.unlink(missing_ok=True)
             remove_empty_folders(created)
-            record_outcome(exc, nothing_written(out_dir, existed))
+            record_outcome(exc, nothing_written(out_dir, existed, named=out is not None))
         elif counts is None and interrupted:  # stopped mid-write (the database busy): it stays, and says so
             record_outcome(
                 exc,
