@@ -385,8 +385,7 @@ def test_a_refusal_inside_a_trial_is_the_one_line_and_leaves_no_study(tmp_path: 
 def test_optuna_keeps_its_warning_for_a_trial_that_crashes(tmp_path: Path) -> None:
     """Only movierec's refusals lose Optuna's 'Trial N failed' warnings (the refusal is raised to the caller,
     which says it once): a trial that crashes on anything else keeps both, with the traceback. Real SQLite;
-    the refused study keeps its one failed trial (tune() from Python; the CLI removes a study it created
-    that has no finished trial)."""
+    the refused call's study, which it created and in which no trial finished, is deleted again."""
     import logging
 
     import optuna
@@ -414,8 +413,7 @@ def test_optuna_keeps_its_warning_for_a_trial_that_crashes(tmp_path: Path) -> No
     finally:
         logging.getLogger("optuna").removeHandler(keep)
     assert [r.getMessage() for r in records if "Trial" in r.getMessage()] == []
-    study = optuna.load_study(study_name="low", storage=url)
-    assert [t.state.name for t in study.trials] == ["FAIL"]
+    assert optuna.get_all_study_names(storage=url) == []  # created by that call, no trial finished: gone
 
     crash = optuna.create_study(storage=url, study_name="crash")
     quiet = _InterruptedTrialFilter()
@@ -432,3 +430,83 @@ def test_optuna_keeps_its_warning_for_a_trial_that_crashes(tmp_path: Path) -> No
         said
     )
     assert "Trial 0 failed with value None." in said
+
+
+def test_tune_deletes_only_a_study_it_created_that_no_trial_finished(tmp_path: Path) -> None:
+    """tune() from Python refused in its first trial left the study it had created, with that one FAIL
+    trial and the refused call's settings: the call again with the threshold lowered was refused ('exists
+    with threshold 4.0, not 3.0'). Now that study is deleted (real SQLite) and the second call runs; a
+    study that was there before the call keeps its failed trial, as one with finished trials keeps all."""
+    import optuna
+    import pandas as pd
+    import pytest
+
+    from movierec.errors import ConfigError
+    from movierec.interactions import Interactions
+    from movierec.tuning import tune
+
+    _low_ratings(tmp_path / "low.csv")
+    inter = Interactions.from_frame(pd.read_csv(tmp_path / "low.csv"), time_col=None, rating_scale=(0.5, 5.0))
+    url = f"sqlite:///{tmp_path}/s.db"
+    run = {"metric": "ndcg@10", "n_trials": 1, "cv": 1, "storage": url, "progress": False}
+    with pytest.raises(ConfigError, match="no rating ≥ the relevance threshold 4"):
+        tune(inter, "ease", study_name="new", **run)
+    assert optuna.get_all_study_names(storage=url) == []
+    assert tune(inter, "ease", study_name="new", threshold=3, **run).n_complete == 1  # was refused
+
+    optuna.create_study(storage=url, study_name="before", direction="maximize")  # empty, not this call's
+    with pytest.raises(ConfigError, match="no rating ≥ the relevance threshold 4"):
+        tune(inter, "ease", study_name="before", **run)
+    states = {
+        n: [t.state.name for t in optuna.load_study(study_name=n, storage=url).trials]
+        for n in ("before", "new")
+    }
+    assert states == {"before": ["FAIL"], "new": ["COMPLETE"]}
+
+
+def _nested_lines(tmp_path: Path, *out: str) -> tuple[list[str], list[str]]:
+    """Nested tune of ease on 60 users in a fresh process whose files may not exceed 2,000 bytes (RLIMIT_FSIZE:
+    nested.json, about 4 kB, fails with 'File too large' as a full disk would): its stderr lines, and what
+    is left in ``tmp_path`` after it."""
+    import resource
+    import subprocess
+    import sys
+
+    from datagen import make_ratings
+
+    make_ratings(60, 40, 0.4, seed=2).to_csv(tmp_path / "r.csv", index=False)
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2000, 2000))
+
+    args = ["tune", "-m", "ease", "--ratings", "r.csv", "--metric", "ndcg@10", "--outer-folds", "2",
+            "--trials", "1", "--cv", "1", *out]  # fmt: skip
+    proc = subprocess.run([sys.executable, "-m", "movierec", *args], cwd=tmp_path, capture_output=True,
+                          text=True, preexec_fn=small_files, timeout=300)  # fmt: skip
+    assert proc.returncode == 1 and "OSError: [Errno 27] File too large" in proc.stderr, proc.stderr[-2000:]
+    return proc.stderr.splitlines(), sorted(p.name for p in tmp_path.iterdir())
+
+
+def test_nested_tune_does_not_quote_its_own_folder(tmp_path: Path) -> None:
+    """Nested tune named its default folder in what it said it left: after Ctrl-C (136 columns with
+    tuning/svd-rmse-nested, 150 with 'ndcg@10-0.1*arp@10') and after a failed write of its files
+    ('nothing was written (tuning/svd-rmse-nested was not created)' under the traceback). As plain tune's
+    refusals, the folder is named only when --out named it."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_partial_output import A_TRIAL_DONE, _interrupt_when
+
+    args = ["tune", "--model", "svd", "--params", "factors=8", "--outer-folds", "2", "--trials", "200",
+            "--cv", "1", "--metric", "ndcg@10-0.1*arp@10"]  # fmt: skip
+    code, lines, text = _interrupt_when(args, A_TRIAL_DONE, tmp_path)
+    said = "movierec: interrupted; nothing was written; nested studies are kept in memory, none to continue"
+    assert code == 130 and lines == [said] and len(said) <= 160, text[-2000:]
+    assert list(tmp_path.iterdir()) == []
+
+    (default := tmp_path / "default").mkdir()
+    (named := tmp_path / "named").mkdir()
+    lines, left = _nested_lines(default)
+    assert lines[-1] == "nothing was written" and left == ["r.csv"], lines[-3:]  # no tuning/ folder
+    lines, left = _nested_lines(named, "--out", "n")
+    assert lines[-1] == "nothing was written (n was not created)" and left == ["r.csv"], lines[-3:]

@@ -465,16 +465,17 @@ def _ours(path: Path) -> bool:
     return isinstance(data, dict) and {"outer", "folds", "estimates"} <= set(data)
 
 
-def write_nested_outputs(result: NestedTuneResult, out: Path) -> dict[str, str]:
+def write_nested_outputs(result: NestedTuneResult, out: Path, *, named: bool = True) -> dict[str, str]:
     """nested_folds.csv (one row per outer fold), nested_trials.csv (every study's trials, with a
     ``fold`` column) and nested.json (the result, each fold's study, provenance), staged and moved into
-    ``out`` together (nested.json last). No best.toml: nested CV estimates the procedure."""
+    ``out`` together (nested.json last). No best.toml: nested CV estimates the procedure. ``named``:
+    whether the person named ``out`` (the CLI's --out), else a failed write's line does not quote it."""
     import pandas as pd
 
     from movierec.output_folders import OUT, staged_output
     from movierec.provenance import package_versions, provenance
 
-    with staged_output(Path(out), last=("nested.json",), option=OUT) as staged:
+    with staged_output(Path(out), last=("nested.json",), option=OUT, named=named) as staged:
         files = {"folds": staged.path / "nested_folds.csv", "trials": staged.path / "nested_trials.csv"}
         result.to_frame().to_csv(files["folds"], index=False)
         tables = [t.trials.assign(fold=i + 1) for i, t in enumerate(result.studies) if t.trials is not None]

@@ -527,7 +527,9 @@ def _commit(st: Staged) -> None:
 
 
 @contextmanager
-def staged_output(out: str | Path, *, last: Iterable[str] = (), option: str = "--out") -> Iterator[Staged]:
+def staged_output(
+    out: str | Path, *, last: Iterable[str] = (), option: str = "--out", named: bool = True
+) -> Iterator[Staged]:
     """Write a command's output folder ``out`` through a staging folder; it is put in place only on success.
 
     ``movierec report --out r`` that failed at a model's fit, or was stopped with Ctrl-C, left ``r/`` with
@@ -538,7 +540,8 @@ def staged_output(out: str | Path, *, last: Iterable[str] = (), option: str = "-
     was, and :func:`record_outcome` says so (``nothing was written (r is as it was)``).
     SIGTERM does the same when the CLI runs the block (it turns SIGTERM into an interrupt). A run killed
     outright (SIGKILL) leaves only the hidden staging folder, which the next run into ``out`` on this
-    machine removes (:func:`_new_stage`).
+    machine removes (:func:`_new_stage`). ``named``: whether the person named ``out``, as in
+    :func:`nothing_written` (nested tune's own tuning/MODEL-METRIC-nested is left out of the line).
     """
     out = Path(out)
     created = missing_folders(out.parent)
@@ -557,7 +560,7 @@ def staged_output(out: str | Path, *, last: Iterable[str] = (), option: str = "-
         with _sigint_deferred(redeliver=False):  # a second Ctrl-C must not stop the clean-up halfway
             shutil.rmtree(st.path, ignore_errors=True)
             remove_empty_folders(created)
-        record_outcome(exc, nothing_written(out, existed))
+        record_outcome(exc, nothing_written(out, existed, named=named))
         raise
     with _sigint_deferred(redeliver=True):
         try:

@@ -776,6 +776,7 @@ class Request:
     timeout: float | None = None
     n_jobs: int = 1
     seed: int = 42
+    existed: bool = False  # the study was in the storage before this call
 
 
 # dup-ok: the one list of tune's request options (tune() forwards them); alike in shape to models' keyword
@@ -892,7 +893,7 @@ def check_request(
     # what tune() runs in this session
     return Request(
         model, parsed, storage_obj, shown, name, settings, stored, n_before,
-        n_trials=int(n_trials), timeout=timeout, n_jobs=n_jobs, seed=seed,
+        n_trials=int(n_trials), timeout=timeout, n_jobs=n_jobs, seed=seed, existed=name in existing,
     )  # fmt: skip
 
 
@@ -1088,18 +1089,18 @@ def tune(
     model, parsed, shown, name = req.model, req.metric, req.shown, req.study_name
     parts = holdout, validation
     inter, settings, study = _open_study(req, dataset, parts, fixed_params, seed=req.seed, worker=worker, n_trials=req.n_trials)  # fmt: skip
-    train, test = _outer_split(inter, holdout, settings)  # built first, never handed to the objective
-    named = user_features is None or isinstance(user_features, str)  # a spec: as the study records it
-    ufeats = _user_features(settings.get("user_features") if named else user_features, dataset, train)
-    ifeats, fold_feats = _item_features(settings.get("item_features"), dataset, train, test)
-    objective = _objective(train, model, parsed, settings, ufeats, fold_feats, validation)  # never the test
-    _check_fixed_memory(model, settings["fixed_params"], train)  # every trial would be refused: say so now
-    lines = report is print_trial  # the start and refit lines go with the trial lines, not to a callable
-    plan = _plan(req.n_trials, settings["cv"], validation, train)  # '10 trials, 3 inner folds of 80,000 …'
-    _started(study, req.storage, name, req.n_trials, on_start, lines, plan, (objective, worker))
-    t0 = time.perf_counter()
-    _say(lines, _wrapped(f"tuning {model} for {parsed.label}: {plan}"))
-    with _connections_closed(study):
+    with _connections_closed(study), _unfinished_removed(study, req):  # the study made here, if no trial ends
+        train, test = _outer_split(inter, holdout, settings)  # built first, never handed to the objective
+        named = user_features is None or isinstance(user_features, str)  # a spec: as the study records it
+        ufeats = _user_features(settings.get("user_features") if named else user_features, dataset, train)
+        ifeats, fold_feats = _item_features(settings.get("item_features"), dataset, train, test)
+        objective = _objective(train, model, parsed, settings, ufeats, fold_feats, validation)  # not the test
+        _check_fixed_memory(model, settings["fixed_params"], train)  # every trial would be refused: now
+        lines = report is print_trial  # the start and refit lines go with the trial lines, not a callable
+        plan = _plan(req.n_trials, settings["cv"], validation, train)  # '10 trials, 3 inner folds of …'
+        _started(study, req.storage, name, req.n_trials, on_start, lines, plan, (objective, worker))
+        t0 = time.perf_counter()
+        _say(lines, _wrapped(f"tuning {model} for {parsed.label}: {plan}"))
         _optimize(study, objective, n_trials=req.n_trials, timeout=req.timeout, n_jobs=req.n_jobs, progress=report, storage=req.storage)  # fmt: skip
         result = _study_result(study, name, shown, model, parsed, settings)
         if result.n_complete > 0 and test is not None and evaluate_test:  # the test part, read once
@@ -1113,6 +1114,37 @@ def tune(
         if out is not None:
             result.files = write_outputs(study, result, Path(out), searched=objective.space)
     return result
+
+
+@contextlib.contextmanager
+def _unfinished_removed(study: Any, req: Request) -> Iterator[None]:
+    """Run the block; when it raises (a refusal inside a trial, a later check, Ctrl-C), delete the study
+    if this call created it and no trial finished (complete or pruned) or runs (another worker's).
+
+    ``tune(ds, "ease", storage="sqlite:///s.db")`` refused in its first trial ('validation fold 1 has no
+    rating ≥ the relevance threshold 4') left the study it had just created, holding that one failed
+    trial and the settings of the refused call, so the next call with the threshold lowered was refused
+    ("study 'low' in sqlite:///s.db exists with threshold 4.0, not 3.0; choose another study …") until
+    the study was deleted by hand; the CLI removed only a study.db file of its own, not a --storage one.
+    A study that existed before the call keeps everything, the failed trial too: nothing is deleted that
+    this call did not write. A study in memory goes with the call anyway."""
+    try:
+        yield
+    except BaseException:
+        if not req.existed:
+            _delete_if_unfinished(study)
+        raise
+
+
+def _delete_if_unfinished(study: Any) -> None:
+    """Delete ``study`` when its trials are all failed or queued (none complete, pruned or running)."""
+    optuna = _optuna()
+    state = optuna.trial.TrialState
+    try:
+        if all(t.state in (state.FAIL, state.WAITING) for t in study.get_trials(deepcopy=False)):
+            optuna.delete_study(study_name=study.study_name, storage=study._storage)
+    except Exception:  # the storage cannot be read or written (a server gone): the study stays as it is
+        pass
 
 
 @contextlib.contextmanager

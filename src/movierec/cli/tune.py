@@ -202,10 +202,11 @@ def _check_nested(ctx: typer.Context, files: SplitFilesGiven, pareto: str | None
 
 
 @contextmanager
-def _said_on_interrupt(out_dir: Path) -> Iterator[None]:
+def _said_on_interrupt(out_dir: Path, named: bool) -> Iterator[None]:
     """Ctrl-C during nested cross-validation: the line says what is left, as plain tune's does (it said
     'movierec: interrupted' alone, where tune says its finished trials are kept): nothing, since the
-    studies live in memory. An interrupt while the files move into place has its own line already."""
+    studies live in memory. An interrupt while the files move into place has its own line already.
+    ``named``: --out was given; the default tuning/MODEL-METRIC-nested is not quoted (as tune's study)."""
     existed = out_dir.exists()
     try:
         yield
@@ -215,7 +216,8 @@ def _said_on_interrupt(out_dir: Path) -> Iterator[None]:
 
             record_outcome(
                 exc,
-                f"{nothing_written(out_dir, existed)}; nested studies are kept in memory, none to continue",
+                f"{nothing_written(out_dir, existed, named=named)}; nested studies are kept in memory, "
+                "none to continue",
             )
         raise
 
@@ -232,7 +234,7 @@ def _run_nested(
     """:func:`movierec.nested_tuning.nested_tune` with the plan line first, a progress bar per outer fold
     (plain lines in a pipe), then the per-fold table, the mean ± std line and the files. ``typed_model``:
     ``--model``, ``--metric`` and ``--params`` as typed."""
-    from movierec.nested_tuning import check_nested_folder, nested_tune, plan_words
+    from movierec.nested_tuning import check_nested_folder, nested_tune, plan_words, write_nested_outputs
     from movierec.progress import LineProgress, make_progress
     from movierec.tuning import check_request
 
@@ -280,11 +282,12 @@ def _run_nested(
                 last, best = f"last {last}", ("–" if best == "–" else f"best {best}")
             bar.update(tasks[event["fold"]], advance=1, best=best, last=last)
 
-        with _said_on_interrupt(out_dir):
+        with _said_on_interrupt(out_dir, named=out is not None):  # the files written here, as named
             result = nested_tune(
                 dataset, model_name, outer_folds=outer_folds, metric=label, fixed_params=fixed or None,
-                user_features=user_features, progress=progress, on_fold=start, out=out_dir, **options,
+                user_features=user_features, progress=progress, on_fold=start, **options,
             )  # fmt: skip
+            result.files = write_nested_outputs(result, out_dir, named=out is not None)
     if as_json:
         print_json(result.to_dict())
         return
