@@ -34,6 +34,7 @@ CHARTS = [
     "ranking",
     "per_user_ndcg",
     "metric_vs_k",
+    "metric_vs_k_narrow",
     "training_curves",
     "beyond_tradeoff",
     "popularity_bias",

@@ -438,13 +438,24 @@ def metric_vs_k(
     metrics: Sequence[str],
     title: str,
     colours: Mapping[str, str] | None = None,
+    stacked: bool = False,
 ) -> Path:
-    """One panel per metric, one line per model, K on the x axis."""
+    """One panel per metric, one line per model, K on the x axis.
+
+    ``stacked`` puts the panels in one column, about 360 px wide (at 0.85x it fits a 360 px phone's card,
+    310 px): the report shows it on a phone, where the three panels side by side (1236 px) were shown at
+    0.55x (text 7 px) or, kept at 0.85x, one panel a screen.
+    """
     plt = pyplot()
     models = list(curves)
     colours = colours or model_colours(models)
-    fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics) + 0.5, 3.4), squeeze=False)
-    for ax, metric in zip(axes[0], metrics, strict=True):
+    shape, size = (
+        ((len(metrics), 1), (3.28, 2.3 * len(metrics) + 0.4))
+        if stacked
+        else ((1, len(metrics)), (3.6 * len(metrics) + 0.5, 3.4))
+    )
+    fig, axes = plt.subplots(*shape, figsize=size, squeeze=False)
+    for ax, metric in zip(axes.flat, metrics, strict=True):
         for m in models:
             ys = curves[m].get(metric)
             if ys is not None:

@@ -1708,6 +1708,16 @@ def _model_charts(
         title="Metric vs K (full ranking)",
         colours=colours,
     )
+    # the same panels stacked, for a phone (the page's <picture> shows it at <= 700 px)
+    charts["metric_vs_k_narrow"] = C.metric_vs_k(
+        curves,
+        ks,
+        charts_dir / "metric_vs_k_narrow.png",
+        metrics=CURVE_METRICS,
+        title="Metric vs K (full ranking)",
+        colours=colours,
+        stacked=True,
+    )
     histories = _histories(trained, labels)
     if histories:
         charts["training"] = C.training_curves(histories, charts_dir / "training_curves.png", colours=colours)
