@@ -36,6 +36,7 @@ CHARTS = [
     "metric_vs_k",
     "metric_vs_k_narrow",
     "training_curves",
+    "training_curves_narrow",
     "beyond_tradeoff",
     "popularity_bias",
     "ndcg_by_group",

@@ -8,6 +8,7 @@ Each function takes plain numbers or JSON result rows (no models) and writes one
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -474,10 +475,14 @@ def training_curves(
     *,
     title: str | None = None,
     colours: Mapping[str, str] | None = None,
+    stacked: bool = False,
 ) -> Path:
     """Loss per epoch, one small panel per iterative model (their losses are on different scales),
     with the validation score (``val_…`` keys: :mod:`movierec.epoch_validation`, sasrec's own) dashed
-    on a second axis where the model has one."""
+    on a second axis where the model has one.
+
+    ``stacked``: one panel a row, about 360 px wide, for the report on a phone (as :func:`metric_vs_k`'s):
+    three a row (1225 px) were shown at 0.55x there, or at 0.85x one panel a screen."""
     plt = pyplot()
     if title is None:
         validated = any(k.startswith("val") for h in histories.values() for row in h for k in row)
@@ -485,11 +490,11 @@ def training_curves(
     models = [m for m, h in histories.items() if h]
     colours = colours or model_colours(list(histories))
     n = max(len(models), 1)
-    cols = min(n, 3)
+    cols = 1 if stacked else min(n, 3)
     rows = int(np.ceil(n / cols))
     # at least two panels' width: the report shows this chart across its card (figure.wide), and one 4-inch
     # panel (440 px at 110 dpi) stretched to ~1,200 px read blurry
-    width = max(3.6 * cols + 0.4, 7.6)
+    width = 3.25 if stacked else max(3.6 * cols + 0.4, 7.6)  # stacked: ~360 px with the right axis's labels
     fig, axes = plt.subplots(rows, cols, figsize=(width, 2.8 * rows + 0.4), squeeze=False)
     for ax in axes.flat[len(models) :]:
         ax.set_visible(False)
@@ -521,6 +526,7 @@ def training_curves(
             ax.legend(lines, [line.get_label() for line in lines], fontsize=8, loc="best")
     if not models:
         axes[0][0].text(0.5, 0.5, "no iterative model in this report", ha="center", va="center")
-    _chart_title(fig, title)
+    # stacked, the title on two lines: on one (445 px) it set the chart's width
+    _chart_title(fig, textwrap.fill(title, 30) if stacked else title)
     fig.tight_layout()
     return save(fig, path)

@@ -1721,6 +1721,9 @@ def _model_charts(
     histories = _histories(trained, labels)
     if histories:
         charts["training"] = C.training_curves(histories, charts_dir / "training_curves.png", colours=colours)
+        charts["training_narrow"] = C.training_curves(
+            histories, charts_dir / "training_curves_narrow.png", colours=colours, stacked=True
+        )
     return charts
 
 
