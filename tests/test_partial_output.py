@@ -563,3 +563,25 @@ def test_batch_run_that_fails_removes_its_temporary(
     args = ["recommend", "--all-users", "--ratings", str(no_times), *fails, "--out", str(out)]
     assert _run(args, capsys) == (2, [FIT_ERROR])
     assert os.listdir(tmp) == [] and not out.exists()
+
+
+def test_a_write_the_machine_refuses_is_one_line_and_leaves_nothing(tmp_path: Path) -> None:
+    """A full disk, a quota or a file-size limit ended any command in OSError's traceback (exit 1), the
+    note of what was left under it. Now one line, exit 1 (the machine refused, not the input): here
+    ``export`` in a fresh process whose files may not pass 20 kB (RLIMIT_FSIZE: its first parquet file
+    fails as a full disk would), and nothing is left beside the ratings, not even its hidden temporary."""
+    import resource
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "movierec", "export", "--model", "popularity", "--out", "art"],
+        cwd=tmp_path, capture_output=True, text=True, preexec_fn=small_files, timeout=300,
+    )  # fmt: skip
+    lines = proc.stderr.splitlines()
+    assert proc.returncode == 1 and len(lines) == 1, proc.stderr[-2000:]
+    assert (
+        lines[0].startswith("movierec: error: could not write the output: ") and "File too large" in lines[0]
+    )
+    assert os.listdir(tmp_path) == []

@@ -8,9 +8,11 @@ keep their traceback.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -323,7 +325,8 @@ def main(argv: list[str] | None = None) -> None:
     naming the command and pointing at its ``--help``, instead of typer's framed usage box.
     Ctrl-C ends in ``movierec: interrupted`` and exit status 130; SIGTERM (``kill``, ``timeout``) is
     raised as an interrupt too (:class:`Terminated`), so it cleans up the same way, and ends in
-    ``movierec: terminated`` and exit status 143.
+    ``movierec: terminated`` and exit status 143. A write the machine refuses (a full disk, a quota, a
+    file-size limit, a read-only or forbidden folder) is one line too, with exit status 1.
     """
     import warnings
 
@@ -368,6 +371,10 @@ def main(argv: list[str] | None = None) -> None:
         fail(why, take_outcomes())
     except KeyboardInterrupt:
         raise SystemExit(_interrupted()) from None
+    except OSError as exc:  # a full disk, a file-size limit, a read-only or forbidden folder
+        if exc.errno not in _WRITE_FAILURES:
+            raise
+        fail(_write_failure(exc), take_outcomes(), 1)
     except Exception as exc:  # a library's own error raised while it unwound a Ctrl-C (Optuna's trial loop)
         if not interrupted_by(exc):
             raise
@@ -386,6 +393,20 @@ def main(argv: list[str] | None = None) -> None:
     if code == EXIT_INTERRUPTED:  # Ctrl-C or SIGTERM: typer turns the KeyboardInterrupt into this exit code
         code = _interrupted()
     raise SystemExit(code)  # like typer's standalone mode: callers (and tests) see SystemExit(0) on success
+
+
+#: the errors a write meets from the machine, not from a mistake in the code: a full disk or quota, a
+#: file-size limit, a read-only file system, a folder the user may not write
+_WRITE_FAILURES = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM})
+
+
+def _write_failure(exc: OSError) -> str:
+    """One line for an output the machine would not take (exit 1: not bad input): ``could not write
+    nested.json: File too large``. The file is named by its own name: its folder is often the hidden
+    staging one, which the outcome after it (``nothing was written``) already accounts for. It was a
+    traceback whose last line said what was left."""
+    what = f"could not write {Path(str(exc.filename)).name}" if exc.filename else "could not write the output"
+    return f"{what}: {exc.strerror or exc}"
 
 
 def _interrupted() -> int:
