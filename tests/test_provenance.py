@@ -103,3 +103,31 @@ def test_this_checkout_records_its_own_commit() -> None:
     after = _git(PACKAGE, "rev-parse", "HEAD")  # others may commit in the same checkout meanwhile
     assert commit.removesuffix("+dirty") in {before, after}
     assert git_commit(PACKAGE).removesuffix("+dirty") in {before, after, _git(PACKAGE, "rev-parse", "HEAD")}
+
+
+def test_reading_the_commit_never_writes_the_index(tmp_path: Path) -> None:
+    """``git status`` refreshes a stale index under ``.git/index.lock``: a result recording its commit beside
+    the user's own ``git commit`` made theirs fail ("another git process seems to be running"), and a run
+    killed mid-write (a file-size limit did it to this repository) left the lock for good. Here a tracked
+    file's times change but not its content, which makes a plain ``git status`` rewrite the index (checked
+    first, on a copy), and :func:`git_commit` leaves the index byte for byte and time as it was."""
+    repo, sha = _project(tmp_path)
+    copy = tmp_path / "copy"
+    shutil.copytree(repo, copy)
+
+    def touched(project: Path) -> tuple[bytes, int]:
+        """The index as it was, after the tracked file's modification time moved 5 s on."""
+        index, tracked = project / ".git" / "index", project / "myproject" / "__init__.py"
+        before = (index.read_bytes(), index.stat().st_mtime_ns)
+        os.utime(tracked, ns=(tracked.stat().st_atime_ns, tracked.stat().st_mtime_ns + 5 * 10**9))
+        return before
+
+    before = touched(copy)
+    _git(copy, "status", "--porcelain", "--untracked-files=no")
+    index = copy / ".git" / "index"
+    assert (index.read_bytes(), index.stat().st_mtime_ns) != before  # a plain status does write it
+    before = touched(repo)
+    assert git_commit(repo / "myproject" / "__init__.py") == sha  # same content: not dirty
+    index = repo / ".git" / "index"
+    assert (index.read_bytes(), index.stat().st_mtime_ns) == before
+    assert not (repo / ".git" / "index.lock").exists()

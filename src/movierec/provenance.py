@@ -50,6 +50,10 @@ def git_commit(path: str | Path | None = None) -> str:
     dirty state as movierec's in every result and artifact. So ``git ls-files --error-unmatch`` on the
     package's ``__init__.py`` (or ``path`` itself) asks first; untracked means ``"unknown"``, as for a
     wheel anywhere else. One git call when it is not tracked, three when it is, 5 s timeout each.
+    ``status`` runs with ``--no-optional-locks`` (git's advice for tools that only read): otherwise it
+    refreshes the index under ``.git/index.lock``, which the user's own ``git commit`` then meets as
+    "another git process seems to be running", and a run killed mid-write (a timeout, a file-size
+    limit) left the lock behind for good.
     """
     root = Path(path) if path is not None else Path(__file__).resolve().parent
     if root.is_file():
@@ -70,7 +74,7 @@ def git_commit(path: str | Path | None = None) -> str:
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            ["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"],
             cwd=root,
             capture_output=True,
             text=True,
