@@ -202,6 +202,25 @@ def pair_dots(left: np.ndarray, right: np.ndarray, users: np.ndarray, items: np.
     return out
 
 
+def whitened_items(
+    model: Any,
+    gram: Callable[[np.ndarray], np.ndarray],
+    floor: Callable[[np.ndarray], float] = lambda eigenvalues: 1e-12,
+) -> np.ndarray:
+    """``model.item_factors_`` whitened, z_i = G^{−½}·v_i with G = ``gram(V)`` (V in float64) and G's
+    eigenvalues held at ``floor(eigenvalues)`` or above, as float32: the ``similar_vectors`` of iALS (its
+    normal equations) and of the LightFM-style models (the factors' second moment). Kept on the model with
+    the factors it was computed from ('similar' asks often); not saved (no trailing underscore)."""
+    cached = getattr(model, "_whitened", None)
+    if cached is not None and cached[0] is model.item_factors_:
+        return np.asarray(cached[1])
+    v = np.asarray(model.item_factors_, dtype=np.float64)
+    vals, vecs = np.linalg.eigh(gram(v))
+    z = np.asarray(v @ ((vecs * np.maximum(vals, floor(vals)) ** -0.5) @ vecs.T), dtype=np.float32)
+    model._whitened = (model.item_factors_, z)
+    return z
+
+
 def training_view(model_or_class: object, interactions: Interactions, threshold: float = 4.0) -> Interactions:
     """The interactions a model trains on, from its tags: the one place this rule is written.
 

@@ -22,7 +22,7 @@ import scipy.sparse as sp
 from movierec.errors import ConfigError, DataError, Doors
 from movierec.features import side_matrix
 from movierec.interactions import Interactions
-from movierec.models.base import EpochCallback, Tags, check_indices, check_random_state
+from movierec.models.base import EpochCallback, Tags, check_indices, check_random_state, whitened_items
 from movierec.models.kernels.hybrid import BPR as _BPR_KIND
 from movierec.models.kernels.hybrid import LOGISTIC as _LOGISTIC_KIND
 from movierec.models.kernels.hybrid import WARP as _WARP_KIND
@@ -451,18 +451,16 @@ class HybridMF(WeightedRecommender):
         (ease 0.338 / 131); seeds 1 and 2 agree, except logistic's overlap (+0.005, −0.001): its
         positives-only loss learns mostly popularity, and whitening only stops that crowding its lists."""
         self._check_fitted()
-        # (the factors it was computed from, z): 'similar' asks often
-        cached = getattr(self, "_whitened", None)
-        if cached is not None and cached[0] is self.item_factors_:
-            return np.asarray(cached[1])
-        v = np.asarray(self.item_factors_, dtype=np.float64)
-        trained = np.bincount(self.seen_.indices, minlength=v.shape[0]) > 0  # untrained rows stay at init
-        basis = v[trained] if trained.sum() > v.shape[1] else v
-        vals, vecs = np.linalg.eigh(basis.T @ basis / max(len(basis), 1))
-        floor = max(float(vals.max(initial=0.0)), 1e-12) * 1e-6  # a direction no item uses is not blown up
-        z = np.asarray(v @ ((vecs * np.maximum(vals, floor) ** -0.5) @ vecs.T), dtype=np.float32)
-        self._whitened = (self.item_factors_, z)
-        return z
+
+        def second_moment(v: np.ndarray) -> np.ndarray:
+            trained = np.bincount(self.seen_.indices, minlength=v.shape[0]) > 0  # untrained rows stay at init
+            basis = v[trained] if trained.sum() > v.shape[1] else v
+            return basis.T @ basis / max(len(basis), 1)
+
+        # a direction no item uses is not blown up
+        return whitened_items(
+            self, second_moment, lambda vals: max(float(vals.max(initial=0.0)), 1e-12) * 1e-6
+        )
 
     def _feature_vector(self, features: Any) -> np.ndarray:
         """A visitor's user vector from its side features (see :meth:`score_new_user`)."""

@@ -20,7 +20,7 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import EpochCallback, FactorRecommender, Tags, check_random_state
+from movierec.models.base import EpochCallback, FactorRecommender, Tags, check_random_state, whitened_items
 from movierec.models.groups import FactorParams
 from movierec.models.params import NON_NEGATIVE, POSITIVE_INT, Constraint
 from movierec.models.space import FloatRange, IntRange, SearchSpace
@@ -134,17 +134,12 @@ class IALS(FactorParams, FactorRecommender, WeightedRecommender):
         0.320 (ease: 104, 0.343). A modest gain: Toy Story 2 enters Toy Story's list, which Shawshank still
         opens."""
         self._check_fitted()
-        # (the factors it was computed from, z): 'similar' asks often
-        cached = getattr(self, "_whitened", None)
-        if cached is not None and cached[0] is self.item_factors_:
-            return np.asarray(cached[1])
-        h = np.asarray(self.item_factors_, dtype=np.float64)
-        nu = (1.0 + float(self.alpha0) * h.shape[0]) ** float(self.reg_exponent)
-        a = float(self.alpha0) * (h.T @ h) + float(self.regularization) * nu * np.eye(h.shape[1])
-        vals, vecs = np.linalg.eigh(a)
-        z = np.asarray(h @ ((vecs * np.maximum(vals, 1e-12) ** -0.5) @ vecs.T), dtype=np.float32)
-        self._whitened = (self.item_factors_, z)
-        return z
+
+        def normal_equations(h: np.ndarray) -> np.ndarray:
+            nu = (1.0 + float(self.alpha0) * h.shape[0]) ** float(self.reg_exponent)
+            return float(self.alpha0) * (h.T @ h) + float(self.regularization) * nu * np.eye(h.shape[1])
+
+        return whitened_items(self, normal_equations)
 
     def fold_in_spec(self) -> dict[str, Any]:
         """A visitor's vector is the exact least-squares solve with the item factors fixed, over their positives
