@@ -1700,30 +1700,22 @@ def _model_charts(
             title=f"Per-user NDCG@{k}: the spread behind the averages",
             colours=colours,
         )
-    charts["metric_vs_k"] = C.metric_vs_k(
-        curves,
-        ks,
-        charts_dir / "metric_vs_k.png",
-        metrics=CURVE_METRICS,
-        title="Metric vs K (full ranking)",
-        colours=colours,
-    )
-    # the same panels stacked, for a phone (the page's <picture> shows it at <= 700 px)
-    charts["metric_vs_k_narrow"] = C.metric_vs_k(
-        curves,
-        ks,
-        charts_dir / "metric_vs_k_narrow.png",
-        metrics=CURVE_METRICS,
-        title="Metric vs K (full ranking)",
-        colours=colours,
-        stacked=True,
-    )
     histories = _histories(trained, labels)
-    if histories:
-        charts["training"] = C.training_curves(histories, charts_dir / "training_curves.png", colours=colours)
-        charts["training_narrow"] = C.training_curves(
-            histories, charts_dir / "training_curves_narrow.png", colours=colours, stacked=True
+    # each multi-panel chart twice: side by side, and stacked for a phone (the page's <picture>, <= 700 px)
+    for suffix, stacked in (("", False), ("_narrow", True)):
+        charts[f"metric_vs_k{suffix}"] = C.metric_vs_k(
+            curves,
+            ks,
+            charts_dir / f"metric_vs_k{suffix}.png",
+            metrics=CURVE_METRICS,
+            title="Metric vs K (full ranking)",
+            colours=colours,
+            stacked=stacked,
         )
+        if histories:
+            charts[f"training{suffix}"] = C.training_curves(
+                histories, charts_dir / f"training_curves{suffix}.png", colours=colours, stacked=stacked
+            )
     return charts
 
 
