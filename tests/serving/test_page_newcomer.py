@@ -127,7 +127,7 @@ def test_at_phone_width_the_button_is_on_the_screen_once_a_movie_is_rated(browse
     rating the bar is not there: the button stays in its panel."""
     ctx, page = _open(browser, server.url, "svd")
     page.fill("#search", "movie")
-    page.wait_for_function("document.querySelectorAll('#results li').length === 15")
+    page.wait_for_function("() => document.querySelectorAll('#results li').length === 15")
     unrated = page.locator("#recommend").bounding_box()
     assert unrated is not None and unrated["y"] > 844  # in its panel, under the results: no bar yet
     first = page.locator("#results li").first
@@ -185,7 +185,7 @@ def test_on_a_wide_screen_the_buttons_stay_in_their_panel(browser, server) -> No
     page.goto(server.url + "/")
     page.wait_for_selector("#model-info:has-text('svd')")
     page.fill("#search", "movie")
-    page.wait_for_function("document.querySelectorAll('#results li').length === 15")
+    page.wait_for_function("() => document.querySelectorAll('#results li').length === 15")
     page.locator("#results li").first.locator(".star[data-stars='4']").click()
     page.locator("#rated li").first.wait_for()
     _in_view(page, "#recommend", 800)  # was at y = 867
@@ -197,7 +197,7 @@ def test_on_a_wide_screen_the_buttons_stay_in_their_panel(browser, server) -> No
     page.close()
 
 
-# the action bar's shadow, each a function: a string expression that has to wait for its answer is evaluated as a
+# every wait on the served page is a function: a string expression that has to wait for its answer is evaluated as a
 # string, which the page's Content-Security-Policy refuses ("script-src 'self'", no 'unsafe-eval')
 _STUCK = "() => getComputedStyle(document.getElementById('actions')).boxShadow !== 'none'"
 _PLAIN = "() => getComputedStyle(document.getElementById('actions')).boxShadow === 'none'"
@@ -212,10 +212,10 @@ def test_on_a_wide_screen_the_bar_has_an_edge_only_while_it_is_stuck(browser, se
     page.goto(server.url + "/")
     page.wait_for_selector("#model-info:has-text('svd')")
     page.fill("#search", "movie")
-    page.wait_for_function("document.querySelectorAll('#results li').length === 15")
+    page.wait_for_function("() => document.querySelectorAll('#results li').length === 15")
     for i in range(3):
         page.locator("#results li").nth(i).locator(".star[data-stars='4']").click()
-    page.wait_for_function("document.querySelectorAll('#rated li').length === 3")
+    page.wait_for_function("() => document.querySelectorAll('#rated li').length === 3")
     page.evaluate("scrollTo(0, 0)")
     bar, last = page.locator("#actions").bounding_box(), page.locator("#rated li").last.bounding_box()
     assert bar is not None and last is not None
