@@ -495,6 +495,47 @@ def test_lift_lists_are_one_list_whatever_the_model(tmp_path) -> None:  # type: 
     )
 
 
+@pytest.mark.parametrize("name", ["normal-predictor", "baseline", "global-mean", "popularity"])
+def test_similar_of_a_model_without_one_is_the_clis_answer(name: str) -> None:
+    """A model that links no movie to another answers ``Recommender.similar`` as ``movierec similar -m`` does.
+    normal-predictor: refused by lift and by model in the CLI, while Python returned the lift list (every
+    model's) under its name; now the same refusal, each door's fix. baseline, global-mean, popularity: by
+    model, one refusal in both doors (Python's named seven models in other words); by lift, the same movies,
+    and both say under the list that it is lift's."""
+    import json
+
+    from clihelp import one_error_line, run_process
+
+    ds = movierec.load("ml-latest-small")
+    rec = movierec.Recommender(ds, name).fit()
+    cli = ["similar", "Toy Story", "-m", name, "-k", "5"]
+    with pytest.raises(ConfigError) as by_model:
+        rec.similar("Toy Story", k=5, by="model")
+    assert one_error_line(run_process(*cli)) == by_model.value.in_cli()  # -m's default is by model
+    if name == "normal-predictor":
+        assert str(by_model.value) == (
+            "normal-predictor draws random ratings, so it has no list: use Recommender(ds, 'svd'), or score it "
+            "with compare(ds, ['normal-predictor'], protocols='rating')"
+        )
+        with pytest.raises(ConfigError) as by_lift:
+            rec.similar("Toy Story", k=5)  # lift, the default
+        assert str(by_lift.value) == str(by_model.value)
+        assert one_error_line(run_process(*cli, "--by", "lift")) == by_lift.value.in_cli()
+        return
+    said = f"{name} has no item vectors or neighbour lists, so no 'similar'; ease, itemknn and svd have one, and "
+    assert str(by_model.value) == said + "by='lift' works with any model"
+    assert by_model.value.in_cli() == said + "--by lift works with any model"
+    lifted = rec.similar("Toy Story", k=5)
+    proc = run_process(*cli, "--by", "lift", "--json")
+    assert proc.returncode == 0, proc.stderr
+    listed = json.loads(proc.stdout)
+    assert listed["by"] == "lift" and [r["movieId"] for r in listed["similar"]] == list(lifted["movieId"])
+    assert lifted["movieId"].iloc[0] == 3114  # Toy Story 2
+    meaning = "liked together this many times as often as chance says"
+    assert lifted.attrs["about"]["similarity"].startswith(meaning)
+    assert meaning in run_process(*cli, "--by", "lift", env={"COLUMNS": "200"}).stdout
+
+
 def test_ials_similar_whitens_its_factors_and_lists_less_popular_films(
     ials_rec: movierec.Recommender, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1075,11 +1075,13 @@ class Recommender:
         ``by="lift"`` (the default): the movies liked together with it more often than chance says, from
         the training positives, whatever the model (:func:`movierec.models.itemknn.lift_neighbours`:
         popular films do not crowd every list, as they do under cosine or EASE's weights). ``by="model"``:
-        the model's own similarity, cosine of its item vectors or a neighbour or linear model's weights.
-        Either is shrunk by co-support and drawn from movies with at least ``min_support`` training
-        ratings (default as in :meth:`recommend`; ``0`` lifts the floor): the list ``movierec similar`` and
-        the API give (:func:`movierec.scoring.support.shrunk_similarities`). An empty list comes with a
-        ``UserWarning`` saying why (say, an implicit model that never saw the movie rated ≥ 4).
+        the model's own similarity, cosine of its item vectors or a neighbour or linear model's weights (a
+        model with neither, such as baseline or popularity, refuses in ``movierec similar -m``'s words).
+        normal-predictor refuses both, as ``movierec similar`` does: random draws make no list. Either is
+        shrunk by co-support and drawn from movies with at least ``min_support`` training ratings (default
+        as in :meth:`recommend`; ``0`` lifts the floor): the list ``movierec similar`` and the API give
+        (:func:`movierec.scoring.support.shrunk_similarities`). An empty list comes with a ``UserWarning``
+        saying why (say, an implicit model that never saw the movie rated ≥ 4).
         """
         from movierec.beyond import train_pairs
         from movierec.models.base import topk
@@ -1092,7 +1094,9 @@ class Recommender:
 
         if by not in ("lift", "model"):
             raise ConfigError(f"by={by!r}: expected 'lift' (liked together more than chance) or 'model'")
-        train = self._check_fitted()
+        # normal-predictor is refused by lift too, as by movierec similar: its lift list was the one every
+        # model gives, listed under a model that did not make it
+        train = self._check_lists()
         k = _check_k(k, train.n_items)
         i = self.movie_index(movie)
         n = train.n_items

@@ -50,7 +50,7 @@ from movierec.interactions import Interactions
 from movierec.jsonsafe import to_jsonable
 from movierec.models.memory import check_memory
 from movierec.models.params import SHARED_CONSTRAINTS, Constraint, validate_params
-from movierec.scoring.support import explicit_rank_score, user_priors
+from movierec.scoring.support import explicit_rank_score, no_similar_reason, user_priors
 
 __all__ = [
     "HYPERPARAMETER_ALIASES",
@@ -1065,10 +1065,8 @@ class BaseRecommender:
         """Nearest items by cosine similarity of :meth:`similar_vectors` (override for neighbour models)."""
         emb = self.similar_vectors()
         if emb is None:
-            raise ConfigError(
-                f"{self.name} links no movie to another, so it has no 'similar' list; use a model that "
-                "does: ease, slim, rp3beta, itemknn, a k-NN model or a factor model (svd, als, ials)"
-            )
+            # Recommender.similar(by='model') reaches this: the words of movierec similar -m MODEL
+            raise ConfigError(no_similar_reason(self.name, "by='lift'"))
         item = int(check_indices(item, len(emb), "item")[0])
         norm = np.linalg.norm(emb, axis=1)
         norm[norm == 0] = 1.0

@@ -29,6 +29,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from movierec.errors import Doors
+
 __all__ = [
     "MIN_SUPPORT",
     "RANK_SHRINKAGE",
@@ -39,6 +41,7 @@ __all__ = [
     "empty_lift_reason",
     "empty_similar_reason",
     "explicit_rank_score",
+    "no_similar_reason",
     "shrink_by_co_support",
     "shrunk_similarities",
     "user_priors",
@@ -151,6 +154,22 @@ def empty_similar_reason(
     if floor_hid:
         return f"every movie {model} links to {title} has fewer than {floor} training ratings; {lower} lists them"
     return f"{model} links {title} to no other movie it saw rated alongside it"
+
+
+def no_similar_reason(model: str, by_lift: str) -> Doors:
+    """The refusal of a 'similar' list by the model's own similarity for a model with none (baseline,
+    global-mean, popularity, slope-one …), one line in every door: ``by_lift`` is how the caller asks for
+    the list by lift instead (``by='lift'`` in :meth:`movierec.Recommender.similar`, ``by=lift`` in the
+    artifact and the API); the CLI says ``--by lift``. Python's ``Recommender.similar(by='model')`` named
+    seven models in other words than ``movierec similar -m baseline`` (three, to fit 160 columns)."""
+
+    def said(by: str) -> str:
+        return (
+            f"{model} has no item vectors or neighbour lists, so no 'similar'; ease, itemknn and svd have one, "
+            f"and {by} works with any model"
+        )
+
+    return Doors(said(by_lift), said("--by lift"))
 
 
 def shrunk_similarities(sims: np.ndarray, seen: sp.csr_matrix, item: int) -> np.ndarray:

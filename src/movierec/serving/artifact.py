@@ -1867,10 +1867,10 @@ class Artifact(IdMapped):
         else:
             scores = self.scorer.similar_row(i)
         if scores is None:
-            raise ConfigError(  # three models, not six: 196 characters were three rows of 80 columns in the CLI
-                f"{self.model_name} has no item vectors or neighbour lists, so no 'similar'; "
-                "ease, itemknn and svd have one, and by=lift works with any model"
-            )
+            from movierec.scoring.support import no_similar_reason
+
+            # three models, not six: 196 characters were three rows of 80 columns in the CLI
+            raise ConfigError(no_similar_reason(self.model_name, "by=lift"))
         shrunk = shrunk_similarities(scores, self._seen, i)
         return self._top(shrunk, _Query(k, np.array([i]), None, min_support))
 
