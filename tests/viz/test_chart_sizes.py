@@ -56,3 +56,71 @@ def test_every_chart_title_is_one_size(tmp_path: Path) -> None:
     boxes = {c.name: _title_box(c) for c in charts}
     heights, widths = [b[0] for b in boxes.values()], [b[1] for b in boxes.values()]
     assert max(heights) - min(heights) <= 1 and max(widths) - min(widths) <= 2, boxes
+
+
+# Seven models (the default report's count) under their longest names, 19 genres as ml-latest-small has.
+_MODELS = ["popularity", "svd", "knn-baseline", "bpr", "ease", "als", "warp+genres+tags"]
+_GENRES = (
+    "Drama Comedy Thriller Action Romance Adventure Crime Sci-Fi Horror Fantasy Children Animation Mystery"
+)
+_GENRES += " Documentary War Musical Western IMAX Film-Noir"
+
+
+def _phone_charts(tmp_path: Path) -> dict[str, Path]:
+    """The phone version of each chart the report draws twice, on seven models' worth of made-up numbers."""
+    from types import SimpleNamespace
+
+    from movierec.viz import charts as C
+    from movierec.viz.report_beyond import _groups, _scatter
+
+    rng = np.random.default_rng(0)
+    colours = C.model_colours(_MODELS)
+    ranking = [f"{m}@10" for m in ("precision", "recall", "hit_rate", "ndcg")]
+    values = {m: {k: float(rng.uniform(0.05, 0.8)) for k in ranking} for m in _MODELS}
+    intervals = {m: {k: (v - 0.03, v + 0.03) for k, v in values[m].items()} for m in _MODELS}
+    terciles = [f"ndcg@10[activity={g}]" for g in ("low", "mid", "high")]
+    rows = [
+        SimpleNamespace(
+            label=m,
+            metrics={"coverage@10": rng.uniform(0, 0.07), "novelty@10": rng.uniform(1.6, 2.7), "ndcg@10": 0.2}
+            | {t: float(rng.uniform(0.05, 0.4)) for t in terciles},
+            intervals={"ndcg@10": (0.18, 0.22)},
+        )
+        for m in _MODELS
+    ]
+    per_user = {m: np.clip(rng.exponential(0.2, 600) - 0.05, 0, 1) for m in _MODELS}
+    counts = {g: int(4400 / (i + 1)) for i, g in enumerate(_GENRES.split())}
+    return {
+        "long tail": C.long_tail(
+            rng.zipf(1.5, 610) + 19, rng.zipf(1.6, 9000), tmp_path / "t.png", stacked=True
+        ),
+        "genres": C.genre_bars(counts, tmp_path / "g.png", narrow=True),
+        "ranking": C.grouped_bars(
+            values,
+            tmp_path / "r.png",
+            metrics=ranking,
+            title="Ranking quality, full catalogue (K=10, 95% intervals)",
+            intervals=intervals,
+            colours=colours,
+            narrow=True,
+        ),
+        "violins": C.per_user_distribution(
+            per_user,
+            tmp_path / "v.png",
+            metric="NDCG@10 per user",
+            title="Per-user NDCG@10: the spread behind the averages",
+            colours=colours,
+            narrow=True,
+        ),
+        "scatter": _scatter(rows, 10, tmp_path / "s.png", colours, True),
+        "terciles": _groups(rows, 10, tmp_path / "n.png", colours, True) or tmp_path / "none",
+    }
+
+
+def test_the_phone_versions_fit_a_360_px_phone_at_readable_size(tmp_path: Path) -> None:
+    """Each wide chart's phone version, shown at 0.85 of its drawn width (its 8 pt text, 12 px drawn, then
+    10 px), fits the 310 px card of a 360 px screen: drawn <= 364 px wide. Their wide versions (972-1138 px)
+    scrolled 516-657 px sideways there. The title, a legend and the names beside the points are what set
+    the width (394-447 px in the first draws): each must stay inside."""
+    widths = {name: mpimg.imread(png).shape[1] for name, png in _phone_charts(tmp_path).items()}
+    assert all(300 <= w <= 364 for w in widths.values()), widths

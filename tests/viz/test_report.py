@@ -28,18 +28,24 @@ pytestmark = pytest.mark.slow
 CHARTS = [
     "dataset_ratings",
     "dataset_long_tail",
+    "dataset_long_tail_narrow",
     "dataset_time",
     "dataset_genres",
+    "dataset_genres_narrow",
     "rmse",
     "ranking",
+    "ranking_narrow",
     "per_user_ndcg",
+    "per_user_ndcg_narrow",
     "metric_vs_k",
     "metric_vs_k_narrow",
     "training_curves",
     "training_curves_narrow",
     "beyond_tradeoff",
+    "beyond_tradeoff_narrow",
     "popularity_bias",
     "ndcg_by_group",
+    "ndcg_by_group_narrow",
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from html import unescape
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -15,13 +16,13 @@ from movierec.viz.report_beyond import beyond_reading, popularity_curve
 def test_section_in_page_and_results(report_dir: Path) -> None:
     html = (report_dir / "index.html").read_text()
     assert 'id="beyond"' in html and 'href="#beyond"' in html
-    # each chart's alt names the kind of chart and what it plots
+    # each chart's alt names the kind of chart and what it plots (as the browser reads it: "model&#39;s")
     for alt in (
         "Two scatter plots: each model's NDCG@",
         "Line chart: cumulative share",
         "Grouped bar chart: each model's NDCG",
     ):
-        assert f'alt="{alt}' in html
+        assert f'alt="{alt}' in unescape(html)
     data = json.loads((report_dir / "results.json").read_text())
     section = data["beyond"]
     assert [r["model"] for r in section["table"]] == ["svd", "bpr", "ease", "warp+genres+tags"]

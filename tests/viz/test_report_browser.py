@@ -291,36 +291,106 @@ def test_phone_multi_panel_charts_keep_a_readable_size(browser, report_dir: Path
     page.close()
 
 
+# Each chart drawn twice (wide, and narrow for a phone), by how its alt begins.
+_DRAWN_TWICE = [
+    "Two log-log histograms:",  # the long tail
+    "Bar chart: number of movies in each genre",
+    "Two scatter plots:",  # beyond accuracy: NDCG against coverage and novelty
+    "Grouped bar chart: each model's NDCG for light",  # beyond accuracy: the activity terciles
+    "Grouped bar chart: precision, recall, hit rate and NDCG",  # the ranking bars
+    "Violin and box plots:",
+    "Line charts: precision, recall and NDCG",  # per K
+    "Line charts, one per",  # the training curves (one per model stopped early, or per iterative model)
+]
+
+
 @pytest.mark.parametrize("width", [360, 390])
-def test_phone_shows_the_per_k_and_training_panels_stacked(browser, report_dir: Path, width: int) -> None:  # type: ignore[no-untyped-def]
-    """On a phone the per-K and training charts are the ones drawn for it, their panels in one column (about
-    360 px drawn), shown at >= 0.85x in their card without a sideways scroll: side by side (1236 and 1225 px)
-    they were 0.55x, text 7 px, and kept at 0.85x a 360 px screen showed one panel at a time. On a desktop
-    the side-by-side ones are shown."""
+def test_phone_shows_the_wide_charts_drawn_for_it(browser, report_dir: Path, width: int) -> None:  # type: ignore[no-untyped-def]
+    """On a phone each wide chart is the one drawn for it (about 360 px: panels stacked, bars and violins one
+    a row, legends in two columns), shown at >= 0.85x (its 8 pt text >= 10 px) whole in its card, no sideways
+    scroll: drawn for a desktop (972-1236 px) and kept at 0.85x, a 360 px screen showed a third to a half of
+    each, the violins, long tail, genres, scatter and ranking bars scrolling 350-657 px in their cards. On a
+    desktop the wide ones are shown."""
     for w, h in ((width, 800), (1280, 800)):
         page = browser.new_page(viewport={"width": w, "height": h}, device_scale_factor=1)
         page.goto((report_dir / "index.html").resolve().as_uri())
-        page.wait_for_function("[...document.images].every(i => i.complete)")
+        page.wait_for_function("() => [...document.images].every(i => i.complete)")
         got = page.evaluate(
-            """[...document.querySelectorAll('figure:has(source)')].map(f => { const i = f.querySelector('img');
+            """() => [...document.querySelectorAll('figure:has(source)')].map(f => { const i = f.querySelector('img');
+            const r = i.getBoundingClientRect(), card = f.getBoundingClientRect();
             return {narrow: i.currentSrc === f.querySelector('source').srcset, natural: i.naturalWidth,
-              shown: i.getBoundingClientRect().width, scroll: f.scrollWidth - f.clientWidth, alt: i.alt}; })"""
+              shown: r.width, scroll: f.scrollWidth - f.clientWidth, alt: i.alt,
+              inside: r.left >= card.left && r.right <= card.right}; })"""
         )
-        assert [g["alt"].split(":")[0] for g in got] == [
-            "Line charts",
-            "Line charts, one per model stopped early",
-        ] or [g["alt"].split(":")[0] for g in got] == [
-            "Line charts",
-            "Line charts, one per iterative model",
-        ], got
+        kinds = sorted(next((k for k in _DRAWN_TWICE if g["alt"].startswith(k)), g["alt"]) for g in got)
+        assert kinds == sorted(_DRAWN_TWICE), got
         for g in got:
             if w <= 700:
-                assert g["narrow"] and g["natural"] < 380, got
-                assert g["shown"] >= 0.85 * g["natural"] - 1 and g["scroll"] <= 1, got
+                assert g["narrow"] and g["natural"] < 380, g
+                assert g["shown"] >= 0.85 * g["natural"] - 1 and g["scroll"] <= 1 and g["inside"], g
             else:
-                assert not g["narrow"] and g["natural"] > 1000 and g["shown"] >= 0.85 * g["natural"] - 1, got
+                assert not g["narrow"] and g["natural"] > 700 and g["shown"] >= 0.85 * g["natural"] - 1, g
         assert _scroll_width(page) <= w
         page.close()
+
+
+def test_a_chart_that_scrolls_is_a_named_region_a_keyboard_reaches(browser, report_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """A chart's card that scrolls sideways (a chart kept at 0.85x in a narrower card) is in the tab order and
+    named, as the tables' boxes are (only Chromium puts a scrolling box in the tab order by itself: elsewhere
+    a keyboard could not scroll it); a card that fits is a plain figure, at the same width or once the window
+    is widened. At 360 px the rating, year, RMSE and popularity-bias charts scroll, at 768 px the wide ones."""
+    page = browser.new_page(viewport={"width": 360, "height": 780}, device_scale_factor=1)
+    page.goto((report_dir / "index.html").resolve().as_uri())
+    page.wait_for_function("() => [...document.images].every(i => i.complete)")
+    cards = """() => [...document.querySelectorAll('figure')].map(f => ({scrolls: f.scrollWidth > f.clientWidth + 1,
+      tab: f.getAttribute('tabindex'), role: f.getAttribute('role'), label: f.getAttribute('aria-label'),
+      alt: f.querySelector('img').alt}))"""
+    for width in (360, 768, 1280):
+        page.set_viewport_size({"width": width, "height": 780})
+        _wait_for(page, cards + ".every(c => c.scrolls === (c.tab === '0'))")  # marked again on resize
+        got = page.evaluate(cards)
+        scrolling = [c for c in got if c["scrolls"]]
+        assert (len(scrolling) >= 2) == (width < 1280), (width, got)
+        for c in got:
+            named = (c["tab"], c["role"], c["label"])
+            assert named == (
+                ("0", "region", c["alt"] + ", scrolls sideways") if c["scrolls"] else (None,) * 3
+            ), c
+    page.set_viewport_size({"width": 360, "height": 780})
+    _wait_for(page, cards + ".some(c => c.tab === '0')")
+    label = ""
+    for _ in range(20):  # past the menu's links: the first card that scrolls, the rating histogram
+        page.keyboard.press("Tab")
+        label = page.evaluate("() => document.activeElement.getAttribute('aria-label') || ''")
+        if label.endswith("scrolls sideways"):
+            break
+    assert label.startswith("Bar chart: number of ratings"), label
+    page.keyboard.press("ArrowRight")
+    _wait_for(page, "() => document.activeElement.scrollLeft > 0")
+    assert page.evaluate("() => document.activeElement.scrollLeft") > 0
+    page.close()
+
+
+def test_a_chart_alone_in_its_row_takes_the_row_without_has(browser, report_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """At 1280 px (two charts a row) the RMSE bars, the one chart between the top of the grid and the ranking
+    bars' row, take the whole row, and the rating and year charts share one: by a class the page sets
+    (``lone``), since a ``:has()`` rule, which did it, is ignored by Firefox before 121 (the page has none)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800}, device_scale_factor=1)
+    page.goto((report_dir / "index.html").resolve().as_uri())
+    got = page.evaluate(
+        """() => ({cards: [...document.querySelectorAll('.grid > figure')].map(f => [f.querySelector('img').alt,
+          f.className, Math.round(f.getBoundingClientRect().width), Math.round(f.parentElement.clientWidth)]),
+          has: [...document.styleSheets].flatMap(s => [...s.cssRules]).some(r => r.cssText.includes(':has('))})"""
+    )
+    assert not got["has"], got
+
+    def card(words: str) -> list:  # type: ignore[type-arg]
+        return next(c for c in got["cards"] if words in c[0])
+
+    rmse, ratings, years = card("RMSE on held-out"), card("ratings at each rating"), card("in each year")
+    assert rmse[1] == "lone" and rmse[2] == rmse[3], got  # the whole row
+    assert ratings[1] == years[1] == "" and ratings[2] + years[2] < ratings[3], got  # two in a row
+    page.close()
 
 
 def test_phone_charts_keep_half_the_size_they_were_drawn(browser, report_dir: Path) -> None:  # type: ignore[no-untyped-def]

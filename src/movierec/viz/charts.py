@@ -148,11 +148,23 @@ def rating_histogram(ratings: Any, path: str | Path, *, title: str = "Rating dis
     return save(fig, path)
 
 
-def long_tail(per_user: np.ndarray, per_item: np.ndarray, path: str | Path, *, rows: str = "ratings") -> Path:
+def long_tail(
+    per_user: np.ndarray,
+    per_item: np.ndarray,
+    path: str | Path,
+    *,
+    rows: str = "ratings",
+    stacked: bool = False,
+) -> Path:
     """Histograms of ratings per user and per item on log-log axes (the long tail). ``rows`` names what
-    is counted: ``"interactions"`` for data without ratings (a log of plays is no ratings)."""
+    is counted: ``"interactions"`` for data without ratings (a log of plays is no ratings).
+
+    ``stacked``: the two panels one above the other, about 360 px wide, each title on two lines, for the
+    report on a phone (as :func:`metric_vs_k`'s): side by side (977 px) kept at 0.85x it scrolled 520 px
+    sideways in a 360 px phone's card, one panel a screen."""
     plt = pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.3))
+    fig, axes = plt.subplots(*((2, 1) if stacked else (1, 2)), figsize=(3.28, 5.4) if stacked else (9, 3.3))
+    sep = "\n" if stacked else " "  # stacked, each title on two lines: on one (~390 px) it set the width
     for ax, counts, what, colour in (
         (axes[0], per_user, "user", BLUE),
         (axes[1], per_item, "item", "#e15759"),
@@ -169,7 +181,8 @@ def long_tail(per_user: np.ndarray, per_item: np.ndarray, path: str | Path, *, r
         ax.set_xlabel(f"{rows} per {what} (log)")
         ax.set_ylabel(f"{what}s (log)")
         ax.set_title(
-            f"{rows.capitalize()} per {what}: median {np.median(counts):g}, max {counts.max():,}", loc="left"
+            f"{rows.capitalize()} per {what}:{sep}median {np.median(counts):g}, max {counts.max():,}",
+            loc="left",
         )
     fig.tight_layout()
     return save(fig, path)
@@ -194,18 +207,36 @@ def ratings_over_time(timestamps: np.ndarray, path: str | Path, *, rows: str = "
     return save(fig, path)
 
 
-def genre_bars(genre_counts: Mapping[str, int], path: str | Path) -> Path:
-    """Movies per genre, most frequent first (a wide chart: one bar per genre)."""
+def genre_bars(genre_counts: Mapping[str, int], path: str | Path, *, narrow: bool = False) -> Path:
+    """Movies per genre, most frequent first (a wide chart: one bar per genre).
+
+    ``narrow``: one bar a row, the most frequent at the top, about 360 px wide, for the report on a phone:
+    20 columns side by side (1103 px) kept at 0.85x scrolled 628 px sideways in a 360 px phone's card, and
+    names written across rows need no slant."""
     plt = pyplot()
     items = sorted(genre_counts.items(), key=lambda kv: -kv[1])
+    names, counts = [k for k, _ in items], [v for _, v in items]
+    title = "Genre frequencies (a movie may have several)"
+    if narrow:
+        fig, ax = plt.subplots(figsize=(3.28, 0.19 * len(items) + 1.0))
+        if items:
+            ax.barh(names, counts, color=BLUE, height=0.7)
+            ax.invert_yaxis()
+            ax.margins(y=0.01)
+        ax.set_xlabel("movies")
+        ax.grid(axis="y", visible=False)
+        # the title from the chart's left edge, not the axes' (after the names: it set the width, 394 px)
+        _chart_title(fig, title.replace(" (", "\n("))
+        fig.tight_layout()
+        return save(fig, path)
     fig, ax = plt.subplots(figsize=(max(6.0, 0.55 * len(items) + 1.5), 2.7))
     if items:
-        ax.bar([k for k, _ in items], [v for _, v in items], color=BLUE)
+        ax.bar(names, counts, color=BLUE)
         ax.tick_params(axis="x", labelrotation=40)
         for label in ax.get_xticklabels():
             label.set_horizontalalignment("right")
     ax.set_ylabel("movies")
-    ax.set_title("Genre frequencies (a movie may have several)", loc="left")
+    ax.set_title(title, loc="left")
     ax.grid(axis="x", visible=False)
     return save(fig, path)
 
@@ -270,12 +301,22 @@ def grouped_bars(
     title: str,
     intervals: Mapping[str, Mapping[str, tuple[float, float]]] | None = None,
     colours: Mapping[str, str] | None = None,
+    narrow: bool = False,
 ) -> Path:
-    """Ranking metrics side by side: one group per metric, one bar per model, 95% intervals as error bars."""
+    """Ranking metrics side by side: one group per metric, one bar per model, 95% intervals as error bars.
+
+    ``narrow``: about 360 px wide, for the report on a phone (:func:`narrow_bars_legend`): drawn for a row
+    of its own (777 px with 7 models) and kept at 0.85x, it scrolled 350 px sideways in a 360 px phone's
+    card, its legend cut after the fourth model."""
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(max(6.5, 1.5 * len(metrics) + 2.5), 3.8))
-    _grouped_on(ax, values, metrics, intervals, colours)
-    ax.set_title(title, loc="left")
+    size = (
+        (3.28, 3.2 + 0.2 * np.ceil(len(values) / 2)) if narrow else (max(6.5, 1.5 * len(metrics) + 2.5), 3.8)
+    )
+    fig, ax = plt.subplots(figsize=size)
+    _grouped_on(ax, values, metrics, intervals, colours, narrow=narrow)
+    ax.set_title(textwrap.fill(title, 34) if narrow else title, loc="left")
+    if narrow:
+        fig.tight_layout()
     return save(fig, path)
 
 
@@ -313,16 +354,36 @@ def bars_on(
 
 
 def _grouped_on(
-    ax: Any, values: Mapping[str, Mapping[str, float]], metrics: Sequence[str], *bars: Any
+    ax: Any,
+    values: Mapping[str, Mapping[str, float]],
+    metrics: Sequence[str],
+    *bars: Any,
+    narrow: bool = False,
 ) -> None:
     """Draw grouped bars (one group per metric, one bar per model; ``bars``: :func:`bars_on`'s intervals and
-    colours) on ``ax``, with the metric names under the groups and the models' legend above them."""
+    colours) on ``ax``, with the metric names under the groups and the models' legend above them (``narrow``:
+    under the axes, :func:`narrow_bars_legend`)."""
     x = bars_on(ax, values, metrics, *bars)
-    ax.set_xticks(x, list(metrics))
-    ax.legend(ncols=min(len(values), 6), loc="upper right", frameon=False)
-    ymax = ax.get_ylim()[1]
-    ax.set_ylim(0, ymax * 1.15)
+    ax.set_xticks(x, [m.replace("@", "\n@") for m in metrics] if narrow else list(metrics))
+    if narrow:
+        narrow_bars_legend(ax)
+    else:
+        ax.legend(ncols=min(len(values), 6), loc="upper right", frameon=False)
+        ax.set_ylim(0, ax.get_ylim()[1] * 1.15)
     ax.grid(axis="x", visible=False)
+
+
+def narrow_bars_legend(ax: Any) -> None:
+    """A grouped-bar chart's legend for the report on a phone: two columns under the axes (drawn after the
+    bars, its tick labels included). Above the bars in one row, seven models' names were 700 px wide."""
+    ax.legend(
+        ncols=2,
+        loc="upper left",
+        bbox_to_anchor=(-0.02, -0.16),  # under the two-line tick labels
+        frameon=False,
+        columnspacing=1.0,  # matplotlib's 2 em and 2 em handles: with warp+genres+tags the legend set the width
+        handlelength=1.5,
+    )
 
 
 # --- result rows (compare --out) -------------------------------------------------------------
@@ -402,32 +463,50 @@ def per_user_distribution(
     metric: str,
     title: str,
     colours: Mapping[str, str] | None = None,
+    narrow: bool = False,
 ) -> Path:
-    """Distribution of a per-user metric (box plot with the mean marked): who the average hides."""
+    """Distribution of a per-user metric (box plot with the mean marked): who the average hides.
+
+    ``narrow``: one model a row (the violins lie along the metric's axis), about 360 px wide, for the report
+    on a phone: a column per model (1138 px with 7 models) kept at 0.85x scrolled 657 px sideways in a
+    360 px phone's card."""
     plt = pyplot()
     models = [m for m, v in per_user.items() if v is not None and len(v)]
     colours = colours or model_colours(list(per_user))
-    fig, ax = plt.subplots(figsize=(max(7.0, 1.5 * len(models) + 2), 3.6))
+    orientation = "horizontal" if narrow else "vertical"
+    size = (3.2, 0.42 * len(models) + 1.3) if narrow else (max(7.0, 1.5 * len(models) + 2), 3.6)
+    fig, ax = plt.subplots(figsize=size)
     if models:
         data = [np.asarray(per_user[m], dtype=np.float64) for m in models]
-        parts = ax.violinplot(data, showextrema=False, widths=0.8)
+        parts = ax.violinplot(data, showextrema=False, widths=0.8, orientation=orientation)
         for body, m in zip(parts["bodies"], models, strict=True):
             body.set_facecolor(colours.get(m, BLUE))
             body.set_alpha(0.35)
-        ax.boxplot(data, widths=0.18, showfliers=False, medianprops={"color": "black"}, tick_labels=models)
-        ax.scatter(
-            np.arange(1, len(models) + 1),
-            [d.mean() for d in data],
-            marker="D",
-            color="black",
-            s=18,
-            zorder=3,
-            label="mean",
+        ax.boxplot(
+            data,
+            widths=0.18,
+            showfliers=False,
+            medianprops={"color": "black"},
+            tick_labels=models,
+            orientation=orientation,
         )
-        ax.legend(frameon=False, loc="upper right")
-    ax.set_ylabel(metric)
-    ax.set_title(title, loc="left")
-    ax.grid(axis="x", visible=False)
+        at, means = np.arange(1, len(models) + 1), [d.mean() for d in data]
+        ax.scatter(
+            *((means, at) if narrow else (at, means)), marker="D", color="black", s=18, zorder=3, label="mean"
+        )
+        if narrow:  # the first model on top; the legend over the axes' right corner, beside the title's
+            ax.invert_yaxis()  # short second line (inside, it lay over the last model's whisker)
+            ax.legend(frameon=False, loc="lower right", bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2)
+        else:
+            ax.legend(frameon=False, loc="upper right")
+    (ax.set_xlabel if narrow else ax.set_ylabel)(metric)
+    ax.grid(axis="y" if narrow else "x", visible=False)
+    if not narrow:
+        ax.set_title(title, loc="left")
+        return save(fig, path)
+    # the title from the chart's left edge, on two lines: after the models' names it set the width (447 px)
+    _chart_title(fig, textwrap.fill(title, 34))
+    fig.tight_layout()
     return save(fig, path)
 
 

@@ -489,6 +489,33 @@ def _png_width(path: Path) -> int:
     return int.from_bytes(head[16:20], "big") if head[:8] == b"\x89PNG\r\n\x1a\n" else 0
 
 
+#: A chart drawn wider than this (px) takes a row of the page's grid to itself: two charts a row from 1216 px
+#: leave each card >= 534 px, in which a chart drawn <= 628 px keeps 0.85 of its size (the CSS's figure rules).
+SHARES_A_ROW = 628
+
+
+def grid_classes(charts: Sequence[tuple[Any, bool]]) -> list[str]:
+    """The class of each chart's figure in a grid of two charts a row (the template's ``.grid``), in order:
+    ``"wide"`` for one drawn too wide to share a row (or said to be ``wide`` by the pair's bool), ``"lone"``
+    for one that would sit alone in its row between full ones (an odd run of sharing charts' last: the RMSE
+    bars before the ranking bars' row), taking the row too, ``""`` for the others and for a chart absent
+    (its path ``None`` or Jinja's undefined). A class from the page, not CSS's ``:has()``, which
+    Firefox before 121 ignores (the rule left a lone chart in half a row there)."""
+    classes = [
+        "wide" if png and (wide or _png_width(Path(png)) > SHARES_A_ROW) else "" for png, wide in charts
+    ]
+    runs: list[list[int]] = [[]]  # the present charts that share rows, split at each wide one
+    for i, (png, _) in enumerate(charts):
+        if png and classes[i] == "wide":
+            runs.append([])
+        elif png:
+            runs[-1].append(i)
+    for run in runs:
+        if len(run) % 2:
+            classes[run[-1]] = "lone"
+    return classes
+
+
 def _timestamp() -> str:
     return datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
 
@@ -528,13 +555,19 @@ def _dataset_section(ds: Any, charts_dir: Path) -> tuple[dict[str, Any], dict[st
     if not only:
         charts["ratings"] = C.rating_histogram(inter.ratings, charts_dir / "dataset_ratings.png")
     per_user, per_item = inter.user_counts(), inter.item_counts()
-    charts["long_tail"] = C.long_tail(per_user, per_item, charts_dir / "dataset_long_tail.png", rows=rows)
+    # the two wide charts twice: for a wide screen, and narrow for a phone (the page's <picture>, <= 700 px)
+    for suffix, narrow in (("", False), ("_narrow", True)):
+        charts[f"long_tail{suffix}"] = C.long_tail(
+            per_user, per_item, charts_dir / f"dataset_long_tail{suffix}.png", rows=rows, stacked=narrow
+        )
+        if summary["genre_counts"]:
+            charts[f"genres{suffix}"] = C.genre_bars(
+                summary["genre_counts"], charts_dir / f"dataset_genres{suffix}.png", narrow=narrow
+            )
     summary["median_per_user"] = float(np.median(per_user[per_user > 0])) if per_user.any() else 0.0
     summary["median_per_item"] = float(np.median(per_item[per_item > 0])) if per_item.any() else 0.0
     if inter.timestamps is not None and inter.n_ratings:
         charts["time"] = C.ratings_over_time(inter.timestamps, charts_dir / "dataset_time.png", rows=rows)
-    if summary["genre_counts"]:
-        charts["genres"] = C.genre_bars(summary["genre_counts"], charts_dir / "dataset_genres.png")
     return summary, charts
 
 
@@ -1684,21 +1717,24 @@ def _model_charts(
         )
     rank_metrics = [f"precision@{k}", f"recall@{k}", f"hit_rate@{k}", f"ndcg@{k}"]
     full = {r.label: r for r in trained.rows if r.protocol == "full-ranking"}
-    if full:
-        charts["ranking"] = C.grouped_bars(
+    # the ranking bars and the violins twice: for a wide screen, and narrow for a phone (<picture>, <= 700 px)
+    for suffix, narrow in (("", False), ("_narrow", True)) if full else ():
+        charts[f"ranking{suffix}"] = C.grouped_bars(
             {lab: {m: full[lab].metrics.get(m, np.nan) for m in rank_metrics} for lab in full},
-            charts_dir / "ranking.png",
+            charts_dir / f"ranking{suffix}.png",
             metrics=rank_metrics,
             title=f"Ranking quality, full catalogue (K={k}, 95% intervals)",
             intervals={lab: dict(full[lab].intervals) for lab in full},
             colours=colours,
+            narrow=narrow,
         )
-        charts["per_user"] = C.per_user_distribution(
+        charts[f"per_user{suffix}"] = C.per_user_distribution(
             {lab: full[lab].per_user.get(f"ndcg@{k}") for lab in full},
-            charts_dir / "per_user_ndcg.png",
+            charts_dir / f"per_user_ndcg{suffix}.png",
             metric=f"NDCG@{k} per user",
             title=f"Per-user NDCG@{k}: the spread behind the averages",
             colours=colours,
+            narrow=narrow,
         )
     histories = _histories(trained, labels)
     # each multi-panel chart twice: side by side, and stacked for a phone (the page's <picture>, <= 700 px)
@@ -2147,6 +2183,7 @@ def _render(report: Report, **ctx: Any) -> str:
     )
     env.filters["png"] = _png_data
     env.filters["png_width"] = _png_width
+    env.globals["grid_classes"] = grid_classes
     env.filters["num"] = _fmt
     env.filters["step_label"] = step_label
     env.filters["thousands"] = lambda v: "—" if v is None else f"{v:,}"

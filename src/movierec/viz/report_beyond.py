@@ -7,6 +7,7 @@ template ``beyond.html.j2`` shows. Definitions: docs/beyond-accuracy.md.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,9 +41,13 @@ def popularity_curve(recs: np.ndarray, popularity: np.ndarray) -> tuple[np.ndarr
     return np.arange(1, len(order) + 1), share
 
 
-def _scatter(rows: Sequence[Any], k: int, path: Path, colours: Mapping[str, str]) -> Path:
+def _scatter(
+    rows: Sequence[Any], k: int, path: Path, colours: Mapping[str, str], stacked: bool = False
+) -> Path:
+    """NDCG against coverage and against novelty, one point per model; ``stacked``: the two panels one above
+    the other, about 360 px wide, for a phone (side by side, 972 px at 0.85x scrolled 516 px in its card)."""
     plt = C.pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6))
+    fig, axes = plt.subplots(*((2, 1) if stacked else (1, 2)), figsize=(3.28, 6.0) if stacked else (9.5, 3.6))
     for ax, (metric, label) in zip(
         axes,
         ((f"coverage@{k}", "catalogue coverage (share of items)"), (f"novelty@{k}", "novelty (bits)")),
@@ -59,8 +64,13 @@ def _scatter(rows: Sequence[Any], k: int, path: Path, colours: Mapping[str, str]
             ax.annotate(r.label, (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
         ax.set_xlabel(label)
         ax.set_ylabel(f"NDCG@{k}")
-    axes[0].set_title("Accuracy vs catalogue coverage", loc="left")
+        if stacked:  # room on the right for the names beside the points (past the axes they set the width)
+            lo, hi = ax.get_xlim()
+            ax.set_xlim(lo, hi + 0.6 * (hi - lo))
+    axes[0].set_title("Accuracy vs coverage" if stacked else "Accuracy vs catalogue coverage", loc="left")
     axes[1].set_title("Accuracy vs novelty", loc="left")
+    if stacked:
+        fig.tight_layout(h_pad=1.5)
     return C.save(fig, path)
 
 
@@ -84,20 +94,32 @@ def _curve(
     return C.save(fig, path)
 
 
-def _groups(rows: Sequence[Any], k: int, path: Path, colours: Mapping[str, str]) -> Path | None:
-    """NDCG@K per activity tercile, one bar per model with its 95% interval; the legend sits under the axes."""
+def _groups(
+    rows: Sequence[Any], k: int, path: Path, colours: Mapping[str, str], narrow: bool = False
+) -> Path | None:
+    """NDCG@K per activity tercile, one bar per model with its 95% interval; the legend sits under the axes.
+
+    ``narrow``: about 360 px wide, the legend in two columns, for a phone: 1044 px with 7 models, at 0.85x it
+    scrolled 577 px sideways in a 360 px phone's card."""
     metric = f"ndcg@{k}"
     keys = [f"{metric}[activity={g}]" for g in ("low", "mid", "high")]
     if not any(np.isfinite(r.metrics.get(key, np.nan)) for r in rows for key in keys):
         return None
     plt = C.pyplot()
-    fig, ax = plt.subplots(figsize=(max(6.5, 1.2 * len(rows) + 3), 3.8))
+    size = (3.28, 3.0 + 0.2 * np.ceil(len(rows) / 2)) if narrow else (max(6.5, 1.2 * len(rows) + 3), 3.8)
+    fig, ax = plt.subplots(figsize=size)
     values = {r.label: r.metrics for r in rows}
     x = C.bars_on(ax, values, keys, {r.label: r.intervals for r in rows}, colours)
-    ax.set_xticks(x, ["light users (low)", "middle", "heavy users (high)"])
+    sep = "\n" if narrow else " "
+    ax.set_xticks(x, [f"light users{sep}(low)", "middle", f"heavy users{sep}(high)"])
     ax.set_ylabel(f"NDCG@{k}")
-    ax.set_title(f"NDCG@{k} by user activity tercile, 95% intervals", loc="left")
-    ax.legend(ncols=min(len(rows), 6), loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
+    title = f"NDCG@{k} by user activity tercile, 95% intervals"
+    ax.set_title(textwrap.fill(title, 26) if narrow else title, loc="left")
+    if narrow:
+        C.narrow_bars_legend(ax)
+        fig.tight_layout()
+    else:
+        ax.legend(ncols=min(len(rows), 6), loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
     ax.grid(axis="x", visible=False)
     return C.save(fig, path)
 
@@ -198,16 +220,21 @@ def beyond_section(
     full = [r for r in rows if r.protocol == "full-ranking" and f"arp@{k}" in r.metrics]
     if not full:
         return None
-    charts = {"scatter": _scatter(full, k, charts_dir / "beyond_tradeoff.png", colours)}
+    # the scatter and the tercile bars twice: for a wide screen, and narrow for a phone (<picture>, <= 700 px)
+    charts: dict[str, Path] = {}
+    for suffix, narrow in (("", False), ("_narrow", True)):
+        charts[f"scatter{suffix}"] = _scatter(
+            full, k, charts_dir / f"beyond_tradeoff{suffix}.png", colours, narrow
+        )
+        groups = _groups(full, k, charts_dir / f"ndcg_by_group{suffix}.png", colours, narrow)
+        if groups is not None:
+            charts[f"groups{suffix}"] = groups
     curves = {lab: popularity_curve(recs, popularity) for lab, recs in lists.items()}
     if curves:
         order = np.sort(np.asarray(popularity, dtype=np.float64))[::-1]
         total = order.sum()
         data = (np.arange(1, len(order) + 1), np.cumsum(order) / total if total else np.zeros(len(order)))
         charts["curve"] = _curve(curves, data, charts_dir / "popularity_bias.png", colours)
-    groups = _groups(full, k, charts_dir / "ndcg_by_group.png", colours)
-    if groups is not None:
-        charts["groups"] = groups
     table = []
     for r in full:
         cells = []
