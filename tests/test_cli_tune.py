@@ -464,6 +464,47 @@ def test_tune_deletes_only_a_study_it_created_that_no_trial_finished(tmp_path: P
     assert states == {"before": ["FAIL"], "new": ["COMPLETE"]}
 
 
+def test_a_refusal_with_storage_says_what_is_true_of_the_study(tmp_path: Path) -> None:
+    """tune --storage refused printed no ending, where tune without it says 'nothing was written': each line
+    now says what is true there, on a real SQLite file. A file this run created that holds no study is
+    removed (tune() deleted the study it made), as the default study.db is; in a file that was there,
+    the study was not created, or one that was there before is as it was, or gained the refused run's
+    settings and failed trial (tune() never deletes a study it did not create). Each line <= 160."""
+    import optuna
+
+    _low_ratings(tmp_path / "low.csv")
+    refused = (
+        "movierec: error: validation fold 1 has no rating ≥ the relevance threshold 4; lower it or use fewer "
+        "folds; "
+    )
+    genres = "movierec: error: ild_genres@10 needs movie genres, and this data has none: drop it; "
+
+    def last_line(*extra: str, metric: str = "ndcg@10") -> str:
+        args = ["-m", "ease", "--ratings", "low.csv", "--metric", metric, "--trials", "2", "--cv", "1"]
+        proc = run_process("tune", *args, *extra, cwd=tmp_path)
+        assert proc.returncode == 2, proc.stderr
+        line = proc.stderr.strip().splitlines()[-1]
+        assert len(line) <= 160, (len(line), line)
+        return line
+
+    assert last_line("--storage", "sqlite:///s.db") == refused + "nothing was written (s.db was not created)"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["low.csv"]  # no s.db, no tuning/ folder
+
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    optuna.create_study(storage=url, study_name="other")
+    optuna.create_study(storage=url, study_name="mine", direction="maximize")  # empty, made by hand
+    assert last_line("--storage", url) == refused + "nothing was written (the study was not created)"
+    assert sorted(optuna.get_all_study_names(storage=url)) == ["mine", "other"]
+    metric = "ndcg@10-0.1*ild_genres@10"  # refused before the study is opened
+    mine = ("--storage", url, "--study", "mine")
+    assert last_line(*mine, metric=metric) == genres + "nothing was written (the study is as it was)"
+    assert last_line(*mine) == refused + "the study gained tune's settings and 1 failed trial"
+    assert last_line(*mine) == refused + "the study gained 1 failed trial"
+    study = optuna.load_study(study_name="mine", storage=url)
+    assert [t.state.name for t in study.trials] == ["FAIL", "FAIL"] and "movierec" in study.user_attrs
+    assert optuna.load_study(study_name="other", storage=url).trials == []
+
+
 def _nested_lines(tmp_path: Path, *out: str) -> tuple[list[str], list[str]]:
     """Nested tune of ease on 60 users in a fresh process whose files may not exceed 2,000 bytes (RLIMIT_FSIZE:
     nested.json, about 4 kB, fails with 'File too large' as a full disk would): its stderr lines, and what

@@ -372,7 +372,9 @@ def _study_guard(out: Path | None, storage: str | None, study_name: str) -> Iter
     from them, so one with a finished trial is kept (after Ctrl-C, a line says where and how to go on).
     One this run created that holds no finished trial (the data failed to load, or the first trial was
     interrupted) is removed, with the folders created for it: it was only a leftover, and the next run
-    into that folder was refused ("tuned on other data; choose another --study").
+    into that folder was refused ("tuned on other data; choose another --study"). With ``--storage``, a
+    run in which no trial finished ends by saying what is true of the study there (:func:`_storage_outcome`):
+    it said nothing, where the same refusal without it ends 'nothing was written'.
     """
     from movierec.output_folders import missing_folders, nothing_written, record_outcome, remove_empty_folders
     from movierec.tuning import check_output_folder
@@ -385,6 +387,7 @@ def _study_guard(out: Path | None, storage: str | None, study_name: str) -> Iter
     existed = out_dir.exists()
     created = missing_folders(out_dir)
     kept = db if storage is None else "the --storage database"  # where a stopped run's trials stay
+    before = None if storage is None else _storage_state(storage, study_name)
     try:
         yield _output(out, storage, study_name)
     except BaseException as exc:
@@ -392,10 +395,12 @@ def _study_guard(out: Path | None, storage: str | None, study_name: str) -> Iter
         counts = _trial_counts(storage or f"sqlite:///{db}", study_name)
         finished = None if counts is None else counts[0] + counts[1]  # another worker's running trial: keep
         if own_db and finished == 0:
-            for path in (db, *(db.with_name(db.name + end) for end in ("-journal", "-wal", "-shm"))):
-                path.unlink(missing_ok=True)
+            _remove_sqlite(db)
             remove_empty_folders(created)
             record_outcome(exc, nothing_written(out_dir, existed, named=out is not None))
+        elif storage is not None and finished == 0:  # what is true of the study there (tune() drops its own)
+            if said := _storage_outcome(storage, study_name, before):
+                record_outcome(exc, said)
         elif counts is None and interrupted:  # stopped mid-write (the database busy): it stays, and says so
             record_outcome(
                 exc,
@@ -459,6 +464,82 @@ def _study_exists(storage: str, study_name: str) -> bool:
         return study_name in optuna.study.get_all_study_names(storage=storage)
     except Exception:  # not a study database, or unreachable: the run's own checks say so
         return False
+
+
+def _sqlite_file(storage: str) -> Path | None:
+    """The file a ``sqlite:///PATH`` URL names (None for any other database, or SQLite in memory)."""
+    path = storage.removeprefix("sqlite:///") if storage.startswith("sqlite:///") else ""
+    return Path(path.split("?", 1)[0]) if path and path != ":memory:" else None
+
+
+def _remove_sqlite(db: Path) -> None:
+    """Remove a SQLite file and the journal and write-ahead files beside it."""
+    for path in (db, *(db.with_name(db.name + end) for end in ("-journal", "-wal", "-shm"))):
+        path.unlink(missing_ok=True)
+
+
+#: a study as ``--storage`` holds it: its trial count and its user attributes (movierec's settings)
+_Held = tuple[int, dict[str, Any]]
+
+
+def _storage_state(storage: str, study_name: str) -> tuple[bool, _Held | None, int] | None:
+    """``--storage`` as it stands: whether it is there (a SQLite file that is not is not created), the study
+    (None: no such study) and how many studies it holds; None when it cannot be read (an unreachable
+    server, a file that is no study database)."""
+    file = _sqlite_file(storage)
+    if file is not None and not file.is_file():
+        return False, None, 0
+    try:
+        import optuna
+
+        store = optuna.storages.RDBStorage(storage, skip_compatibility_check=True, skip_table_creation=True)
+    except Exception:
+        return None
+    try:
+        names = {s.study_name for s in store.get_all_studies()}
+        if study_name not in names:
+            return True, None, len(names)
+        sid = store.get_study_id_from_name(study_name)
+        held = len(store.get_all_trials(sid, deepcopy=False)), store.get_study_user_attrs(sid)
+        return True, held, len(names)
+    except Exception:
+        return None
+    finally:
+        store.engine.dispose()  # a file this run may remove next holds no open connection
+
+
+def _storage_outcome(
+    storage: str, study_name: str, before: tuple[bool, _Held | None, int] | None
+) -> str | None:
+    """The ending of a refused or stopped run with ``--storage`` in which no trial finished: what is true of
+    the study there (tune() deletes a study it created that no trial finished; one that was there before
+    may have gained tune's settings, its ``movierec`` user attribute, and the failed trial), or of a SQLite
+    file this run created, removed when it holds no study, as the default study.db is. None where it
+    cannot be told (16748fc0 and 859c9395: the ending is said only where it is true)."""
+    from movierec.output_folders import nothing_written
+
+    after = _storage_state(storage, study_name)
+    if before is None or after is None:
+        return None
+    file = _sqlite_file(storage)
+    if file is not None and not before[0]:  # the file is this run's
+        if after[2]:  # another worker's study: the file stays
+            return None
+        _remove_sqlite(file)
+        return nothing_written(file, False)
+    was, now = before[1], after[1]
+    if now is None:  # one that was there before and is gone since was not this run's doing
+        return "nothing was written (the study was not created)" if was is None else None
+    if was is None:  # made here and not deleted (tune() could not): nothing true to add
+        return None
+    added = now[0] - was[0]
+    gained = [
+        *(["tune's settings"] if now[1] != was[1] else []),
+        *([f"{added} failed trial{'s' * (added > 1)}"] if added > 0 else []),
+    ]
+    if not gained:
+        return "nothing was written (the study is as it was)"
+    return f"the study gained {' and '.join(gained)}"
 
 
 def _trial_counts(storage: str, study_name: str) -> tuple[int, int] | None:
