@@ -13,12 +13,18 @@ and the rest are both in it), for visitors with 3 and with 20 rated movies (amon
 20 ratings, ratings drawn from 3 to 5 stars, so some are not positives), the family, and whether any
 call fell back to popularity. No reference library places a visitor without refitting (Surprise and
 LightFM need a refit), so there is no ratio. The load average before and after each model is recorded.
+
+``--sizes`` exports every model again and puts its artifact's size in the stored rows' notes, with the
+date and commit it was measured at, keeping every time and the machine they were measured on: a size does
+not depend on the machine's load, while the visitor times did (3001adb7: on the shared 2 cores svd's
+visitor read 8 ms against 0.21 stored, OpenBLAS's threads against other processes).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -30,7 +36,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ROOT, make_row, parse_mode, write_results
+from common import RESULTS_DIR, ROOT, machine_info, make_row, parse_mode, write_results
 
 sys.path.insert(0, str(ROOT / "src"))
 
@@ -65,19 +71,53 @@ def _visitors(art: Any, n: int, seed: int) -> list[list[tuple[Any, float]]]:
     return out
 
 
+def export(ds: Any, name: str, params: dict[str, Any], root: Path) -> tuple[Path, float, float]:
+    """``name`` exported by ``movierec export``'s pipeline into ``root``: its folder, the seconds it took and
+    its files' size in MB."""
+    from movierec.serving.pipeline import train_and_export
+
+    tic = time.perf_counter()
+    path = Path(train_and_export(ds, name, params, root / name, check=False).path)
+    seconds = time.perf_counter() - tic
+    return path, seconds, sum(f.stat().st_size for f in path.iterdir()) / 2**20
+
+
+def refresh_sizes(mode: str) -> Path:
+    """``--sizes``: each stored row's artifact size measured again (every model exported once), written
+    into its notes with when and at which commit; the rows' times, load and machine are kept as stored."""
+    import json
+
+    from movierec.datasets import load
+
+    path = RESULTS_DIR / f"{TASK}.json"
+    rows = json.loads(path.read_text())
+    ds, stamp = load("ml-latest-small"), machine_info()
+    when = f"size of {stamp['date'][:10]} at {stamp['git_commit']}"
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, params in MODELS:
+            label = f"{name}{' (user_based)' if params.get('user_based') else ''}: "
+            mine = [r for r in rows if r["variant"].startswith(label)]
+            if not mine or (name == "mult-vae" and importlib.util.find_spec("torch") is None):
+                continue
+            size_mb = export(ds, name, params, Path(tmp))[2]
+            for r in mine:
+                was = r["notes"]
+                r["notes"] = re.sub(
+                    r"artifact \d+ MB( \([^)]*\))?", f"artifact {size_mb:.0f} MB ({when})", was
+                )
+                print(f"{r['variant']}: {was} -> {r['notes']}", flush=True)
+    return write_results(TASK, rows, mode=mode)
+
+
 def measure(name: str, params: dict[str, Any], root: Path) -> list[dict[str, Any]]:
     """Export ``name`` and time its visitors; one row per visitor size."""
     from movierec.datasets import load
     from movierec.serving.artifact import load_artifact
-    from movierec.serving.pipeline import train_and_export
 
     ds = load("ml-latest-small")
     before = os.getloadavg()
-    tic = time.perf_counter()
-    path = train_and_export(ds, name, params, root / name, check=False).path
-    fit_seconds = time.perf_counter() - tic
+    path, fit_seconds, size_mb = export(ds, name, params, root)
     art = load_artifact(path)
-    size_mb = sum(f.stat().st_size for f in Path(path).iterdir()) / 2**20
     rows = []
     for n in SIZES:
         times, fallbacks = [], 0
@@ -110,7 +150,11 @@ def measure(name: str, params: dict[str, Any], root: Path) -> list[dict[str, Any
 
 
 def main() -> None:
-    args = parse_mode(__doc__.splitlines()[0], sys.argv[1:])
+    sizes = "--sizes" in sys.argv[1:]
+    args = parse_mode(__doc__.splitlines()[0], [a for a in sys.argv[1:] if a != "--sizes"])
+    if sizes:
+        print(refresh_sizes(args.mode))
+        return
     has_torch = importlib.util.find_spec("torch") is not None
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
