@@ -71,7 +71,7 @@ def _phone_charts(tmp_path: Path) -> dict[str, Path]:
     from types import SimpleNamespace
 
     from movierec.viz import charts as C
-    from movierec.viz.report_beyond import _groups, _scatter
+    from movierec.viz.report_beyond import _curve, _groups, _scatter
 
     rng = np.random.default_rng(0)
     colours = C.model_colours(_MODELS)
@@ -90,7 +90,25 @@ def _phone_charts(tmp_path: Path) -> dict[str, Path]:
     ]
     per_user = {m: np.clip(rng.exponential(0.2, 600) - 0.05, 0, 1) for m in _MODELS}
     counts = {g: int(4400 / (i + 1)) for i, g in enumerate(_GENRES.split())}
+    popularity = np.sort(rng.zipf(1.4, 9000).astype(float))[::-1]
+    ranks, share = np.arange(1, 9001), np.cumsum(popularity) / popularity.sum()
     return {
+        "ratings": C.rating_histogram(
+            rng.choice(np.arange(0.5, 5.5, 0.5), 100_836), tmp_path / "h.png", narrow=True
+        ),
+        "years": C.ratings_over_time(
+            rng.integers(8 * 10**8, 15 * 10**8, 10**5), tmp_path / "y.png", narrow=True
+        ),
+        "rmse": C.value_bars(
+            {m: 0.9 for m in _MODELS},
+            tmp_path / "e.png",
+            title="Rating error on held-out ratings (lower is better)",
+            ylabel="RMSE",
+            narrow=True,
+        ),
+        "popularity bias": _curve(
+            {m: (ranks, share) for m in _MODELS}, (ranks, share), tmp_path / "p.png", colours, True
+        ),
         "long tail": C.long_tail(
             rng.zipf(1.5, 610) + 19, rng.zipf(1.6, 9000), tmp_path / "t.png", stacked=True
         ),
@@ -118,9 +136,9 @@ def _phone_charts(tmp_path: Path) -> dict[str, Path]:
 
 
 def test_the_phone_versions_fit_a_360_px_phone_at_readable_size(tmp_path: Path) -> None:
-    """Each wide chart's phone version, shown at 0.85 of its drawn width (its 8 pt text, 12 px drawn, then
-    10 px), fits the 310 px card of a 360 px screen: drawn <= 364 px wide. Their wide versions (972-1138 px)
-    scrolled 516-657 px sideways there. The title, a legend and the names beside the points are what set
-    the width (394-447 px in the first draws): each must stay inside."""
+    """Each chart's phone version, shown at 0.85 of its drawn width (its 8 pt text, 12 px drawn, then 10 px),
+    fits the 310 px card of a 360 px screen: drawn <= 364 px wide. Their other versions (542-1138 px)
+    scrolled 151-657 px sideways there. The title, a legend and the names beside the points are what set
+    the width (367-447 px in the first draws): each must stay inside."""
     widths = {name: mpimg.imread(png).shape[1] for name, png in _phone_charts(tmp_path).items()}
     assert all(300 <= w <= 364 for w in widths.values()), widths

@@ -27,12 +27,15 @@ pytestmark = pytest.mark.slow
 
 CHARTS = [
     "dataset_ratings",
+    "dataset_ratings_narrow",
     "dataset_long_tail",
     "dataset_long_tail_narrow",
     "dataset_time",
+    "dataset_time_narrow",
     "dataset_genres",
     "dataset_genres_narrow",
     "rmse",
+    "rmse_narrow",
     "ranking",
     "ranking_narrow",
     "per_user_ndcg",
@@ -44,6 +47,7 @@ CHARTS = [
     "beyond_tradeoff",
     "beyond_tradeoff_narrow",
     "popularity_bias",
+    "popularity_bias_narrow",
     "ndcg_by_group",
     "ndcg_by_group_narrow",
 ]

@@ -269,30 +269,37 @@ def test_tables_and_charts_speak_to_a_screen_reader_and_a_phone(browser, report_
     page.close()
 
 
-def test_phone_multi_panel_charts_keep_a_readable_size(browser, report_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_wide_charts_on_a_narrow_screen_keep_a_readable_size(browser, report_dir: Path) -> None:  # type: ignore[no-untyped-def]
     """At 390 px a wide (multi-panel) chart was shrunk to the card's 366 px, its tick labels a few pixels
-    high: it now keeps 0.85 of its drawn width (680 px kept the three-panel charts at 0.55x, text 7 px) and
-    scrolls sideways inside its card, the page itself does not, and the caption stays in view while the
-    chart scrolls."""
-    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=1)
+    high: it then kept 0.85 of its drawn width (680 px kept the three-panel charts at 0.55x, text 7 px) and
+    scrolled sideways inside its card. A phone now gets each chart drawn for it (next test); at 768 px, over
+    the phone rule, the wide ones (972-1236 px drawn) keep >= 0.85x and scroll in their 686 px cards, the
+    page itself does not, and the caption stays in view while the chart scrolls."""
+    page = browser.new_page(viewport={"width": 768, "height": 1024}, device_scale_factor=1)
     page.goto((report_dir / "index.html").resolve().as_uri())
-    page.wait_for_function("[...document.images].every(i => i.complete)")
+    page.wait_for_function("() => [...document.images].every(i => i.complete)")
     figs = page.evaluate(
-        """[...document.querySelectorAll('figure.wide:not(:has(source))')].map(f => { f.scrollIntoView();
+        """() => [...document.querySelectorAll('figure.wide')].filter(f => f.scrollWidth > f.clientWidth + 1).map(f => { f.scrollIntoView();
         const img = f.querySelector('img'), cap = f.querySelector('figcaption');
         const w = img.getBoundingClientRect().width, before = cap.getBoundingClientRect().left;
         f.scrollLeft = f.scrollWidth; const after = cap.getBoundingClientRect().left;
         return [w / img.naturalWidth, f.clientWidth, f.scrollLeft, Math.abs(after - before)]; })"""
     )
-    assert figs, "no wide chart in the report"
+    assert len(figs) >= 2, (
+        figs
+    )  # the widest: per K, training, long tail, scatter (the test report's few models)
     for shown, box_w, scrolled, moved in figs:
-        assert shown >= 0.85 - 0.005 and box_w <= 390 and scrolled > 0 and moved <= 1, figs
-    assert _scroll_width(page) <= 390
+        assert shown >= 0.85 - 0.005 and box_w <= 768 and scrolled > 0 and moved <= 1, figs
+    assert _scroll_width(page) <= 768
     page.close()
 
 
-# Each chart drawn twice (wide, and narrow for a phone), by how its alt begins.
+# Each chart, drawn twice (for a wide screen, and narrow for a phone), by how its alt begins.
 _DRAWN_TWICE = [
+    "Bar chart: number of ratings at each",
+    "Bar chart: number of ratings in each year",
+    "Line chart: cumulative share",  # beyond accuracy: popularity bias
+    "Bar chart: RMSE",
     "Two log-log histograms:",  # the long tail
     "Bar chart: number of movies in each genre",
     "Two scatter plots:",  # beyond accuracy: NDCG against coverage and novelty
@@ -306,11 +313,11 @@ _DRAWN_TWICE = [
 
 @pytest.mark.parametrize("width", [360, 390])
 def test_phone_shows_the_wide_charts_drawn_for_it(browser, report_dir: Path, width: int) -> None:  # type: ignore[no-untyped-def]
-    """On a phone each wide chart is the one drawn for it (about 360 px: panels stacked, bars and violins one
-    a row, legends in two columns), shown at >= 0.85x (its 8 pt text >= 10 px) whole in its card, no sideways
-    scroll: drawn for a desktop (972-1236 px) and kept at 0.85x, a 360 px screen showed a third to a half of
-    each, the violins, long tail, genres, scatter and ranking bars scrolling 350-657 px in their cards. On a
-    desktop the wide ones are shown."""
+    """On a phone every chart is the one drawn for it (about 360 px: panels stacked, bars and violins one a
+    row, legends in two columns), shown at >= 0.85x (its 8 pt text >= 10 px) whole in its card, no sideways
+    scroll: drawn for a desktop (542-1236 px) and kept at 0.85x, a 360 px screen showed a third to a half of
+    the wide ones, the violins, long tail, genres, scatter and ranking bars scrolling 350-657 px in their
+    cards, and the others scrolled 151-295 px. On a desktop the wide ones are shown."""
     for w, h in ((width, 800), (1280, 800)):
         page = browser.new_page(viewport={"width": w, "height": h}, device_scale_factor=1)
         page.goto((report_dir / "index.html").resolve().as_uri())
@@ -329,7 +336,7 @@ def test_phone_shows_the_wide_charts_drawn_for_it(browser, report_dir: Path, wid
                 assert g["narrow"] and g["natural"] < 380, g
                 assert g["shown"] >= 0.85 * g["natural"] - 1 and g["scroll"] <= 1 and g["inside"], g
             else:
-                assert not g["narrow"] and g["natural"] > 700 and g["shown"] >= 0.85 * g["natural"] - 1, g
+                assert not g["narrow"] and g["natural"] > 400 and g["shown"] >= 0.85 * g["natural"] - 1, g
         assert _scroll_width(page) <= w
         page.close()
 
@@ -338,8 +345,8 @@ def test_a_chart_that_scrolls_is_a_named_region_a_keyboard_reaches(browser, repo
     """A chart's card that scrolls sideways (a chart kept at 0.85x in a narrower card) is in the tab order and
     named, as the tables' boxes are (only Chromium puts a scrolling box in the tab order by itself: elsewhere
     a keyboard could not scroll it); a card that fits is a plain figure, at the same width or once the window
-    is widened. At 360 px the rating, year, RMSE and popularity-bias charts scroll, at 768 px the wide ones."""
-    page = browser.new_page(viewport={"width": 360, "height": 780}, device_scale_factor=1)
+    is widened. At 768 px the wide charts scroll (at 360 px and from 1280 px none)."""
+    page = browser.new_page(viewport={"width": 768, "height": 780}, device_scale_factor=1)
     page.goto((report_dir / "index.html").resolve().as_uri())
     page.wait_for_function("() => [...document.images].every(i => i.complete)")
     cards = """() => [...document.querySelectorAll('figure')].map(f => ({scrolls: f.scrollWidth > f.clientWidth + 1,
@@ -350,21 +357,21 @@ def test_a_chart_that_scrolls_is_a_named_region_a_keyboard_reaches(browser, repo
         _wait_for(page, cards + ".every(c => c.scrolls === (c.tab === '0'))")  # marked again on resize
         got = page.evaluate(cards)
         scrolling = [c for c in got if c["scrolls"]]
-        assert (len(scrolling) >= 2) == (width < 1280), (width, got)
+        assert (len(scrolling) >= 2) == (width == 768), (width, got)
         for c in got:
             named = (c["tab"], c["role"], c["label"])
             assert named == (
                 ("0", "region", c["alt"] + ", scrolls sideways") if c["scrolls"] else (None,) * 3
             ), c
-    page.set_viewport_size({"width": 360, "height": 780})
+    page.set_viewport_size({"width": 768, "height": 780})
     _wait_for(page, cards + ".some(c => c.tab === '0')")
     label = ""
-    for _ in range(20):  # past the menu's links: the first card that scrolls, the rating histogram
+    for _ in range(20):  # past the menu's links: the first card that scrolls, the long tail's
         page.keyboard.press("Tab")
         label = page.evaluate("() => document.activeElement.getAttribute('aria-label') || ''")
         if label.endswith("scrolls sideways"):
             break
-    assert label.startswith("Bar chart: number of ratings"), label
+    assert label.startswith("Two log-log histograms"), label
     page.keyboard.press("ArrowRight")
     _wait_for(page, "() => document.activeElement.scrollLeft > 0")
     assert page.evaluate("() => document.activeElement.scrollLeft") > 0

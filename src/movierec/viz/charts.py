@@ -132,11 +132,19 @@ def model_colours(models: Sequence[str]) -> dict[str, str]:
 # --- dataset ---------------------------------------------------------------------------------
 
 
-def rating_histogram(ratings: Any, path: str | Path, *, title: str = "Rating distribution") -> Path:
-    """How many ratings take each value (``ratings``: an array, or Interactions)."""
+#: A chart's size in inches for the report on a phone, drawn about 360 px wide (at 110 dpi, with its labels):
+#: shown at 0.85x (its 8 pt text 10 px) it fits the 310 px card of a 360 px screen.
+PHONE_SIZE = (3.0, 2.6)
+
+
+def rating_histogram(
+    ratings: Any, path: str | Path, *, title: str = "Rating distribution", narrow: bool = False
+) -> Path:
+    """How many ratings take each value (``ratings``: an array, or Interactions); ``narrow``: about 360 px
+    wide for the report on a phone (561 px at 0.85x scrolled 167 px sideways in a 360 px phone's card)."""
     plt = pyplot()
     values, counts = np.unique(np.asarray(getattr(ratings, "ratings", ratings)), return_counts=True)
-    fig, ax = plt.subplots(figsize=(5.5, 3.3))
+    fig, ax = plt.subplots(figsize=PHONE_SIZE if narrow else (5.5, 3.3))
     width = float(np.min(np.diff(values))) * 0.8 if len(values) > 1 else 0.4
     ax.bar(values, counts, width=width, color=BLUE)
     ax.set_xlabel("rating")
@@ -188,22 +196,30 @@ def long_tail(
     return save(fig, path)
 
 
-def ratings_over_time(timestamps: np.ndarray, path: str | Path, *, rows: str = "ratings") -> Path:
-    """Ratings (or ``rows``: interactions) per year (the time span of the log)."""
+def ratings_over_time(
+    timestamps: np.ndarray, path: str | Path, *, rows: str = "ratings", narrow: bool = False
+) -> Path:
+    """Ratings (or ``rows``: interactions) per year (the time span of the log); ``narrow``: about 360 px wide
+    for the report on a phone (567 px at 0.85x scrolled 172 px sideways in a 360 px phone's card)."""
     plt = pyplot()
     years = (np.asarray(timestamps, dtype="datetime64[s]").astype("datetime64[Y]").astype(int) + 1970).astype(
         int
     )
     ys, counts = np.unique(years, return_counts=True)
-    fig, ax = plt.subplots(figsize=(5.5, 3.3))
+    fig, ax = plt.subplots(figsize=PHONE_SIZE if narrow else (5.5, 3.3))
     ax.bar(ys, counts, color=BLUE, width=0.8)
     ax.set_xlabel("year")
     ax.set_ylabel(rows)
-    ax.set_title(f"{rows.capitalize()} per year, {ys.min()}–{ys.max()}", loc="left")
+    title = f"{rows.capitalize()} per year, {ys.min()}–{ys.max()}"
     from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(axis="x", visible=False)
+    if not narrow:
+        ax.set_title(title, loc="left")
+        return save(fig, path)
+    _chart_title(fig, title)  # from the chart's left edge: after the counts' labels it set the width (367 px)
+    fig.tight_layout()
     return save(fig, path)
 
 
@@ -253,12 +269,16 @@ def value_bars(
     intervals: Mapping[str, tuple[float, float]] | None = None,
     lower_is_better: bool = True,
     colours: Mapping[str, str] | None = None,
+    narrow: bool = False,
 ) -> Path:
-    """One bar per model (e.g. RMSE), the best one outlined, values printed on the bars."""
+    """One bar per model (e.g. RMSE), the best one outlined, values printed on the bars.
+
+    ``narrow``: about 360 px wide, the title on two lines, the names slanted past three models, for the
+    report on a phone (the RMSE bars, 542 px with two models, at 0.85x scrolled 151 px in a 360 px card)."""
     plt = pyplot()
     names = list(values)
     vals = np.array([values[n] for n in names], dtype=np.float64)
-    fig, ax = plt.subplots(figsize=(max(4.0, 1.1 * len(names) + 1.5), 3.4))
+    fig, ax = plt.subplots(figsize=(3.1, 3.0) if narrow else (max(4.0, 1.1 * len(names) + 1.5), 3.4))
     colours = colours or model_colours(names)
     err = None
     if intervals:
@@ -288,7 +308,11 @@ def value_bars(
                 fontsize=8,
             )
     ax.set_ylabel(ylabel)
-    ax.set_title(title, loc="left")
+    ax.set_title(textwrap.fill(title, 26) if narrow else title, loc="left")
+    if narrow and len(names) > 3:
+        ax.tick_params(axis="x", labelrotation=30)
+        for label in ax.get_xticklabels():
+            label.set_horizontalalignment("right")
     ax.grid(axis="x", visible=False)
     return save(fig, path)
 
@@ -305,18 +329,14 @@ def grouped_bars(
 ) -> Path:
     """Ranking metrics side by side: one group per metric, one bar per model, 95% intervals as error bars.
 
-    ``narrow``: about 360 px wide, for the report on a phone (:func:`narrow_bars_legend`): drawn for a row
+    ``narrow``: about 360 px wide, for the report on a phone (:func:`narrow_legend`): drawn for a row
     of its own (777 px with 7 models) and kept at 0.85x, it scrolled 350 px sideways in a 360 px phone's
     card, its legend cut after the fourth model."""
     plt = pyplot()
-    size = (
-        (3.28, 3.2 + 0.2 * np.ceil(len(values) / 2)) if narrow else (max(6.5, 1.5 * len(metrics) + 2.5), 3.8)
-    )
+    size = (3.28, 3.0) if narrow else (max(6.5, 1.5 * len(metrics) + 2.5), 3.8)  # narrow: the legend under it
     fig, ax = plt.subplots(figsize=size)
-    _grouped_on(ax, values, metrics, intervals, colours, narrow=narrow)
     ax.set_title(textwrap.fill(title, 34) if narrow else title, loc="left")
-    if narrow:
-        fig.tight_layout()
+    _grouped_on(ax, values, metrics, intervals, colours, narrow=narrow)
     return save(fig, path)
 
 
@@ -362,24 +382,28 @@ def _grouped_on(
 ) -> None:
     """Draw grouped bars (one group per metric, one bar per model; ``bars``: :func:`bars_on`'s intervals and
     colours) on ``ax``, with the metric names under the groups and the models' legend above them (``narrow``:
-    under the axes, :func:`narrow_bars_legend`)."""
+    under the axes, :func:`narrow_legend`)."""
     x = bars_on(ax, values, metrics, *bars)
     ax.set_xticks(x, [m.replace("@", "\n@") for m in metrics] if narrow else list(metrics))
     if narrow:
-        narrow_bars_legend(ax)
+        narrow_legend(ax)
     else:
         ax.legend(ncols=min(len(values), 6), loc="upper right", frameon=False)
         ax.set_ylim(0, ax.get_ylim()[1] * 1.15)
     ax.grid(axis="x", visible=False)
 
 
-def narrow_bars_legend(ax: Any) -> None:
-    """A grouped-bar chart's legend for the report on a phone: two columns under the axes (drawn after the
-    bars, its tick labels included). Above the bars in one row, seven models' names were 700 px wide."""
-    ax.legend(
+def narrow_legend(ax: Any) -> None:
+    """Lay out a chart for the report on a phone, then put its legend under it in two columns, from the chart's
+    left edge (from the axes', after the tick labels, it set the width: 410 px). In one row above the bars,
+    seven models' names were 700 px wide; inside a line chart's axes, eight lay over a third of its lines."""
+    fig = ax.figure
+    fig.tight_layout()
+    fig.legend(
+        *ax.get_legend_handles_labels(),
         ncols=2,
         loc="upper left",
-        bbox_to_anchor=(-0.02, -0.16),  # under the two-line tick labels
+        bbox_to_anchor=(0.0, 0.0),  # the figure's lower left corner: the saved chart grows to hold it
         frameon=False,
         columnspacing=1.0,  # matplotlib's 2 em and 2 em handles: with warp+genres+tags the legend set the width
         handlelength=1.5,

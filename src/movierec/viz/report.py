@@ -552,11 +552,18 @@ def _dataset_section(ds: Any, charts_dir: Path) -> tuple[dict[str, Any], dict[st
     only = summary["interactions_only"] = bool(inter.interactions_only)
     rows = "interactions" if only else "ratings"
     charts: dict[str, Path] = {}
-    if not only:
-        charts["ratings"] = C.rating_histogram(inter.ratings, charts_dir / "dataset_ratings.png")
     per_user, per_item = inter.user_counts(), inter.item_counts()
-    # the two wide charts twice: for a wide screen, and narrow for a phone (the page's <picture>, <= 700 px)
+    timed = inter.timestamps is not None and inter.n_ratings
+    # each chart twice: for a wide screen, and narrow for a phone (the page's <picture>, <= 700 px)
     for suffix, narrow in (("", False), ("_narrow", True)):
+        if not only:
+            charts[f"ratings{suffix}"] = C.rating_histogram(
+                inter.ratings, charts_dir / f"dataset_ratings{suffix}.png", narrow=narrow
+            )
+        if timed:
+            charts[f"time{suffix}"] = C.ratings_over_time(
+                inter.timestamps, charts_dir / f"dataset_time{suffix}.png", rows=rows, narrow=narrow
+            )
         charts[f"long_tail{suffix}"] = C.long_tail(
             per_user, per_item, charts_dir / f"dataset_long_tail{suffix}.png", rows=rows, stacked=narrow
         )
@@ -566,8 +573,6 @@ def _dataset_section(ds: Any, charts_dir: Path) -> tuple[dict[str, Any], dict[st
             )
     summary["median_per_user"] = float(np.median(per_user[per_user > 0])) if per_user.any() else 0.0
     summary["median_per_item"] = float(np.median(per_item[per_item > 0])) if per_item.any() else 0.0
-    if inter.timestamps is not None and inter.n_ratings:
-        charts["time"] = C.ratings_over_time(inter.timestamps, charts_dir / "dataset_time.png", rows=rows)
     return summary, charts
 
 
@@ -1707,13 +1712,14 @@ def _model_charts(
     k, charts_dir = run.k, run.charts_dir
     charts: dict[str, Path] = {}
     rmse = {r["model"]: r["values"]["rmse"] for r in table if r["values"].get("rmse") is not None}
-    if rmse:
-        charts["rmse"] = C.value_bars(
+    for suffix, narrow in (("", False), ("_narrow", True)) if rmse else ():  # as the charts below
+        charts[f"rmse{suffix}"] = C.value_bars(
             rmse,
-            charts_dir / "rmse.png",
+            charts_dir / f"rmse{suffix}.png",
             title="Rating error on held-out ratings (lower is better)",
             ylabel="RMSE",
             colours=colours,
+            narrow=narrow,
         )
     rank_metrics = [f"precision@{k}", f"recall@{k}", f"hit_rate@{k}", f"ndcg@{k}"]
     full = {r.label: r for r in trained.rows if r.protocol == "full-ranking"}

@@ -79,18 +79,27 @@ def _curve(
     data: tuple[np.ndarray, np.ndarray],
     path: Path,
     colours: Mapping[str, str],
+    narrow: bool = False,
 ) -> Path:
+    """Each model's cumulative share of recommendations by item popularity rank, beside the data's; ``narrow``:
+    about 360 px wide, labels on two lines and the legend under the axes, for a phone (712 px at 0.85x
+    scrolled 295 px sideways in a 360 px phone's card)."""
     plt = C.pyplot()
-    fig, ax = plt.subplots(figsize=(7.5, 3.8))
+    fig, ax = plt.subplots(figsize=(3.1, 3.6) if narrow else (7.5, 3.8))
     ax.plot(*data, color="#888888", lw=1.5, ls="--", label="training interactions")
     for lab, (x, y) in curves.items():
         ax.plot(x, y, color=colours.get(lab, C.BLUE), lw=1.6, label=lab)
     ax.set_xscale("log")
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel("items by training popularity (rank, log scale)")
-    ax.set_ylabel("cumulative share of recommendations")
-    ax.set_title("Popularity bias: where the recommendations go", loc="left")
-    ax.legend(frameon=False, loc="lower right")
+    sep = "\n" if narrow else " "
+    ax.set_xlabel(f"items by training popularity{sep}(rank, log scale)")
+    ax.set_ylabel(f"cumulative share{sep}of recommendations")
+    title = "Popularity bias: where the recommendations go"
+    ax.set_title(textwrap.fill(title, 24) if narrow else title, loc="left")  # on one line, 445 px
+    if narrow:
+        C.narrow_legend(ax)
+    else:
+        ax.legend(frameon=False, loc="lower right")
     return C.save(fig, path)
 
 
@@ -106,7 +115,7 @@ def _groups(
     if not any(np.isfinite(r.metrics.get(key, np.nan)) for r in rows for key in keys):
         return None
     plt = C.pyplot()
-    size = (3.28, 3.0 + 0.2 * np.ceil(len(rows) / 2)) if narrow else (max(6.5, 1.2 * len(rows) + 3), 3.8)
+    size = (3.28, 2.9) if narrow else (max(6.5, 1.2 * len(rows) + 3), 3.8)
     fig, ax = plt.subplots(figsize=size)
     values = {r.label: r.metrics for r in rows}
     x = C.bars_on(ax, values, keys, {r.label: r.intervals for r in rows}, colours)
@@ -115,12 +124,11 @@ def _groups(
     ax.set_ylabel(f"NDCG@{k}")
     title = f"NDCG@{k} by user activity tercile, 95% intervals"
     ax.set_title(textwrap.fill(title, 26) if narrow else title, loc="left")
+    ax.grid(axis="x", visible=False)
     if narrow:
-        C.narrow_bars_legend(ax)
-        fig.tight_layout()
+        C.narrow_legend(ax)
     else:
         ax.legend(ncols=min(len(rows), 6), loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
-    ax.grid(axis="x", visible=False)
     return C.save(fig, path)
 
 
@@ -234,7 +242,10 @@ def beyond_section(
         order = np.sort(np.asarray(popularity, dtype=np.float64))[::-1]
         total = order.sum()
         data = (np.arange(1, len(order) + 1), np.cumsum(order) / total if total else np.zeros(len(order)))
-        charts["curve"] = _curve(curves, data, charts_dir / "popularity_bias.png", colours)
+        for suffix, narrow in (("", False), ("_narrow", True)):
+            charts[f"curve{suffix}"] = _curve(
+                curves, data, charts_dir / f"popularity_bias{suffix}.png", colours, narrow
+            )
     table = []
     for r in full:
         cells = []
