@@ -1,7 +1,7 @@
 """More ways past ease, on validation only (issue 19): are they worth building?
 
     PYTHONPATH=src python bench/frontier_study.py [--protocol ml100k|mlls] [--dataset PATH] [--out FILE]
-                                                  [--only bspm,linkprop,session,ensemble-session,uknn,inf-ae,transitions,...]
+                                                  [--only bspm,linkprop,session,ensemble-session,uknn,inf-ae,transitions,combined,...]
 
 ml-100k, every rating a positive; only the *training* part of the per-user 75/25 split (seed 42) is
 read, split again per user 75/25 with seeds 1, 2 and 3 (validation_study.py's ``--seeds 1,2,3``). The
@@ -95,6 +95,18 @@ user's consecutive training pairs (a, c), windows K 1–5 places (τ none, 600 s
 (directional, K 5, decay 0.7, within 3600 s); in the blend at best 0.1894 (that base at weight 0.5, an upper
 bound), chosen on two splits 0.1863, below the start blend's 0.1875: the order of ratings adds nothing the
 blend and the symmetric session base do not already carry. No default changed.
+
+The near misses together (``--only combined``, 1735 s at load 3.3–9.6, 31 s per ensemble fit): :func:`combined`
+switches on at once the levers that each came within ~1.5% alone, the session base (60 s, by row),
+``weighting="rating"`` on ease, slim and rp3beta (at their defaults' λ and α), ials at 1.2 and ease given
+genres and year (c 2; never tags). The start blend over 2 × 2 × 2 × 3 settings (weighting, features, ials 0.6
+or 1.2, session 0/0.5/1) reads 0.1927 at best (all four on, session 1), 0.1911 chosen on two splits (+1.9% over
+the blend's 0.1875; by split 0.2004, 0.1877, 0.1851). In ``ensemble``'s own fit, its defaults (0.1879, as
+recorded) and 16 settings with the session base starting at 0.5 or 1: 0.1919 at best (rating, genres,year,
+ials 0.6, session 0.5), 0.1899 chosen on two splits (+1.1% over the defaults; by split 0.1977, 0.1877,
+0.1844), far from the 0.1950 (+3.8%) at which a default would have been worth reading on the test split.
+Together they give about what the session base gives alone (0.1903, 0.1894 chosen on two splits). No
+default changed.
 
 The test part is never read. Until itemitem._topk_rows settled ties (2026-12-04) rp3beta kept its 200 largest weights
 by ``np.argpartition``, which broke ties by the SIMD code numpy dispatches: ``--protocol mlls``'s rows were
@@ -1156,11 +1168,119 @@ def transitions(splits: list[dict[str, Any]], base: float, grid: list[dict[str, 
     return _fifth("transitions", "next-item transitions", _transition_settings(splits), splits, base, grid)
 
 
+#: the near-miss levers switched on together (``--only combined``): how ease, slim and rp3beta weigh a
+#: positive (``weighting``, at their defaults' λ and α), whether ease is given genres and year (collective
+#: EASE at its default c 2; never tags, which leak the hold-out), ials's weight, the session base's weight
+COMBINED_WEIGHTINGS = ("binary", "rating")
+COMBINED_FEATURES = ("", "genres,year")
+COMBINED_IALS = (0.6, 1.2)
+COMBINED_SESSION = (0.0, 0.5, 1.0)
+#: the session base's start weights in ``ensemble``'s own fit (the grid's other axes as above)
+COMBINED_ENSEMBLE_SESSION = (0.5, 1.0)
+
+
+def _combined_params(name: str, weighting: str) -> dict[str, Any]:
+    """A base's parameters in the combined study: ``ensemble``'s defaults (ease at κ 0), ``weighting="rating"``
+    for ease, slim and rp3beta when asked (ials refuses weights; the session base counts users)."""
+    from movierec.models.ensemble import DEFAULT_BASES
+
+    weighted = weighting == "rating" and name in ("ease", "slim", "rp3beta")
+    return {**DEFAULT_BASES.get(name, {}), **({"weighting": "rating"} if weighted else {})}
+
+
+def _combined_norms(splits: list[dict[str, Any]], features: list[dict[str, Any]]) -> None:
+    """Each split's max-normalised scores of every base the combined grid reads, in ``p["combined"]`` keyed
+    (name, weighting, features): ease four ways, slim and rp3beta two, ials and the session base one."""
+    for p, f in zip(splits, features, strict=True):
+        norm: dict[tuple[str, str, str], np.ndarray] = {}
+        for weighting in COMBINED_WEIGHTINGS:
+            for names in COMBINED_FEATURES:
+                model = _create("ease", **_combined_params("ease", weighting)).fit(p["inner"], item_features=f[names])  # fmt: skip
+                norm["ease", weighting, names] = normalise_scores(np.asarray(model.score(p["users"])), p["seen"], "max")  # fmt: skip
+            for name in ("slim", "rp3beta"):
+                scores = np.asarray(_create(name, **_combined_params(name, weighting)).fit(p["inner"]).score(p["users"]))  # fmt: skip
+                norm[name, weighting, ""] = normalise_scores(scores, p["seen"], "max")
+        norm["ials", "binary", ""] = p["norm"]["ials"]
+        session = np.asarray(SessionCooccurrence().fit(p["inner"]).score(p["users"]))
+        norm["session-cooc", "binary", ""] = normalise_scores(session, p["seen"], "max")
+        p["combined"] = norm
+
+
+def _combined_blends(splits: list[dict[str, Any]], base: float) -> list[dict[str, Any]]:
+    """The start blend with every setting of the combined grid: weighting × features × ials × session."""
+    rows = []
+    for weighting, names, ials, session in itertools.product(COMBINED_WEIGHTINGS, COMBINED_FEATURES, COMBINED_IALS, COMBINED_SESSION):  # fmt: skip
+        values = []
+        for p in splits:
+            n = p["combined"]
+            blend = (n["ease", weighting, names] + 0.5 * n["slim", weighting, ""] + ials * n["ials", "binary", ""]
+                     + 0.2 * n["rp3beta", weighting, ""])  # fmt: skip
+            values.append(_ndcg(blend + session * n["session-cooc", "binary", ""] if session else blend, p["seen"], p["rel"]))  # fmt: skip
+        label = f"start blend, {weighting}, ease{' + ' + names if names else ''}, ials {ials:g}, session {session:g}"
+        rows.append(_row("combined", label, values, base))
+    return rows
+
+
+def _combined_ensembles(splits: list[dict[str, Any]], features: list[dict[str, Any]], base: float) -> tuple[list[dict[str, Any]], float]:  # fmt: skip
+    """``ensemble`` itself (its hold-out weight search, then the refit) at its defaults and over the combined
+    grid with the session base as a fifth base (:data:`COMBINED_ENSEMBLE_SESSION`); rows and seconds a fit."""
+    from movierec.models import registry
+
+    registry.MODELS["session-cooc"] = (__name__, "SessionCooccurrence", None)
+    variants: dict[str, tuple[dict[str, Any], str]] = {"ensemble (defaults)": ({}, "")}
+    for weighting, names, ials, session in itertools.product(COMBINED_WEIGHTINGS, COMBINED_FEATURES, COMBINED_IALS, COMBINED_ENSEMBLE_SESSION):  # fmt: skip
+        bases = {n: _combined_params(n, weighting) for n in (*ENSEMBLE_START, "session-cooc")}
+        start = {**ENSEMBLE_START, "ials": ials, "session-cooc": session}
+        label = f"ensemble, {weighting}, ease{' + ' + names if names else ''}, start ials {ials:g}, session {session:g}"  # fmt: skip
+        variants[label] = ({"bases": bases, "start_weights": start}, names)
+    rows, seconds = [], []
+    try:
+        for label, (params, names) in variants.items():
+            values, weights = [], []
+            for p, f in zip(splits, features, strict=True):
+                tic = time.perf_counter()
+                model = _create("ensemble", **params).fit(p["inner"], item_features=f[names])
+                seconds.append(time.perf_counter() - tic)
+                values.append(_ndcg(np.asarray(model.score(p["users"])), p["seen"], p["rel"]))
+                weights.append({n: round(float(w), 3) for n, w in zip(model.base_labels_, model.weights_, strict=True)})  # fmt: skip
+            rows.append({**_row("combined", label, values, base), "weights chosen in fit": weights})
+    finally:
+        del registry.MODELS["session-cooc"]
+    return rows, round(float(np.mean(seconds)), 1)
+
+
+def combined(splits: list[dict[str, Any]], base: float, grid: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
+    """Do the near misses add up? The levers that each came within ~1.5% of stop 46's bar, one at a time,
+    switched on together: the session base (:func:`session`, 60 s by row), ``weighting="rating"``
+    (``bench/weighting_study.py``), ials at 1.2 (:func:`bagging`) and ease given genres and year
+    (:func:`ease_features`). Two levers: the start blend over :data:`COMBINED_WEIGHTINGS` ×
+    :data:`COMBINED_FEATURES` × :data:`COMBINED_IALS` × :data:`COMBINED_SESSION` (its first row is the start
+    blend itself), and ``ensemble``'s own fit over the same grid with the session base's start weight in
+    :data:`COMBINED_ENSEMBLE_SESSION`, beside its defaults; each read on every split and chosen on two."""
+    from movierec.datasets import load
+
+    ds = load("ml-latest-small")
+    features = [{"": None, "genres,year": build_item_features(ds, p["inner"].item_map, "genres,year")} for p in splits]  # fmt: skip
+    tic = time.perf_counter()
+    _combined_norms(splits, features)
+    per_split = round((time.perf_counter() - tic) / len(splits), 1)
+    blended = _combined_blends(splits, base)
+    fitted, per_fit = _combined_ensembles(splits, features, base)
+    print(f"combined  {per_split} s of base fits per split, {per_fit} s per ensemble fit", flush=True)
+    for p in splits:
+        del p["combined"]
+    in_blend = _lever("the near misses together, in the start blend", blended, grid, base)
+    in_fit = _lever("the near misses together, in ensemble's own fit", fitted, grid, base)
+    levers = [{**in_blend, "study": "combined", "seconds of base fits per split": per_split},
+              {**in_fit, "study": "combined", "seconds per fit": per_fit}]  # fmt: skip
+    return blended + fitted, levers
+
+
 #: the studies ``--only`` runs by name, each in place of its rows and levers in an existing JSON
 NEW_STUDIES = {"bspm": bspm, "linkprop": linkprop, "session": session, "ensemble-session": ensemble_session,
                "uknn": uknn, "popularity-term": popularity_term, "sgfcf": sgfcf, "inf-ae": inf_ae,
                "higher-ease": higher_ease, "ease-features": ease_features,
-               "transitions": transitions}  # fmt: skip
+               "transitions": transitions, "combined": combined}  # fmt: skip
 
 
 def _merge_only(

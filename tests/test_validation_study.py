@@ -260,3 +260,32 @@ def test_a_studys_record_names_its_command_data_time_and_load(
     assert seen == ["ml-latest-small"] and got["rows"] == [1, 2]
     assert got["command"] == "PYTHONPATH=src python bench/some_study.py"
     assert len(got["dataset_sha256"]) == 64 and got["seconds"] >= 0 and len(got["loadavg"]) == 6
+
+
+def test_the_near_misses_together_are_quoted_chosen_on_two_splits_against_what_the_target_asks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """docs/results.md's sentence on ``frontier_study.py --only combined`` quotes each lever's cross-fitted
+    figure (not its best row) and its gain over ``ensemble``'s defaults against the gain 1.8× asks."""
+    monkeypatch.syspath_prepend(str(BENCH.parent))  # bench_results imports bench/common.py
+    module = _bench_module("bench_results")
+    rows = [
+        {"study": "combined", "config": "start", "ndcg@10": 0.2},
+        {"study": "combined", "config": "ensemble (defaults)", "ndcg@10": 0.2},
+    ]
+    levers = [
+        {"lever": "the near misses together, in the start blend", "rows": ["start", "b"],
+         "best": {"ndcg@10": 0.23}, "chosen on two splits": {"ndcg@10": 0.21}},
+        {"lever": "the near misses together, in ensemble's own fit", "rows": ["ensemble (defaults)", "e"],
+         "best": {"ndcg@10": 0.22}, "chosen on two splits": {"ndcg@10": 0.204}},
+    ]  # fmt: skip
+    study = {"rows": rows, "levers": levers}
+    short = module._combined_sentence(study, 0.04)
+    assert "0.2300 at best and 0.2100 chosen on two splits (+5.0% over the blend's 0.2000)" in short
+    assert "0.2200 at best and 0.2040 chosen on two splits, +2.0% over its defaults' 0.2000" in short
+    assert "2 settings of the start blend" in short and "its defaults and 1 of those settings" in short
+    assert short.endswith("short of the +4.0% that 1.8× asks on the default split.")
+    assert module._combined_sentence(study, 0.01).endswith(
+        "past the +1.0% that 1.8× asks on the default split."
+    )
+    assert module._combined_sentence({"rows": rows, "levers": levers[:1]}, 0.04) == ""
