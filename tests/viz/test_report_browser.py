@@ -48,13 +48,13 @@ def test_report_renders_offline(browser, report_dir: Path, tmp_path: Path) -> No
     page.goto((report_dir / "index.html").resolve().as_uri())
     page.wait_for_load_state("load")
     # every image (all inlined charts and static maps) decodes
-    page.wait_for_function("[...document.images].every(i => i.complete)")
+    page.wait_for_function("() => [...document.images].every(i => i.complete)")
     widths = page.evaluate("[...document.images].map(i => i.naturalWidth)")
     assert len(widths) >= 9 and all(w > 0 for w in widths), widths
     # each plotly map draws one marker per mapped item
     data = json.loads((report_dir / "results.json").read_text())
     mapped = [m for m in data["maps"].values() if "n_items" in m]
-    page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot').length === {len(mapped)}")
+    page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot').length === {len(mapped)}")
     n_points = page.evaluate("document.querySelectorAll('.js-plotly-plot .scatterlayer path.point').length")
     assert n_points == sum(m["n_items"] for m in mapped)
     # hovering a point shows its title
@@ -96,7 +96,7 @@ def test_report_layout_fits_desktop_and_phone(browser, report_dir: Path, tmp_pat
     page = browser.new_page(viewport={"width": width, "height": 860}, device_scale_factor=1)
     page.goto((report_dir / "index.html").resolve().as_uri())
     page.wait_for_load_state("load")
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length > 0")
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length > 0")
     assert _scroll_width(page) <= width, f"page is {_scroll_width(page)} px wide in a {width} px viewport"
     # no text under 12 px (the plotly maps draw their own): the intervals under each number, the type tags and
     # the similar-movies scores were 11.5 px, on every width
@@ -132,7 +132,7 @@ def test_phone_map_legend_neighbours_and_timing_fit(browser, report_dir: Path) -
     (it was squeezed to a word per line), and the timing bars stay inside the footer."""
     page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=1)
     page.goto((report_dir / "index.html").resolve().as_uri())
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot .legend').length > 0")
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .legend').length > 0")
     box = page.evaluate(
         """(() => { const m = document.querySelector('.js-plotly-plot');
         const r = (s) => { const b = m.querySelector(s).getBoundingClientRect();
@@ -406,7 +406,7 @@ def test_phone_charts_keep_half_the_size_they_were_drawn(browser, report_dir: Pa
     and tick labels 4 px high. A chart too wide for the card scrolls sideways in it; the page does not."""
     page = browser.new_page(viewport={"width": 375, "height": 812}, device_scale_factor=1)
     page.goto((report_dir / "index.html").resolve().as_uri())
-    page.wait_for_function("[...document.images].every(i => i.complete)")
+    page.wait_for_function("() => [...document.images].every(i => i.complete)")
     shown = page.evaluate(
         """[...document.querySelectorAll('figure img')].map(i => [i.alt.split(':')[0],
         Math.round(i.getBoundingClientRect().width), i.naturalWidth])"""
@@ -652,7 +652,7 @@ def test_charts_keep_their_shape_and_the_menu_leaves_the_map_free(  # type: igno
     width, height = size
     page = browser.new_page(viewport={"width": width, "height": height}, device_scale_factor=1)
     page.goto((report_dir / "index.html").resolve().as_uri())
-    page.wait_for_function("[...document.images].every(i => i.complete)")
+    page.wait_for_function("() => [...document.images].every(i => i.complete)")
     charts = page.evaluate(_CHART_BOXES)
     assert len(charts) >= 5, charts
     bent = [c for c in charts if abs((c[1] / c[2]) / (c[3] / c[4]) - 1) > 0.02]
@@ -667,7 +667,7 @@ def test_charts_keep_their_shape_and_the_menu_leaves_the_map_free(  # type: igno
     cards = page.evaluate(_CHART_CARDS)
     assert all(("↔" in cap) == (scroll > 1) for scroll, cap in cards), cards
     assert _scroll_width(page) <= width
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot .modebar').length > 0")
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .modebar').length > 0")
     got = page.evaluate(_MENU_AND_MAP)
     assert not _overlap(got["nav"], got["map"]), got
     assert got["map"]["top"] >= -1 and got["map"]["bottom"] <= height + 1, got  # the whole map on the screen

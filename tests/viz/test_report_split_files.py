@@ -214,7 +214,7 @@ def test_the_report_on_files_fits_a_phone_and_a_desktop(
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto((files / "stop" / "index.html").resolve().as_uri())
     page.wait_for_load_state("load")
-    page.wait_for_function("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+    page.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
     wide = page.evaluate("Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)")
     assert wide <= width, f"page is {wide} px wide in a {width} px viewport"
     header = page.locator("header.top").inner_text()

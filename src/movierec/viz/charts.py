@@ -118,10 +118,10 @@ def _palette_png(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def _chart_title(fig: Any, title: str) -> None:
+def _chart_title(fig: Any, title: str) -> Any:
     """A multi-panel chart's title, as a one-panel chart's (axes.titlesize 11, bold, on the left): the ranking
-    bars' centred 12 pt title (matplotlib's default) was the one chart title of another size."""
-    fig.suptitle(title, x=0.01, ha="left", fontsize=TITLE_SIZE, fontweight="bold")
+    bars' centred 12 pt title (matplotlib's default) was the one chart title of another size. Returns its Text."""
+    return fig.suptitle(title, x=0.01, ha="left", fontsize=TITLE_SIZE, fontweight="bold")
 
 
 def model_colours(models: Sequence[str]) -> dict[str, str]:
@@ -410,6 +410,36 @@ def narrow_legend(ax: Any) -> None:
     )
 
 
+def separate_labels(labels: Sequence[Any], gap: float = 1.0) -> None:
+    """Nudge text labels (``ax.annotate(..., textcoords="offset points")``) up until no two boxes overlap.
+
+    Call it when the layout is final (after ``tight_layout``): it measures each label's box with the figure's
+    renderer. From the lowest label to the highest (ties by x, then text: the same input gives the same chart),
+    one whose box meets a label already placed moves just above it, ``gap`` points apart; labels only move up,
+    so each moves once per label it meets and the loop ends. The report's scatter had "als" printed over
+    "warp+genres+tags" (two models with nearly the same NDCG and coverage)."""
+    if not labels:
+        return
+    fig = labels[0].figure
+    fig.draw_without_rendering()  # autoscaling waits for a draw, and the boxes depend on the axes' limits
+    renderer = fig.canvas.get_renderer()
+    px_per_point = fig.dpi / 72.0
+    order = sorted(labels, key=lambda t: (t.get_window_extent(renderer).y0, t.xy[0], t.get_text()))
+    placed: list[Any] = []
+    for label in order:
+        moved = True
+        while moved:
+            moved = False
+            box = label.get_window_extent(renderer)
+            for other in placed:
+                if box.overlaps(other):
+                    dx, dy = label.xyann
+                    label.xyann = (dx, dy + (other.y1 - box.y0) / px_per_point + gap)
+                    moved = True
+                    break
+        placed.append(label.get_window_extent(renderer))
+
+
 # --- result rows (compare --out) -------------------------------------------------------------
 
 
@@ -518,9 +548,8 @@ def per_user_distribution(
         ax.scatter(
             *((means, at) if narrow else (at, means)), marker="D", color="black", s=18, zorder=3, label="mean"
         )
-        if narrow:  # the first model on top; the legend over the axes' right corner, beside the title's
-            ax.invert_yaxis()  # short second line (inside, it lay over the last model's whisker)
-            ax.legend(frameon=False, loc="lower right", bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2)
+        if narrow:  # the first model on top
+            ax.invert_yaxis()
         else:
             ax.legend(frameon=False, loc="upper right")
     (ax.set_xlabel if narrow else ax.set_ylabel)(metric)
@@ -529,9 +558,35 @@ def per_user_distribution(
         ax.set_title(title, loc="left")
         return save(fig, path)
     # the title from the chart's left edge, on two lines: after the models' names it set the width (447 px)
-    _chart_title(fig, textwrap.fill(title, 34))
+    heading = _chart_title(fig, textwrap.fill(title, 34))
     fig.tight_layout()
+    if models:
+        _legend_beside_title(ax, heading)
     return save(fig, path)
+
+
+def _legend_beside_title(ax: Any, heading: Any) -> None:
+    """Put an axes' legend in the title row, right-aligned on the figure title's last line, or under the chart
+    (:func:`narrow_legend`) where it would touch that line. Over the axes' right corner (the phone violins'
+    'mean'), it took a row of its own between the title and the plot; inside, it lay on a whisker."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    last = fig.text(0, 0, heading.get_text().splitlines()[-1], fontproperties=heading.get_fontproperties())
+    line = last.get_window_extent(renderer)  # the last line alone: the heading's box is its widest line's
+    last.remove()
+    box = heading.get_window_extent(renderer)
+    centre = fig.transFigure.inverted().transform((0, box.y0 + line.height / 2))[1]
+    legend = fig.legend(
+        *ax.get_legend_handles_labels(),
+        loc="center right",
+        bbox_to_anchor=(ax.get_position().x1, centre),
+        frameon=False,
+        borderaxespad=0.0,
+        handlelength=1.0,
+    )
+    if legend.get_window_extent(renderer).x0 < box.x0 + line.width + 12:  # 12 px apart at least
+        legend.remove()
+        narrow_legend(ax)
 
 
 def metric_vs_k(
