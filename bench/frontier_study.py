@@ -751,9 +751,14 @@ def ensemble_session(splits: list[dict[str, Any]], base: float, grid: list[dict[
     each of :data:`ENSEMBLE_SESSION_STARTS`, the other four at :data:`ENSEMBLE_START`; read on each split.
     The lever's "chosen on two splits" picks the start weight (or the defaults) on two splits."""
     from movierec.models import registry
+    from movierec.models.ensemble import DEFAULT_BASES
 
     registry.MODELS["session-cooc"] = (__name__, "SessionCooccurrence", None)
-    fifth: dict[str, dict[str, Any]] = {**{n: {} for n in ENSEMBLE_START}, "session-cooc": {}}
+    # the default bases' own parameters (ease at κ 0), as its "defaults" row has them: a rerun reads the recorded rows
+    fifth: dict[str, dict[str, Any]] = {
+        **{n: dict(DEFAULT_BASES.get(n, {})) for n in ENSEMBLE_START},
+        "session-cooc": {},
+    }
     variants: dict[str, dict[str, Any]] = {"ensemble (defaults)": {}}
     for w in ENSEMBLE_SESSION_STARTS:
         label = f"ensemble + session co-occurrence (60 s, by row), start weight {w:g}"
