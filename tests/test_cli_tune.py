@@ -505,6 +505,71 @@ def test_a_refusal_with_storage_says_what_is_true_of_the_study(tmp_path: Path) -
     assert optuna.load_study(study_name="other", storage=url).trials == []
 
 
+def test_the_other_settings_refusal_is_short_and_a_refused_run_leaves_no_wal_file(tmp_path: Path) -> None:
+    """'study … exists with threshold 4.0, not 3.0; choose another study (--study), or continue it as it was
+    created (--resume)' was 159 columns for study 'mine' in sqlite:///e.db, and 205 with --storage's ending
+    '; nothing was written (the study is as it was)'; it is one line <= 160 now, with and without --storage
+    (real SQLite). A refusal before tune's study was opened left the early check's connection open, so the
+    file kept -wal and -shm beside it after the run; none is left now, on a file that was there or on one
+    the run created and removed. A study.db in --out that was there before, holding another study, gets the
+    ending --storage gets ('the study was not created'), where it said nothing."""
+    import optuna
+
+    _low_ratings(tmp_path / "low.csv")
+    base = ["-m", "ease", "--ratings", "low.csv", "--trials", "1", "--cv", "1"]
+    fix = ": use another --study or --resume it"
+
+    def last_line(*extra: str, code: int = 2, metric: str = "ndcg@10") -> str:
+        proc = run_process("tune", *base, "--metric", metric, *extra, cwd=tmp_path)
+        assert proc.returncode == code, proc.stderr
+        line = proc.stderr.strip().splitlines()[-1]
+        assert len(line) <= 160, (len(line), line)
+        return line
+
+    def wal_files() -> list[str]:
+        return sorted(p.name for p in tmp_path.rglob("*") if p.name.endswith(("-wal", "-shm", "-journal")))
+
+    # --storage: a study with a finished trial (said nothing more, as before), then one with only a failed one
+    last_line("--storage", "sqlite:///s.db", "--study", "low", "--threshold", "2", code=0)
+    assert last_line("--storage", "sqlite:///s.db", "--study", "low", "--threshold", "3") == (
+        "movierec: error: study 'low' in sqlite:///s.db has threshold 2.0, not 3.0" + fix
+    )
+    assert wal_files() == []
+    optuna.create_study(
+        storage="sqlite:///" + str(tmp_path / "e.db"), study_name="mine", direction="maximize"
+    )
+    mine = ("--storage", "sqlite:///e.db", "--study", "mine")
+    assert last_line(*mine).endswith("; the study gained tune's settings and 1 failed trial")  # threshold 4
+    assert last_line(*mine, "--threshold", "3") == (
+        "movierec: error: study 'mine' in sqlite:///e.db has threshold 4.0, not 3.0"
+        + fix
+        + "; nothing was written (the study is as it was)"
+    )
+    assert wal_files() == []
+    # refused before the study is opened, in a file this run created: removed with its -wal and -shm
+    genres = "ndcg@10-0.1*ild_genres@10"
+    assert last_line("--storage", "sqlite:///n.db", metric=genres).endswith(
+        "drop it; nothing was written (n.db was not created)"
+    )
+    assert not (tmp_path / "n.db").exists() and wal_files() == []
+
+    # without --storage: tune's own study.db in --out o
+    last_line("--out", "o", "--threshold", "2", code=0)
+    assert last_line("--out", "o", "--threshold", "3") == (
+        "movierec: error: study 'ease-ndcg@10' in sqlite:///o/study.db has threshold 2.0, not 3.0" + fix
+    )
+    assert wal_files() == []
+    refused = "movierec: error: validation fold 1 has no rating ≥ the relevance threshold 4; lower it or use fewer folds"
+    assert (
+        last_line("--out", "o", "--study", "b")
+        == refused + "; nothing was written (the study was not created)"
+    )
+    assert wal_files() == []
+    assert optuna.get_all_study_names(storage="sqlite:///" + str(tmp_path / "o" / "study.db")) == [
+        "ease-ndcg@10"
+    ]
+
+
 def _nested_lines(tmp_path: Path, *out: str) -> tuple[list[str], list[str]]:
     """Nested tune of ease on 60 users in a fresh process whose files may not exceed 2,000 bytes (RLIMIT_FSIZE:
     nested.json, about 4 kB, fails with 'File too large' as a full disk would): its stderr lines, and what

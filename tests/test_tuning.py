@@ -553,9 +553,12 @@ def test_existing_study_of_another_model_is_refused(small: Interactions, tmp_pat
         r"it was created \(resume=True\)$",
     ):
         tune(small, "svd", n_trials=1, cv=2, storage=url, study_name="s")
+    # the check's connection is closed: it kept study.db-wal and -shm beside the file (a notebook lives on)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["study.db"]
     with pytest.raises(ConfigError, match=r"other data .*; choose another study \(study_name=\)$"):
         other = Interactions.from_frame(make_ratings(60, 50, 0.3, seed=9), rating_scale=(0.5, 5.0))
         tune(other, "baseline", n_trials=1, cv=2, storage=url, study_name="s")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["study.db"]  # refused in _open_study, as closed
     with pytest.raises(ConfigError, match="no study named 'nope'"):
         tune(small, "baseline", n_trials=1, storage=url, study_name="nope", resume=True)
 
@@ -767,8 +770,7 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
         (["--model", "svd", "--storage", "sqlite:////nonexistent-dir/sub/x.db"], "cannot be opened"),
         (
             ["--model", "svd", "--storage", "STORAGE", "--study", "taken"],
-            "exists with model 'baseline', not 'svd'; choose another study (--study), or continue it as it was "
-            "created (--resume)",  # the flags alone
+            "has model 'baseline', not 'svd': use another --study or --resume it",  # the flags alone, short
         ),
     ],
 )

@@ -44,6 +44,7 @@ __all__ = [
     "Metric",
     "TuneResult",
     "check_request",
+    "close_engines",
     "parse_metric",
     "resolve_space",
     "score_split",
@@ -415,18 +416,23 @@ def open_storage(url: str | None) -> Any:
 
 
 def study_settings(storage: str, study_name: str) -> dict[str, Any]:
-    """The settings (model, metric, cv, …) a movierec study was created with; unknown studies raise ConfigError."""
+    """The settings (model, metric, cv, …) a movierec study was created with; unknown studies raise ConfigError.
+    The storage's connections are closed as it returns (a SQLite file keeps no -wal or -shm file for it)."""
     optuna = _optuna()
     storage_obj = open_storage(storage)
-    names = {
-        s.study_name for s in optuna.study.get_all_study_summaries(storage_obj, include_best_trial=False)
-    }
-    if study_name not in names:
-        raise ConfigError(
-            f"no study named {study_name!r}{did_you_mean(study_name, names)} in {shown_url(storage)} "
-            f"(existing: {', '.join(sorted(names)) or 'none'})"
-        )
-    stored = optuna.load_study(study_name=study_name, storage=storage_obj).user_attrs.get("movierec")
+    try:
+        names = {
+            s.study_name for s in optuna.study.get_all_study_summaries(storage_obj, include_best_trial=False)
+        }
+        if study_name not in names:
+            raise ConfigError(
+                f"no study named {study_name!r}{did_you_mean(study_name, names)} in {shown_url(storage)} "
+                f"(existing: {', '.join(sorted(names)) or 'none'})"
+            )
+        stored = optuna.load_study(study_name=study_name, storage=storage_obj).user_attrs.get("movierec")
+    finally:
+        if (engine := getattr(storage_obj, "engine", None)) is not None:  # none in memory
+            engine.dispose()
     if not stored:
         raise ConfigError(f"study {study_name!r} in {shown_url(storage)} was not created by movierec tune")
     return _legacy_mrr(dict(stored))
@@ -688,13 +694,15 @@ def _shown_fixed(params: Mapping[str, Any]) -> str:
 
 
 def _refuse_other_setting(name: str, shown: str, flag: str, stored: str, asked: str) -> None:
-    """The one line that refuses to continue study ``name`` with another setting than it was created with."""
+    """The one line that refuses to continue study ``name`` with another setting than it was created with.
+    The CLI's is shorter: it was 158 columns for study 'low' in sqlite:///s.db, 191 in tune's own
+    tuning/ease-ndcg-10/study.db (142 now), and the ending a study without a finished trial gets ('; nothing
+    was written (the study is as it was)') made it 204 (155); --help says what --resume does."""
     said = f"study {name!r} in {shown} exists with {flag} {stored}, not {asked}"
-    fix = "choose another study ({}), or continue it as it was created ({})"
     raise ConfigError(
         Doors(
-            f"{said}; {fix.format('study_name=', 'resume=True')}",
-            f"{said}; {fix.format('--study', '--resume')}",
+            f"{said}; choose another study (study_name=), or continue it as it was created (resume=True)",
+            f"study {name!r} in {shown} has {flag} {stored}, not {asked}: use another --study or --resume it",
         )
     )
 
@@ -1057,12 +1065,11 @@ def tune(
 
     ``progress`` works as in :func:`movierec.evaluation.compare`: by default (``None``) lines when
     a person watches (on stderr in a terminal; in a Jupyter kernel, one output of the cell updated in
-    place), so 50 trials are not a silent
-    minute, and nothing in scripts and tests: one as the study starts, one per trial
-    (``trial 3/50 complete: 0.8812 (best 0.8790), 12.3 s``: value, best so far, seconds since the
-    first trial began) and one for the test refit. ``True`` always prints them, ``False`` never; a
-    callable receives a dict after every trial instead (``number``, ``state``, ``value``,
-    ``params``, ``best_value``, ``done``, ``total``, ``elapsed``).
+    place), so 50 trials are not a silent minute, and nothing in scripts and tests: one as the study
+    starts, one per trial (``trial 3/50 complete: 0.8812 (best 0.8790), 12.3 s``: value, best so far,
+    seconds since the first trial began) and one for the test refit. ``True`` always prints them,
+    ``False`` never; a callable receives a dict after every trial instead (``number``, ``state``,
+    ``value``, ``params``, ``best_value``, ``done``, ``total``, ``elapsed``).
 
     ``user_features`` (``"demographics"``, a ``userId,feature`` CSV, or both) go to the models that
     use them (bpr, warp, logistic, warp-kos) in every trial and the final refit; so do the request's
@@ -1083,12 +1090,13 @@ def tune(
     _optuna()  # the missing-extra error before any work
     report = trial_progress(progress)
     request = _with_validation(request, holdout, validation)
-    req = check_request(model, **request, has_holdout=holdout is not None, fixed_params=fixed_params, user_features=user_features)  # fmt: skip
-    if out is not None:  # someone else's trials.csv or best.toml there: refused before the study, not after
-        check_output_folder(out, option="out=")
-    model, parsed, shown, name = req.model, req.metric, req.shown, req.study_name
-    parts = holdout, validation
-    inter, settings, study = _open_study(req, dataset, parts, fixed_params, seed=req.seed, worker=worker, n_trials=req.n_trials)  # fmt: skip
+    with _closed_if_refused():  # a refusal before the study runs leaves no SQLite file open (-wal, -shm)
+        req = check_request(model, **request, has_holdout=holdout is not None, fixed_params=fixed_params, user_features=user_features)  # fmt: skip
+        if out is not None:  # someone else's trials.csv or best.toml: refused before the study, not after
+            check_output_folder(out, option="out=")
+        model, parsed, shown, name = req.model, req.metric, req.shown, req.study_name
+        parts = holdout, validation
+        inter, settings, study = _open_study(req, dataset, parts, fixed_params, seed=req.seed, worker=worker, n_trials=req.n_trials)  # fmt: skip
     with _connections_closed(study), _unfinished_removed(study, req):  # the study made here, if no trial ends
         train, test = _outer_split(inter, holdout, settings)  # built first, never handed to the objective
         named = user_features is None or isinstance(user_features, str)  # a spec: as the study records it
@@ -1159,14 +1167,34 @@ def _connections_closed(study: Any) -> Iterator[None]:
         _close_connections(study)
 
 
+def close_engines() -> None:
+    """Close the pooled connections of every SQLite engine :func:`open_storage` made in this process (the
+    request check's, the study's, :func:`study_settings`'): the file's -wal and -shm go with the last one.
+    Each engine opens a connection again when next used, so closing one another call still holds is safe."""
+    for engine in list(_SQLITE_ENGINES):
+        engine.dispose()
+
+
+@contextlib.contextmanager
+def _closed_if_refused() -> Iterator[None]:
+    """Run the block (:func:`tune`'s checks up to its study); when it raises, close the SQLite connections
+    it opened (:func:`close_engines`). A refusal there ('study … exists with threshold 4.0, not 3.0') left
+    :func:`check_request`'s connection open, so the study file kept its -wal and -shm files beside it as
+    long as the process lived (a notebook's lives on), and a CLI run left them behind."""
+    try:
+        yield
+    except BaseException:
+        close_engines()
+        raise
+
+
 def _close_connections(study: Any) -> None:
     """Close the pooled connections of every SQLite study engine this process opened, then put ``study``'s
     file back in rollback-journal mode (which folds the log in and removes -wal and -shm at once), so a later
     read in the same process (the CLI's summary, a notebook) leaves no -wal file beside it. Where another
     process still has the file open the switch is refused and the file stays in WAL mode, its log removed
     by the last connection to close. A study in memory has nothing to close."""
-    for other in list(_SQLITE_ENGINES):
-        other.dispose()
+    close_engines()
     backend = getattr(study._storage, "_backend", study._storage)
     engine = getattr(backend, "engine", None)
     if engine is None:

@@ -372,12 +372,14 @@ def _study_guard(out: Path | None, storage: str | None, study_name: str) -> Iter
     from them, so one with a finished trial is kept (after Ctrl-C, a line says where and how to go on).
     One this run created that holds no finished trial (the data failed to load, or the first trial was
     interrupted) is removed, with the folders created for it: it was only a leftover, and the next run
-    into that folder was refused ("tuned on other data; choose another --study"). With ``--storage``, a
-    run in which no trial finished ends by saying what is true of the study there (:func:`_storage_outcome`):
-    it said nothing, where the same refusal without it ends 'nothing was written'.
+    into that folder was refused ("tuned on other data; choose another --study"). With ``--storage``, or a
+    study.db that was there before the run (``--out o --study b`` beside o's study), a run in which no trial
+    finished ends by saying what is true of the study there (:func:`_storage_outcome`): it said nothing,
+    where the same refusal into a study.db of its own ends 'nothing was written'. Whatever raised, the
+    SQLite connections the run opened are closed first, so no -wal or -shm file is left beside the file.
     """
     from movierec.output_folders import missing_folders, nothing_written, record_outcome, remove_empty_folders
-    from movierec.tuning import check_output_folder
+    from movierec.tuning import check_output_folder, close_engines
 
     out_dir = out if out is not None else Path("tuning") / _slug(study_name)
     # a folder of someone else's files (trials.csv, best.toml, a study.db of theirs): refused, untouched
@@ -387,19 +389,21 @@ def _study_guard(out: Path | None, storage: str | None, study_name: str) -> Iter
     existed = out_dir.exists()
     created = missing_folders(out_dir)
     kept = db if storage is None else "the --storage database"  # where a stopped run's trials stay
-    before = None if storage is None else _storage_state(storage, study_name)
+    url = storage or f"sqlite:///{db}"
+    before = None if own_db else _storage_state(url, study_name)
     try:
         yield _output(out, storage, study_name)
     except BaseException as exc:
+        close_engines()  # check_request's, refused before tune's study was opened: its -wal and -shm go
         interrupted = interrupted_by(exc)  # Optuna may raise its own error while unwinding Ctrl-C
-        counts = _trial_counts(storage or f"sqlite:///{db}", study_name)
+        counts = _trial_counts(url, study_name)
         finished = None if counts is None else counts[0] + counts[1]  # another worker's running trial: keep
         if own_db and finished == 0:
             _remove_sqlite(db)
             remove_empty_folders(created)
             record_outcome(exc, nothing_written(out_dir, existed, named=out is not None))
-        elif storage is not None and finished == 0:  # what is true of the study there (tune() drops its own)
-            if said := _storage_outcome(storage, study_name, before):
+        elif finished == 0:  # a database that was there: what is true of the study (tune() drops its own)
+            if said := _storage_outcome(url, study_name, before):
                 record_outcome(exc, said)
         elif counts is None and interrupted:  # stopped mid-write (the database busy): it stays, and says so
             record_outcome(
@@ -461,9 +465,15 @@ def _study_exists(storage: str, study_name: str) -> bool:
     try:
         import optuna
 
-        return study_name in optuna.study.get_all_study_names(storage=storage)
+        store = optuna.storages.RDBStorage(storage)
     except Exception:  # not a study database, or unreachable: the run's own checks say so
         return False
+    try:
+        return study_name in optuna.study.get_all_study_names(storage=store)
+    except Exception:
+        return False
+    finally:
+        store.engine.dispose()  # a SQLite file keeps no -wal or -shm file for this look
 
 
 def _sqlite_file(storage: str) -> Path | None:
@@ -551,7 +561,11 @@ def _trial_counts(storage: str, study_name: str) -> tuple[int, int] | None:
     try:
         import optuna
 
-        study = optuna.load_study(study_name=study_name, storage=storage)
+        store = optuna.storages.RDBStorage(storage)
+    except Exception:  # cannot tell: keep whatever is there
+        return None
+    try:
+        study = optuna.load_study(study_name=study_name, storage=store)
         states = [t.state for t in study.get_trials(deepcopy=False)]
         done = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
         return sum(s in done for s in states), states.count(optuna.trial.TrialState.RUNNING)
@@ -559,6 +573,8 @@ def _trial_counts(storage: str, study_name: str) -> tuple[int, int] | None:
         return 0, 0
     except Exception:  # cannot tell: keep whatever is there
         return None
+    finally:
+        store.engine.dispose()  # a file this run may remove next holds no open connection
 
 
 def _show(
