@@ -7,8 +7,10 @@ iterations once, when the stack was tighter (a ``spark train`` in ``test_driver_
 now gets a folder in the temporary folder, removed when the process exits. A folder you give
 (``spark.checkpoint.dir``) is used and kept: test_driver_log checks it in the run that gives its own log4j
 file (one JVM start fewer on the suite's Spark lane). A run killed outright leaves its folder, which the
-next run removes. The killed run and its successor are the real CLI in a subprocess on ``local[2]``; the
-successor also checks the summary's width on an 80-column pseudo-terminal (one JVM start fewer too).
+next run removes. The killed run is a process that makes its folder with movierec's own function and is
+killed (test_spark_checkpoint_note's stand-in for a local SparkContext: no JVM); its successor is the real
+CLI in a subprocess on ``local[2]``, which also checks the summary's width on an 80-column
+pseudo-terminal (one JVM start fewer too).
 """
 
 from __future__ import annotations
@@ -50,8 +52,9 @@ def test_a_killed_runs_folder_is_removed_by_the_next_run_and_nothing_else(
     """``spark train`` killed with SIGKILL runs no exit handler, so its checkpoint folder stayed in the
     temporary folder for good. Each folder movierec makes holds a marker naming its process now, and the
     next run removes the marked folders whose process is gone; it leaves a folder of the same prefix that
-    has no marker (not ours) and one whose process still runs. The real CLI is killed mid-fit (its whole
-    process group: the Python driver and its JVM), then run again.
+    has no marker (not ours) and one whose process still runs. The killed run is a process that makes its
+    folder with movierec's own function, as ``spark train`` does when its fit starts, and is then killed
+    with SIGKILL; the next run is the real CLI.
 
     The second run is also the one that checks two older rules, so the Spark group starts one JVM fewer
     per rule (each start is 10-30 s of the suite's critical path): 50 iterations train without Java's
@@ -62,7 +65,6 @@ def test_a_killed_runs_folder_is_removed_by_the_next_run_and_nothing_else(
     import json
     import signal
     import socket
-    import time
 
     marker = "movierec-checkpoint-owner.json"  # movierec.spark.session.CHECKPOINT_MARKER
 
@@ -80,37 +82,45 @@ def test_a_killed_runs_folder_is_removed_by_the_next_run_and_nothing_else(
         k: v for k, v in os.environ.items() if k not in ("SPARK_SUBMIT_OPTS", "SPARK_CONF_DIR", "SPARK_HOME")
     }
     env["TMPDIR"] = str(tmp)
-    command = [sys.executable, "-m", "movierec", "spark", "train", "--ratings", str(ratings), "--rank", "4"]
-    command += ["--master", "local[2]", "--conf", "spark.ui.enabled=false"]
-    # both runs get the JIT's first tier (sparkmarks.FAST_JVM: 5-10 s sooner each). Its larger stack frames
-    # are the tighter stack the 50 iterations test: with Java's default 1 MiB thread stack they overflowed
-    # it even with the checkpoint folder (the 9 iterations after the last cut, in the evaluation's tasks),
-    # and pass with the driver's 4 MiB (movierec.spark.session.DRIVER_THREAD_STACK)
-    proc = subprocess.Popen(
-        [*command, *FAST_JVM, "--iterations", "200", "--out", str(tmp_path / "killed")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=tmp_path, start_new_session=True,
-    )  # fmt: skip
-    made: list[Path] = []
-    try:
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline and proc.poll() is None and not made:
-            made = [p for p in tmp.glob(CHECKPOINT_PREFIX + "*") if p not in (foreign, alive)]
-            time.sleep(0.2)
-        marked = time.monotonic() + 5  # the marker is written just after the folder is made
-        while made and time.monotonic() < marked and not (made[0] / marker).is_file():
-            time.sleep(0.05)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)  # the group this test started: the driver and its JVM
-        proc.wait(timeout=60)
+    # the killed run: a process that makes its folder as ``spark train`` makes it when its fit starts
+    # (ensure_checkpoint_dir on a local master's context; Spark's own setCheckpointDir adds a folder inside
+    # it, which ALS's checkpoints fill), then dies by SIGKILL. It was the real CLI killed mid-fit with its
+    # JVM: the same folder from the same function, for a JVM start and a data load more (this test took
+    # 39 s and 47 CPU seconds, now 24 s and 32, load ~2); test_interrupt's runs see ``spark train`` make
+    # the folder in the temporary folder and fill it
+    killer = tmp_path / "killed.py"
+    killer.write_text(
+        "import os, signal, uuid\n"
+        "from pathlib import Path\n"
+        "from movierec.spark.session import ensure_checkpoint_dir\n"
+        "class LocalContext:\n"
+        "    master = 'local[2]'\n"
+        "    folder = None\n"
+        "    def getCheckpointDir(self):\n"
+        "        return self.folder\n"
+        "    def setCheckpointDir(self, folder):\n"
+        "        self.folder = Path(folder) / str(uuid.uuid4())\n"
+        "        (self.folder / 'rdd-42').mkdir(parents=True)\n"
+        "        (self.folder / 'rdd-42' / 'part-00000').write_bytes(b'factors')\n"
+        "ensure_checkpoint_dir(LocalContext())\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    proc = subprocess.run([sys.executable, str(killer)], env=env, cwd=tmp_path, timeout=120)
+    assert proc.returncode == -signal.SIGKILL, proc.returncode
+    made = [p for p in tmp.glob(CHECKPOINT_PREFIX + "*") if p not in (foreign, alive)]
     assert len(made) == 1, f"no checkpoint folder appeared before the run ended ({proc.returncode})"
     (killed,) = made
-    assert killed.is_dir()  # no exit handler ran
+    assert killed.is_dir() and (killed / marker).is_file()  # no exit handler ran
     monkeypatch.setenv("TMPDIR", str(tmp))  # the terminal run's environment is this process's
     for name in ("SPARK_SUBMIT_OPTS", "SPARK_CONF_DIR", "SPARK_HOME"):
         monkeypatch.delenv(name, raising=False)
-    quiet = ["--conf", "spark.ui.showConsoleProgress=false"]
-    text = _in_terminal([*command[3:], *FAST_JVM, *quiet, "--iterations", "50", "--out", "next"], tmp_path)
+    # the JIT's first tier (sparkmarks.FAST_JVM: 5-10 s sooner). Its larger stack frames are the tighter
+    # stack the 50 iterations test: with Java's default 1 MiB thread stack they overflowed it even with the
+    # checkpoint folder (the 9 iterations after the last cut, in the evaluation's tasks), and pass with the
+    # driver's 4 MiB (movierec.spark.session.DRIVER_THREAD_STACK)
+    command = ["spark", "train", "--ratings", str(ratings), "--rank", "4", "--master", "local[2]"]
+    command += ["--conf", "spark.ui.enabled=false", "--conf", "spark.ui.showConsoleProgress=false"]
+    text = _in_terminal([*command, *FAST_JVM, "--iterations", "50", "--out", "next"], tmp_path)
     assert (tmp_path / "next" / "manifest.json").is_file(), text[-3000:]
     assert "StackOverflowError" not in text
     assert not killed.exists(), "the killed run's checkpoint folder is still there"
