@@ -560,8 +560,8 @@ def test_the_other_settings_refusal_is_short_and_a_refused_run_leaves_no_wal_fil
     )
     assert wal_files() == []
     refused = "movierec: error: validation fold 1 has no rating ≥ the relevance threshold 4; lower it or use fewer folds"
-    assert (
-        last_line("--out", "o", "--study", "b")
+    assert (  # --force: o holds study ease-ndcg@10's results, which b may replace once it runs
+        last_line("--out", "o", "--study", "b", "--force")
         == refused + "; nothing was written (the study was not created)"
     )
     assert wal_files() == []
@@ -621,3 +621,66 @@ def test_nested_tune_does_not_quote_its_own_folder(tmp_path: Path) -> None:
     ]  # no tuning/ folder
     lines, left = _nested_lines(named, "--out", "n")
     assert lines[-1] == f"{failed}; nothing was written (n was not created)" and left == ["r.csv"], lines[-3:]
+
+
+def test_another_studys_results_in_out_are_refused_before_a_trial_and_kept(tmp_path: Path) -> None:
+    """A successful ``tune --out o --study b`` beside study a (o/study.db, o/best.toml, o/trials.csv) replaced
+    a's best.toml, trials.csv, best.json (its test score) and charts with b's, and ``tune --study low`` into
+    the tuning/low that a ``--storage`` run of another 'low' wrote did the same (with a new study.db beside
+    them). Each is refused now in one line, exit 2, before a trial, every file byte for byte as it was; the
+    same study continues (a rerun, --resume, --storage again), and --force replaces them (a's trials stay)."""
+    import optuna
+    import pytest
+
+    from movierec.errors import ConfigError
+    from movierec.tuning import tune
+
+    base = ["-m", "baseline", "--trials", "1", "--cv", "1"]
+
+    def run(*extra: str, code: int = 0) -> str:
+        proc = run_process("tune", *base, *extra, cwd=tmp_path)
+        assert proc.returncode == code, proc.stderr
+        return proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ""
+
+    def files(folder: str) -> dict[str, bytes]:
+        return {p.name: p.read_bytes() for p in sorted((tmp_path / folder).iterdir())}
+
+    def studies(folder: str) -> list[str]:
+        return sorted(optuna.get_all_study_names(storage=f"sqlite:///{tmp_path / folder / 'study.db'}"))
+
+    run("--out", "o", "--study", "a")
+    before = files("o")
+    line = run("--out", "o", "--study", "b", "--seed", "7", code=2)
+    assert line == (
+        "movierec: error: --out o: holds results of study 'a' in sqlite:///o/study.db; pass --force to "
+        "replace them or choose another --out"
+    )
+    assert files("o") == before and studies("o") == ["a"]  # no study b created beside a either
+
+    run("--storage", "sqlite:///s.db", "--study", "low")  # writes tuning/low: no study.db there
+    low = files("tuning/low")
+    line = run("--study", "low", "--seed", "7", code=2)
+    assert line == (
+        "movierec: error: --out tuning/low: holds results of study 'low' in sqlite:///s.db (--storage continues "
+        "it); pass --force to replace them or choose another --out"
+    )
+    assert len(line) <= 160 and files("tuning/low") == low and "study.db" not in low
+
+    # the same study goes on as before: a rerun, --resume, --storage again (their results replace its own)
+    assert (
+        "best of 2 complete trials"
+        in run_process("tune", *base, "--out", "o", "--study", "a", cwd=tmp_path).stdout
+    )
+    assert run_process("tune", "--resume", "--study", "a", "--trials", "1", "--cv", "1", "--out", "o", cwd=tmp_path).returncode == 0  # fmt: skip
+    run("--storage", "sqlite:///s.db", "--study", "low")
+    assert '"study_name": "low"' in (tmp_path / "tuning/low/best.json").read_text()
+
+    run("--out", "o", "--study", "b", "--seed", "7", "--force")  # asked for: b's results, a's trials kept
+    assert '"study_name": "b"' in (tmp_path / "o" / "best.json").read_text() and studies("o") == ["a", "b"]
+
+    with pytest.raises(ConfigError) as refused:  # Python's out= says it in its own words
+        tune("ml-latest-small", "baseline", n_trials=1, cv=1, out=tmp_path / "o", progress=False)
+    assert str(refused.value) == (
+        f"out= {tmp_path / 'o'}: holds results of study 'b' in sqlite:///o/study.db; pass force=True to "
+        "replace them or choose another out="
+    )

@@ -409,7 +409,7 @@ def test_an_unknown_keyword_is_one_line_naming_the_likely_one(given: dict[str, A
     message = str(err.value)
     assert message.startswith(says) and "\n" not in message
     assert message.endswith(
-        "fixed_params, worker, user_features, on_start"
+        "fixed_params, worker, user_features, on_start, force"
     )  # every valid name, tune's own included
 
 

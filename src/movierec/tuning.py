@@ -1035,6 +1035,7 @@ def tune(
     worker: int = 0,
     user_features: Any = None,
     on_start: Callable[[dict[str, Any]], None] | None = None,
+    force: bool = False,
     **request: Any,
 ) -> TuneResult:
     """Search ``model``'s hyperparameters with seeded TPE and median pruning, on training folds only.
@@ -1059,9 +1060,9 @@ def tune(
     ``worker`` number so their samplers draw different points; ``seed`` fixes the splits and must be
     the same). An existing study of another model or metric is refused unless ``resume``, which
     continues it with its recorded settings; more trials continue its trial numbering.
-    ``fixed_params`` holds hyperparameters out of the search (the CLI's ``--params``). With ``out``,
-    writes trials.csv, best.json, best.toml and the charts there (other files of those names:
-    :func:`check_output_folder`).
+    ``fixed_params`` holds hyperparameters out of the search (the CLI's ``--params``). With ``out``, writes
+    trials.csv, best.json, best.toml and the charts there (other files, or another study's: refused unless
+    ``force``, :func:`check_output_folder`).
 
     ``progress`` works as in :func:`movierec.evaluation.compare`: by default (``None``) lines when
     a person watches (on stderr in a terminal; in a Jupyter kernel, one output of the cell updated in
@@ -1092,8 +1093,7 @@ def tune(
     request = _with_validation(request, holdout, validation)
     with _closed_if_refused():  # a refusal before the study runs leaves no SQLite file open (-wal, -shm)
         req = check_request(model, **request, has_holdout=holdout is not None, fixed_params=fixed_params, user_features=user_features)  # fmt: skip
-        if out is not None:  # someone else's trials.csv or best.toml: refused before the study, not after
-            check_output_folder(out, option="out=")
+        check_output_folder(out, option="out=", study=(req.shown, req.study_name), force=force)  # before it
         model, parsed, shown, name = req.model, req.metric, req.shown, req.study_name
         parts = holdout, validation
         inter, settings, study = _open_study(req, dataset, parts, fixed_params, seed=req.seed, worker=worker, n_trials=req.n_trials)  # fmt: skip
@@ -1862,23 +1862,76 @@ def _sqlite_tables(db: Path) -> list[str] | None:
         return None
 
 
-def check_output_folder(out: str | Path, *, study_db: bool = False, option: str = "--out") -> None:
+def _results_study(out: Path, storage: str, study_name: str) -> tuple[str, str] | None:
+    """The study (name, storage as best.json shows it) whose results ``out``'s best.json holds, when it is
+    not ``study_name`` in ``storage`` (``"memory"`` or a URL); None when it is (a rerun or ``--resume``).
+
+    A SQLite file named by a relative path is read as the earlier run read it: relative to the folder it
+    ran in, which is where its trials.csv's path (recorded under ``files``) puts ``out``, so ``--out o``
+    run from the folder above o and ``--out /abs/o`` run from elsewhere are the same study.db."""
+    data = json.loads((out / "best.json").read_text(encoding="utf-8"))  # tune's (_written_by_tune)
+    name, held = str(data["study_name"]), str(data["storage"])
+    shown = shown_url(storage) if storage != "memory" else storage
+    if name != study_name:
+        return name, held
+    if held == shown:
+        return None
+    old, new = _sqlite_path(held), _sqlite_path(shown)
+    if old is not None and new is not None and not old.is_absolute():
+        ran = Path(str((data.get("files") or {}).get("trials") or "")).parent  # out as that run named it
+        if ran.parts and not ran.is_absolute() and ".." not in ran.parts:  # else: from here, as a guess
+            old = out / Path(*[".."] * len(ran.parts)) / old
+    if old is not None and new is not None and old.resolve() == new.resolve():
+        return None
+    return name, held
+
+
+def _sqlite_path(url: str) -> Path | None:
+    """The file a ``sqlite:///PATH`` URL names (None for another database, or SQLite in memory)."""
+    path = url.removeprefix("sqlite:///").split("?", 1)[0] if url.startswith("sqlite:///") else ""
+    return Path(path) if path and path != ":memory:" else None
+
+
+def check_output_folder(
+    out: str | Path | None,
+    *,
+    study_db: bool = False,
+    option: str = "--out",
+    study: tuple[str, str] | None = None,
+    force: bool = False,
+) -> None:
     """Refuse an output folder whose files tune would overwrite but did not write, before any trial runs.
 
-    A rerun into a folder of an earlier study replaces that study's trials.csv, best.toml and charts (they
+    A rerun of the same study into its folder replaces that study's trials.csv, best.toml and charts (they
     are ours: its best.json says so), but ``--out ~/project`` whose own ``trials.csv`` or ``best.toml``
-    share a name with ours was overwritten without a word at the end of the study. With ``study_db`` (the
-    CLI's default storage, ``OUT/study.db``) a ``study.db`` there must be an Optuna database: Optuna wrote
-    its tables into any other SQLite file of that name.
+    share a name with ours was overwritten without a word at the end of the study. So were the results of
+    another study (``study``: this run's storage URL and study name): ``--out o --study b`` beside study
+    a's files, or ``--study low`` into the tuning/low a ``--storage`` run of another 'low' wrote, replaced
+    a's best.toml and test score with b's; that is refused unless ``force`` (:func:`_results_study`). With
+    ``study_db`` (the CLI's default storage, ``OUT/study.db``) a ``study.db`` there must be an Optuna
+    database: Optuna wrote its tables into any other SQLite file of that name. ``out`` None: nothing to check.
     """
+    if out is None or not Path(out).is_dir():
+        return  # none, absent (created later) or a file (creating the folder fails in one line)
     out = Path(out)
-    if not out.is_dir():
-        return  # absent (created later) or a file (creating the folder fails in one line)
     clash = [name for name in OUTPUT_FILES if (out / name).exists()]
     if clash and not _written_by_tune(out / "best.json"):
         raise ConfigError(
             f"{option} {out}: would overwrite {', '.join(clash)}, which tune did not write; "
             f"nothing was changed — choose another {option}"
+        )
+    if clash and study is not None and not force and (held := _results_study(out, *study)) is not None:
+        name, storage = held
+        cli = option.startswith("-")
+        # the same name in another storage (--storage forgotten): its way on, without a second copy of the URL
+        where = (
+            f" ({'--storage' if cli else 'storage='} continues it)"
+            if name == study[1] and storage != "memory"
+            else ""
+        )
+        raise ConfigError(
+            f"{option} {out}: holds results of study {name!r} in {storage}{where}; pass "
+            f"{'--force' if cli else 'force=True'} to replace them or choose another {option}"
         )
     db = out / "study.db"
     if study_db and db.exists() and (not db.is_file() or db.stat().st_size > 0):

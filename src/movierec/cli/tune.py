@@ -133,6 +133,7 @@ def tune_cmd(
     ),
     threshold: float | None = _THRESHOLD,
     out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default tuning/STUDY)."),
+    force: bool = typer.Option(False, "--force", help="Replace another study's results in --out."),
     pareto: str | None = _PARETO,
     as_json: bool = JSON,
     user_features: str | None = USER_FEATURES,
@@ -157,7 +158,7 @@ def tune_cmd(
     fixed = _fixed_params(model_name, params, resume)
     study_name = study or _default_study(model_name, label, metric, storage, out)  # metric: as typed
     # a failure or Ctrl-C: the study database is kept when it holds finished trials, else removed
-    with _study_guard(out, storage, study_name) as (out_dir, storage):
+    with _study_guard(out, storage, study_name, force) as (out_dir, storage):
         options: dict[str, Any] = dict(
             metric=label, n_trials=trials, cv=cv, timeout=timeout, n_jobs=n_jobs, test_size=test_size,
             threshold=threshold, seed=seed, storage=storage, study_name=study_name, resume=resume,
@@ -169,7 +170,7 @@ def tune_cmd(
         dataset, given = _tuning_data(ctx, source, files, options)
         result = _run_study(
             dataset, model_name, options, out_dir, worker=worker, user_features=user_features, quiet=as_json,
-            fixed=fixed,
+            fixed=fixed, force=force,
         )  # fmt: skip
         front = _pareto(storage, result.study_name, front_of, out_dir) if front_of else None
         check = _ranking_check(result, dataset, out_dir, seed=seed, threshold=options["threshold"],
@@ -365,7 +366,9 @@ def _check_counts(trials: int, cv: int, n_jobs: int, timeout: float | None) -> N
 
 
 @contextmanager
-def _study_guard(out: Path | None, storage: str | None, study_name: str) -> Iterator[tuple[Path, str]]:
+def _study_guard(
+    out: Path | None, storage: str | None, study_name: str, force: bool = False
+) -> Iterator[tuple[Path, str]]:
     """The output folder and storage (:func:`_output`), and what a failed or interrupted run leaves there.
 
     The study database is the run's record: trials are saved as they finish, and ``--resume`` continues
@@ -377,19 +380,21 @@ def _study_guard(out: Path | None, storage: str | None, study_name: str) -> Iter
     finished ends by saying what is true of the study there (:func:`_storage_outcome`): it said nothing,
     where the same refusal into a study.db of its own ends 'nothing was written'. Whatever raised, the
     SQLite connections the run opened are closed first, so no -wal or -shm file is left beside the file.
+    Another study's results in the folder are refused before anything is opened, unless ``force``.
     """
     from movierec.output_folders import missing_folders, nothing_written, record_outcome, remove_empty_folders
     from movierec.tuning import check_output_folder, close_engines
 
     out_dir = out if out is not None else Path("tuning") / _slug(study_name)
-    # a folder of someone else's files (trials.csv, best.toml, a study.db of theirs): refused, untouched
-    check_output_folder(out_dir, study_db=storage is None)
     db = out_dir / "study.db"
+    url = storage or f"sqlite:///{db}"
+    # a folder of someone else's files (trials.csv, best.toml, a study.db of theirs) or of another study's
+    # results (study 'a' in o/study.db, beside which --study b would replace a's best.toml): refused, untouched
+    check_output_folder(out_dir, study_db=storage is None, study=(url, study_name), force=force)
     own_db = storage is None and not db.exists()
     existed = out_dir.exists()
     created = missing_folders(out_dir)
     kept = db if storage is None else "the --storage database"  # where a stopped run's trials stay
-    url = storage or f"sqlite:///{db}"
     before = None if own_db else _storage_state(url, study_name)
     try:
         yield _output(out, storage, study_name)
@@ -765,6 +770,7 @@ def _run_study(
     user_features: str | None,
     quiet: bool,
     fixed: dict[str, Any] | None = None,
+    force: bool = False,
 ) -> Any:
     """:func:`movierec.tuning.tune` under a progress bar (one step per trial, best and last values); in a
     pipe or a log, compare's plain lines (:func:`movierec.progress.make_progress`): one per finished trial,
@@ -802,6 +808,7 @@ def _run_study(
             user_features=user_features,
             fixed_params=fixed or None,
             on_start=start,
+            force=force,
             **options,
         )
 
