@@ -684,3 +684,36 @@ def test_another_studys_results_in_out_are_refused_before_a_trial_and_kept(tmp_p
         f"out= {tmp_path / 'o'}: holds results of study 'b' in sqlite:///o/study.db; pass force=True to "
         "replace them or choose another out="
     )
+
+
+def test_result_files_an_earlier_run_wrote_and_this_one_did_not_are_removed_the_users_stay(
+    tmp_path: Path,
+) -> None:
+    """A run into an --out holding earlier results replaced the files it wrote and left the rest: after
+    '--force' over a rating study, its ranking_check.json (another model's check) stayed beside the new
+    study's results, and a --resume without --pareto left the pareto.csv of the trials before it. Now the
+    result files tune names (tuning.OUTPUT_FILES) that a run does not write are removed when its results
+    are in place; nothing else in the folder is touched (the user's notes.txt, the study.db)."""
+    import json
+
+    from datagen import make_ratings
+    from movierec.tuning import OUTPUT_FILES
+
+    make_ratings(n_users=60, n_items=50, density=0.4).to_csv(tmp_path / "r.csv", index=False)
+    out = tmp_path / "o"
+
+    def run(*args: str) -> list[str]:
+        proc = run_process("tune", *args, "--ratings", "r.csv", "--trials", "2", "--cv", "1", "--out", "o", cwd=tmp_path)  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        return sorted(p.name for p in out.iterdir())
+
+    assert "ranking_check.json" in run("-m", "baseline", "--study", "a")  # a rating metric: the check
+    (out / "notes.txt").write_text("mine\n")
+    names = run("-m", "ease", "--metric", "ndcg@10", "--pareto", "ndcg@10,arp@10", "--study", "b", "--force")
+    assert "pareto.csv" in names and "ranking_check.json" not in names, names  # a's check is gone
+    names = run("--resume", "--study", "b")  # no --pareto: the front of b's first 2 trials is gone
+    assert "pareto.csv" not in names and "ranking_check.json" not in names, names
+    # every result file left is one this run wrote (best.json lists them; plotly.min.js beside the charts)
+    written = {Path(p).name for p in json.loads((out / "best.json").read_text())["files"].values()}
+    assert {n for n in names if n in OUTPUT_FILES} == written | {"best.json", "plotly.min.js"}, names
+    assert (out / "notes.txt").read_text() == "mine\n" and "study.db" in names

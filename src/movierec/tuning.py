@@ -1818,9 +1818,14 @@ def write_outputs(
 
     They are written into a staging folder and moved into ``out`` together once all are written
     (best.json last), so Ctrl-C while the charts are drawn cannot leave a new trials.csv beside the
-    best.toml of an earlier run; the study database in ``out`` is not touched here.
+    best.toml of an earlier run; the study database in ``out`` is not touched here. Then the files of
+    :data:`OUTPUT_FILES` this run did not write are removed (:attr:`Staged.obsolete`): an earlier run's
+    pareto.csv, ranking_check.json or importance chart stayed beside the new results, describing another
+    run (a rerun without --pareto, another study under --force); the CLI writes its own two after this.
+    Only those names go: anything else in ``out`` (the user's notes, study.db) stays.
     """
     with staged_output(Path(out), last=("best.json",), option=OUT) as staged:
+        staged.obsolete = list(OUTPUT_FILES)  # those written now are kept (_commit), the rest are stale
         return _write_outputs_into(study, result, staged, searched)
 
 
