@@ -763,20 +763,12 @@ def ensemble_session(splits: list[dict[str, Any]], base: float, grid: list[dict[
     for w in ENSEMBLE_SESSION_STARTS:
         label = f"ensemble + session co-occurrence (60 s, by row), start weight {w:g}"
         variants[label] = {"bases": fifth, "start_weights": {**ENSEMBLE_START, "session-cooc": w}}
-    rows, seconds = [], []
     try:
-        for label, params in variants.items():
-            values, weights = [], []
-            for p in splits:
-                tic = time.perf_counter()
-                model = _create("ensemble", **params).fit(p["inner"])
-                seconds.append(time.perf_counter() - tic)
-                values.append(_ndcg(np.asarray(model.score(p["users"])), p["seen"], p["rel"]))
-                weights.append({n: round(float(w), 3) for n, w in zip(model.base_labels_, model.weights_, strict=True)})  # fmt: skip
-            rows.append({**_row("ensemble-session", label, values, base), "weights chosen in fit": weights})
+        rows, per_fit = _ensemble_fits(
+            "ensemble-session", {k: (v, None) for k, v in variants.items()}, splits, base
+        )
     finally:
         del registry.MODELS["session-cooc"]
-    per_fit = round(float(np.mean(seconds)), 1)
     print(f"ensemble-session {per_fit} s per ensemble fit", flush=True)
     lever = _lever("session co-occurrence, in ensemble's own fit", rows, grid, base)
     return rows, [{**lever, "study": "ensemble-session", "seconds per fit": per_fit}]
@@ -1232,25 +1224,39 @@ def _combined_ensembles(splits: list[dict[str, Any]], features: list[dict[str, A
     from movierec.models import registry
 
     registry.MODELS["session-cooc"] = (__name__, "SessionCooccurrence", None)
-    variants: dict[str, tuple[dict[str, Any], str]] = {"ensemble (defaults)": ({}, "")}
+    variants: dict[str, tuple[dict[str, Any], str | None]] = {"ensemble (defaults)": ({}, "")}
     for weighting, names, ials, session in itertools.product(COMBINED_WEIGHTINGS, COMBINED_FEATURES, COMBINED_IALS, COMBINED_ENSEMBLE_SESSION):  # fmt: skip
         bases = {n: _combined_params(n, weighting) for n in (*ENSEMBLE_START, "session-cooc")}
         start = {**ENSEMBLE_START, "ials": ials, "session-cooc": session}
         label = f"ensemble, {weighting}, ease{' + ' + names if names else ''}, start ials {ials:g}, session {session:g}"  # fmt: skip
         variants[label] = ({"bases": bases, "start_weights": start}, names)
-    rows, seconds = [], []
     try:
-        for label, (params, names) in variants.items():
-            values, weights = [], []
-            for p, f in zip(splits, features, strict=True):
-                tic = time.perf_counter()
-                model = _create("ensemble", **params).fit(p["inner"], item_features=f[names])
-                seconds.append(time.perf_counter() - tic)
-                values.append(_ndcg(np.asarray(model.score(p["users"])), p["seen"], p["rel"]))
-                weights.append({n: round(float(w), 3) for n, w in zip(model.base_labels_, model.weights_, strict=True)})  # fmt: skip
-            rows.append({**_row("combined", label, values, base), "weights chosen in fit": weights})
+        return _ensemble_fits("combined", variants, splits, base, features)
     finally:
         del registry.MODELS["session-cooc"]
+
+
+def _ensemble_fits(
+    study: str,
+    variants: dict[str, tuple[dict[str, Any], str | None]],
+    splits: list[dict[str, Any]],
+    base: float,
+    features: list[dict[str, Any]] | None = None,
+) -> tuple[list[dict[str, Any]], float]:
+    """``ensemble`` fitted on each split's inner part for each variant (label → (params, the item-feature
+    set of ``features`` its ease takes, or None)); its rows (with the weights its fit chose) and the mean
+    seconds a fit. The caller registers any study-only base (``session-cooc``) around the call."""
+    rows, seconds = [], []
+    for label, (params, names) in variants.items():
+        values, weights = [], []
+        for i, p in enumerate(splits):
+            given = {} if names is None or features is None else {"item_features": features[i][names]}
+            tic = time.perf_counter()
+            model = _create("ensemble", **params).fit(p["inner"], **given)
+            seconds.append(time.perf_counter() - tic)
+            values.append(_ndcg(np.asarray(model.score(p["users"])), p["seen"], p["rel"]))
+            weights.append({n: round(float(w), 3) for n, w in zip(model.base_labels_, model.weights_, strict=True)})  # fmt: skip
+        rows.append({**_row(study, label, values, base), "weights chosen in fit": weights})
     return rows, round(float(np.mean(seconds)), 1)
 
 
