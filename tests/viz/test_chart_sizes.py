@@ -240,3 +240,40 @@ def test_the_phone_violins_legend_sits_in_the_title_row(tmp_path: Path) -> None:
     assert len(blocks) == 2, blocks  # two title lines, no row for the legend
     assert blocks[1][3] >= 0.9 * mpimg.imread(violins).shape[1], blocks  # the legend, after the title's words
     assert abs(top - _above_the_plot(genres)[0]) <= 2, (top, _above_the_plot(genres))
+
+
+def _palette_entries(png: Path) -> int:
+    """Entries in a PNG's PLTE chunk (0 without one)."""
+    data, pos = png.read_bytes(), 8
+    while pos < len(data):
+        size, kind = int.from_bytes(data[pos : pos + 4], "big"), data[pos + 4 : pos + 8]
+        if kind == b"PLTE":
+            return size // 3
+        pos += 12 + size
+    return 0
+
+
+def test_the_charts_are_64_colour_palette_pngs_that_keep_the_model_colours(tmp_path: Path) -> None:
+    """The report inlines every chart (24 in the default one) in index.html, under 3 MB: each PNG is a palette
+    one of at most 64 colours (the default report's charts: 409 kB at 256 colours, 300 kB at 64), the same
+    bytes when drawn again (the report's files are compared across runs), and the quantising keeps each
+    model's colour: the ranking bars still hold every model's hex to within 6 (|dR|+|dG|+|dB|)."""
+    from PIL import Image
+
+    from movierec.viz.charts import model_colours
+
+    charts = {name: png for name, png in _phone_charts(tmp_path / "one").items() if png.is_file()}
+    assert len(charts) == 10, sorted(charts)
+    for name, png in charts.items():
+        with Image.open(png) as im:
+            assert im.mode == "P", (name, im.mode)
+            used = im.getcolors(256)
+        assert used is not None and len(used) <= 64, (name, used and len(used))
+        assert 0 < _palette_entries(png) <= 64, (name, _palette_entries(png))
+    again = _phone_charts(tmp_path / "two")
+    assert [n for n in charts if again[n].read_bytes() != charts[n].read_bytes()] == []
+    with Image.open(charts["ranking"]) as im:
+        pixels = np.asarray(im.convert("RGB")).reshape(-1, 3).astype(int)
+    for model, hexcode in model_colours(_MODELS).items():
+        target = np.array([int(hexcode[i : i + 2], 16) for i in (1, 3, 5)])
+        assert int(np.abs(pixels - target).sum(axis=1).min()) <= 6, (model, hexcode)

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image
 from reporthelp import FAMOUS, SMALL_PARAMS, make_movielens
 from typer.testing import CliRunner
 
@@ -69,6 +70,8 @@ def test_report_writes_every_file(report_dir: Path) -> None:
         png = report_dir / "charts" / f"{chart}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", chart
         assert png.read_bytes()[25] == 3, chart  # colour type 3: a palette PNG (the page inlines every chart)
+        with Image.open(png) as im:
+            assert len(im.getcolors(256) or range(257)) <= 64, chart  # charts.PNG_COLOURS
     data = json.loads((report_dir / "results.json").read_text())
     assert sorted(data["report"]["files"]) == sorted(
         [f"charts/{c}.png" for c in CHARTS]
