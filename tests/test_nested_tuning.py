@@ -294,3 +294,68 @@ def test_cli_outer_folds_records_and_says_the_user_features_and_refuses_those_it
                                      "that does (segment-popularity, bpr, warp, "), run.stderr  # fmt: skip
         assert len(run.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "m").exists()
+
+
+def test_another_nested_runs_results_in_out_are_refused_before_a_fold_and_kept(tmp_path: Path) -> None:
+    """``tune --outer-folds 2 --out o`` of baseline for rmse, then one of ease for ndcg@10 (or baseline with
+    another seed and trial count, or other params, or other data) into the same o: exit 0, and o's
+    nested.json, nested_folds.csv and nested_trials.csv were all the second run's, the first estimate gone.
+    Each is refused now in plain tune's words (one line, exit 2, no plan line), the files byte for byte as
+    they were; the same run again goes on (its results again), --force replaces them, and plain tune's
+    files in the same folder (other names) and nested tune's are left to each other."""
+    make_ratings(60, 50, 0.4, seed=2).to_csv(tmp_path / "r.csv", index=False)
+    head = (tmp_path / "r.csv").read_text().splitlines()
+    (tmp_path / "r2.csv").write_text("\n".join(head[:-40]) + "\n")
+    base = ["--ratings", "r.csv", "--outer-folds", "2", "--trials", "1", "--cv", "1", "--out", "o"]
+    out = tmp_path / "o"
+
+    def files() -> dict[str, bytes]:
+        return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+
+    first = _cli("-m", "baseline", *base, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    before = files()
+    assert sorted(before) == ["nested.json", "nested_folds.csv", "nested_trials.csv"]
+    tests = [f["test"] for f in json.loads(before["nested.json"])["folds"]]
+    tail = "; pass --force to replace them or choose another --out"
+    refusals = [
+        (["-m", "ease", "--metric", "ndcg@10", "--seed", "7"], "baseline for rmse"),
+        (["-m", "baseline", "--seed", "7", "--trials", "2"], "baseline for rmse with trials 1, seed 42"),
+        (["-m", "baseline", "--params", "reg_u=3"], "baseline for rmse with no params"),
+        (["-m", "baseline", "--ratings", "r2.csv"], "baseline for rmse on other data"),
+    ]
+    for extra, whose in refusals:
+        run = _cli(*base, *extra, cwd=tmp_path)  # a later --ratings or --trials is the one typer keeps
+        line = f"movierec: error: --out o: holds results of nested tuning of {whose}{tail}"
+        assert (run.returncode, run.stderr.splitlines(), run.stdout) == (2, [line], ""), run.stderr
+        assert len(line) <= 160 and files() == before
+    again = _cli("-m", "baseline", *base, cwd=tmp_path)  # the same run: its results again, nothing lost
+    assert again.returncode == 0, again.stderr
+    assert [f["test"] for f in json.loads((out / "nested.json").read_text())["folds"]] == tests
+    # plain tune's results beside them: other names, each run leaves the other's files as they were
+    nested = files()
+    plain = _cli(
+        "-m", "baseline", "--ratings", "r.csv", "--trials", "1", "--cv", "1", "--out", "o", cwd=tmp_path
+    )
+    assert plain.returncode == 0, plain.stderr
+    assert {"best.json", "best.toml", "trials.csv", "study.db"} <= set(files())
+    assert {k: v for k, v in files().items() if k in nested} == nested
+    theirs = {k: v for k, v in files().items() if k not in nested}
+    forced = _cli(*base, "-m", "ease", "--metric", "ndcg@10", "--seed", "7", "--force", cwd=tmp_path)
+    assert forced.returncode == 0, forced.stderr
+    doc = json.loads((out / "nested.json").read_text())
+    assert (doc["model"], doc["metric"], doc["settings"]["seed"]) == ("ease", "ndcg@10", 7)
+    assert {k: v for k, v in files().items() if k not in nested} == theirs  # plain tune's, untouched
+    assert sorted(files()) == sorted([*nested, *theirs])
+    # from Python: the same refusal with force=True, before the plan line; force=True replaces them
+    ratings = Interactions.from_frame(make_ratings(60, 50, 0.4, seed=2), rating_scale=(0.5, 5.0))
+    kw = dict(outer_folds=2, n_trials=1, cv=1, out=out, progress=False)
+    with pytest.raises(ConfigError) as refused:
+        nested_tune(ratings, "baseline", **kw)  # type: ignore[arg-type]
+    assert str(refused.value) == (
+        f"out= {out}: holds results of nested tuning of ease for ndcg@10; pass force=True to replace them or "
+        "choose another out="
+    )
+    assert json.loads((out / "nested.json").read_text()) == doc
+    res = nested_tune(ratings, "baseline", force=True, **kw)  # type: ignore[arg-type]
+    assert json.loads((out / "nested.json").read_text())["test_mean"] == pytest.approx(res.mean)

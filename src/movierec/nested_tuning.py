@@ -264,6 +264,7 @@ def nested_tune(
     progress: Callable[[dict[str, Any]], None] | bool | None = None,
     on_fold: Callable[[dict[str, Any]], None] | None = None,
     out: str | Path | None = None,
+    force: bool = False,
     **other: Any,
 ) -> NestedTuneResult:
     """Nested cross-validation of ``tune(dataset, model, ...)``: an honest estimate of how well the model
@@ -281,8 +282,9 @@ def nested_tune(
     ``early_stopping``); tune's ``holdout``, ``test_size``, ``storage``, ``resume`` … are refused with
     the reason. ``progress`` as in tune (lines: one per outer fold, then tune's own); a callable gets
     tune's dict with ``fold`` added. ``on_fold`` is called before each study (``fold``, ``n_folds``,
-    ``n_train``, ``n_test``, ``seed``). With ``out``: nested.json, nested_folds.csv and
-    nested_trials.csv (:func:`write_nested_outputs`), no best.toml: no one parameter set is the answer.
+    ``n_train``, ``n_test``, ``seed``, ``outer``, ``settings``). With ``out``: nested.json, nested_folds.csv
+    and nested_trials.csv (:func:`write_nested_outputs`), no best.toml: no one parameter set is the answer;
+    another nested run's results there are refused before a study unless ``force`` (:func:`check_nested_folder`).
     The result keeps the outer folds (``splits``), so a comparison (the defaults, a blend of each fold's
     tuned params) is scored on the same folds, not on folds cut again by hand.
 
@@ -317,12 +319,10 @@ def nested_tune(
         "dataset": ref, "dataset_sha256": sha, "outer_folds": len(pairs), "outer": outer,
         "n_trials": int(n_trials), "cv": int(cv), "seed": int(seed), "threshold": threshold,
         "fixed_params": to_jsonable(dict(fixed_params or {})), "timeout": timeout,
+        **_features(req.settings, item_features=item_features, early_stopping=early_stopping),
     }  # fmt: skip
-    for key, value in (("item_features", item_features), ("early_stopping", early_stopping)):
-        if value is not None:
-            settings[key] = to_jsonable(value)
-    if "user_features" in req.settings:  # as each fold's study records them: a file by its absolute path
-        settings["user_features"] = req.settings["user_features"]
+    if out is not None:  # another run's results there: refused before the plan line, its settings now known
+        check_nested_folder(out, option="out=", run=(req.model, req.metric.label, settings), force=force)
     from movierec.tuning import _say, _wrapped, print_trial, trial_progress
 
     report = trial_progress(progress)
@@ -347,6 +347,14 @@ def nested_tune(
     return result
 
 
+def _features(study: Mapping[str, Any], **given: Any) -> dict[str, Any]:
+    """The side settings nested.json records: ``given`` ones that are set (item features, early stopping),
+    and the user features as each fold's study records them (``study``: its settings; a file by its
+    absolute path)."""
+    shown = {key: to_jsonable(value) for key, value in given.items() if value is not None}
+    return {**shown, "user_features": study["user_features"]} if "user_features" in study else shown
+
+
 def _run_folds(
     result: NestedTuneResult,
     data: Any,
@@ -369,7 +377,7 @@ def _run_folds(
         info = {"fold": f + 1, "n_folds": len(pairs), "n_train": train.n_ratings, "n_test": n_test,
                 "seed": fold_seed}  # fmt: skip
         if on_fold is not None:
-            on_fold({**info, "outer": result.outer})
+            on_fold({**info, "outer": result.outer, "settings": result.settings})
         held = "" if n_test is None else f", {n_test:,} held out"
         _say(
             lines,
@@ -444,25 +452,87 @@ def _fold_row(info: Mapping[str, Any], res: Any) -> dict[str, Any]:
     }
 
 
-def check_nested_folder(out: str | Path, *, option: str = "--out") -> None:
-    """Refuse an output folder with files of our names that an earlier nested run did not write."""
+def check_nested_folder(
+    out: str | Path,
+    *,
+    option: str = "--out",
+    run: tuple[str, str, Mapping[str, Any]] | None = None,
+    force: bool = False,
+) -> None:
+    """Refuse an output folder with files of our names that an earlier nested run did not write; with
+    ``run`` (this run's model, metric and settings, before its first study), also one holding another
+    nested run's results.
+
+    Nested runs are not resumed: each writes its three files anew, so ``--outer-folds 2 --out o`` of
+    baseline for rmse followed by one of ease for ndcg@10 (or the same model with another seed, trial
+    count or data, as into the default tuning/MODEL-METRIC-nested) replaced the first estimate without a
+    word. Now that is refused unless ``force``, in plain tune's words (:func:`movierec.tuning.other_results`);
+    the same run again (every setting of :data:`_SAME_RUN` equal) reproduces its results and goes on.
+    Plain tune's files in the same folder have other names and are neither read nor touched here."""
     out = Path(out)
     if not out.is_dir():
         return
     clash = [name for name in NESTED_FILES if (out / name).exists()]
-    if clash and not _ours(out / "nested.json"):
+    held = _ours(out / "nested.json") if clash else None
+    if clash and held is None:
         raise ConfigError(
             f"{option} {out}: would overwrite {', '.join(clash)}, which tune did not write; "
             f"nothing was changed — choose another {option}"
         )
+    if held is not None and run is not None and not force and (differ := _differs(held, run)) is not None:
+        from movierec.tuning import other_results
+
+        whose = f"nested tuning of {held.get('model')} for {held.get('metric')}"  # the card's title
+        line = other_results(out, f"{whose}{differ}", option)
+        raise line if len(f"movierec: error: {line}") <= 160 else other_results(out, whose, option)
 
 
-def _ours(path: Path) -> bool:
+#: the settings that make two nested runs the same run (``dataset`` is a name or path; its sha256 decides)
+_SAME_RUN = {
+    "dataset_sha256": "",
+    "outer_folds": "outer folds",
+    "n_trials": "trials",
+    "cv": "cv",
+    "seed": "seed",
+    "threshold": "threshold",
+    "fixed_params": "params",
+    "timeout": "timeout",
+    "item_features": "item features",
+    "early_stopping": "early stopping",
+    "user_features": "user features",
+}
+
+
+def _differs(held: Mapping[str, Any], run: tuple[str, str, Mapping[str, Any]]) -> str | None:
+    """None when ``held`` (an earlier nested.json) is ``run``'s results (its model, metric and every setting
+    of :data:`_SAME_RUN`); else how the earlier run differed, in words: ``""`` for another model or metric
+    (the refusal names them), `` on other data``, `` with seed 42, trials 2`` (the earlier values)."""
+    old = held.get("settings") or {}
+    new = to_jsonable(dict(run[2]))
+    changed = [key for key in _SAME_RUN if old.get(key) != new.get(key)]
+    if (held.get("model"), held.get("metric")) != run[:2]:
+        return ""
+    if not changed:
+        return None
+    data = " on other data" if "dataset_sha256" in changed else ""
+    shown = [_value(_SAME_RUN[key], old.get(key)) for key in changed if key != "dataset_sha256"]
+    return data + (f" with {', '.join(shown)}" if shown else "")
+
+
+def _value(name: str, value: Any) -> str:
+    """A setting as the refusal shows it: ``seed 42``, ``params epochs=5,factors=8``, ``no timeout``."""
+    if isinstance(value, Mapping):
+        value = ",".join(f"{k}={v}" for k, v in value.items())
+    return f"no {name}" if value is None or value == "" else f"{name} {value}"
+
+
+def _ours(path: Path) -> dict[str, Any] | None:
+    """An earlier nested run's nested.json, read; None when the file is not one."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
-        return False
-    return isinstance(data, dict) and {"outer", "folds", "estimates"} <= set(data)
+        return None
+    return data if isinstance(data, dict) and {"outer", "folds", "estimates"} <= set(data) else None
 
 
 def write_nested_outputs(result: NestedTuneResult, out: Path, *, named: bool = True) -> dict[str, str]:

@@ -1897,6 +1897,17 @@ def _sqlite_path(url: str) -> Path | None:
     return Path(path) if path and path != ":memory:" else None
 
 
+def other_results(out: str | Path, held: str, option: str = "--out") -> ConfigError:
+    """The refusal of an output folder that holds another run's results (``held``: whose, in words), which
+    this run would replace: ``--out o: holds results of study 'a' in sqlite:///o/study.db; pass --force to
+    replace them or choose another --out``. Plain tune's (:func:`check_output_folder`) and nested tune's
+    (:func:`movierec.nested_tuning.check_nested_folder`); ``option`` ``out=`` says ``force=True``."""
+    force = "--force" if option.startswith("-") else "force=True"
+    return ConfigError(
+        f"{option} {out}: holds results of {held}; pass {force} to replace them or choose another {option}"
+    )
+
+
 def check_output_folder(
     out: str | Path | None,
     *,
@@ -1934,10 +1945,7 @@ def check_output_folder(
             if name == study[1] and storage != "memory"
             else ""
         )
-        raise ConfigError(
-            f"{option} {out}: holds results of study {name!r} in {storage}{where}; pass "
-            f"{'--force' if cli else 'force=True'} to replace them or choose another {option}"
-        )
+        raise other_results(out, f"study {name!r} in {storage}{where}", option)
     db = out / "study.db"
     if study_db and db.exists() and (not db.is_file() or db.stat().st_size > 0):
         tables = _sqlite_tables(db) if db.is_file() else None

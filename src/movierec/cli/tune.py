@@ -152,7 +152,9 @@ def tune_cmd(
         _check_nested(ctx, files, pareto)
         nested = dict(n_trials=trials, cv=cv, timeout=timeout, n_jobs=n_jobs, threshold=threshold, seed=seed,
                       item_features=item_features, early_stopping=stopping_option(early_stopping, patience, stop_every))  # fmt: skip
-        return _run_nested(source, (model, metric, params), outer_folds, nested, user_features, out, as_json)
+        return _run_nested(
+            source, (model, metric, params), outer_folds, nested, user_features, out, as_json, force=force
+        )
     cv = _files_cv(ctx, files, source, cv)
     model_name, label, front_of = _model_and_metric(model, metric, pareto, resume, storage, study, out)
     fixed = _fixed_params(model_name, params, resume)
@@ -231,10 +233,12 @@ def _run_nested(
     user_features: str | None,
     out: Path | None,
     as_json: bool,
+    force: bool = False,
 ) -> None:
     """:func:`movierec.nested_tuning.nested_tune` with the plan line first, a progress bar per outer fold
     (plain lines in a pipe), then the per-fold table, the mean ± std line and the files. ``typed_model``:
-    ``--model``, ``--metric`` and ``--params`` as typed."""
+    ``--model``, ``--metric`` and ``--params`` as typed. An --out holding another nested run's results is
+    refused before fold 1's study, once the run's settings are known (the data read), unless ``force``."""
     from movierec.nested_tuning import check_nested_folder, nested_tune, plan_words, write_nested_outputs
     from movierec.progress import LineProgress, make_progress
     from movierec.tuning import check_request
@@ -257,6 +261,8 @@ def _run_nested(
         tasks: dict[int, Any] = {}
 
         def start(info: dict[str, Any]) -> None:
+            if info["fold"] == 1:  # another run's nested.json there: refused before the plan and a trial
+                check_nested_folder(out_dir, run=(model_name, label, info["settings"]), force=force)
             if not as_json:
                 if info["fold"] == 1:
                     plan = {**options, "outer_folds": info["n_folds"]}
