@@ -192,6 +192,30 @@ def test_an_older_search_answer_does_not_replace_a_newer_one(browser, server) ->
     ctx.close()
 
 
+# /health answered late, as from a busy server: the page's script attaches the search box's listeners after it
+_SLOW_HEALTH = """(() => {
+  const real = window.fetch.bind(window);
+  window.fetch = (url, opts) => String(url).includes("/health")
+    ? new Promise((ok) => setTimeout(ok, 1500)).then(() => real(url, opts))
+    : real(url, opts);
+})();"""
+
+
+def test_what_is_typed_before_the_page_is_ready_is_searched(browser, server) -> None:
+    """Typed while the page still waited for /health (a fresh clone's busy machine, a slow server), "toy story" was
+    lost: the box's listeners did not exist yet, and the page then searched "" and listed the default movies
+    under the words. The page searches what the box holds once it is ready."""
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, **PHONE)
+    ctx.add_init_script(_SLOW_HEALTH)
+    page = ctx.new_page()
+    page.goto(server.url + "/")
+    page.fill("#search", "toy story")  # /health answers 1.5 s later
+    page.wait_for_selector("#results li[data-movie-id='31']", timeout=15_000)
+    assert page.input_value("#search") == "toy story"
+    assert page.locator("#model-info").inner_text() != ""  # the page did get ready
+    ctx.close()
+
+
 @pytest.fixture(scope="module")
 def two_model_server(svd_artifact, movies, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """svd first (GET /health and the header name it), ease second, every visitor shared out to ease."""

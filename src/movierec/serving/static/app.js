@@ -849,7 +849,9 @@ async function init() {
   new ResizeObserver(placeBar).observe($("actions")); // its height: Undo's row, the width it wraps at
   window.addEventListener("resize", placeBar);
   watchBarEdge();
-  search("");
+  // what was typed before the listeners above existed (the box takes text while /health is awaited): its input
+  // events were lost, and an empty search here put the default list under "toy story"
+  search($("search").value);
 }
 
 document.addEventListener("DOMContentLoaded", init);
