@@ -163,14 +163,20 @@ def test_no_match_is_said_under_the_search_box_and_goes_with_the_next_search(bro
     ctx.close()
 
 
-# Holds back this page's answer to a search for "zz" by 800 ms before the real server's answer is read: a
-# misspelling's answer (titles spelled like it) is the slow one, and typing goes on meanwhile.
-_SLOW_ZZ = """(() => {
+def _slow_fetch(part: str, ms: int) -> str:
+    """An init script holding back the page's requests whose URL contains ``part`` by ``ms`` before the real
+    server's answer is read (the server itself is the real one)."""
+    return f"""(() => {{
   const real = window.fetch.bind(window);
-  window.fetch = (url, opts) => String(url).includes("search=zz")
-    ? new Promise((ok) => setTimeout(ok, 800)).then(() => real(url, opts))
+  window.fetch = (url, opts) => String(url).includes({part!r})
+    ? new Promise((ok) => setTimeout(ok, {ms})).then(() => real(url, opts))
     : real(url, opts);
-})();"""
+}})();"""
+
+
+# Holds back this page's answer to a search for "zz" by 800 ms: a misspelling's answer (titles spelled like it)
+# is the slow one, and typing goes on meanwhile.
+_SLOW_ZZ = _slow_fetch("search=zz", 800)
 
 
 def test_an_older_search_answer_does_not_replace_a_newer_one(browser, server) -> None:
@@ -193,12 +199,7 @@ def test_an_older_search_answer_does_not_replace_a_newer_one(browser, server) ->
 
 
 # /health answered late, as from a busy server: the page's script attaches the search box's listeners after it
-_SLOW_HEALTH = """(() => {
-  const real = window.fetch.bind(window);
-  window.fetch = (url, opts) => String(url).includes("/health")
-    ? new Promise((ok) => setTimeout(ok, 1500)).then(() => real(url, opts))
-    : real(url, opts);
-})();"""
+_SLOW_HEALTH = _slow_fetch("/health", 1500)
 
 
 def test_what_is_typed_before_the_page_is_ready_is_searched(browser, server) -> None:
