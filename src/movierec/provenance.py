@@ -108,6 +108,15 @@ def provenance(dataset: str | None = None, dataset_sha256: str | None = None) ->
     }
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file a ``sqlite:///PATH`` URL names, its query left out (``None`` for other databases and for
+    in-memory SQLite): the feedback store and tune's study databases read their files by it."""
+    if not url.startswith("sqlite:///"):
+        return None
+    rest = url[len("sqlite:///") :].split("?", 1)[0]
+    return None if rest in ("", ":memory:") else Path(rest)
+
+
 def shown_url(url: str) -> str:
     """A database URL as it may be written down (results, notes, manifests, messages, logs): its password
     masked as ``***`` (SQLAlchemy's ``hide_password``); a URL SQLAlchemy cannot parse is shown as given."""

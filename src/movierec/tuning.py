@@ -35,7 +35,7 @@ from movierec.models.memory import MemoryLimitError
 from movierec.models.registry import MODEL_SWITCHES, split_model_params
 from movierec.models.space import Choice, FloatRange, IntRange, Param
 from movierec.output_folders import OUT, Staged, staged_output
-from movierec.provenance import shown_url
+from movierec.provenance import shown_url, sqlite_file
 
 __all__ = [
     "Choice",
@@ -1881,7 +1881,7 @@ def _results_study(out: Path, storage: str, study_name: str) -> tuple[str, str] 
         return name, held
     if held == shown:
         return None
-    old, new = _sqlite_path(held), _sqlite_path(shown)
+    old, new = sqlite_file(held), sqlite_file(shown)
     if old is not None and new is not None and not old.is_absolute():
         ran = Path(str((data.get("files") or {}).get("trials") or "")).parent  # out as that run named it
         if ran.parts and not ran.is_absolute() and ".." not in ran.parts:  # else: from here, as a guess
@@ -1889,12 +1889,6 @@ def _results_study(out: Path, storage: str, study_name: str) -> tuple[str, str] 
     if old is not None and new is not None and old.resolve() == new.resolve():
         return None
     return name, held
-
-
-def _sqlite_path(url: str) -> Path | None:
-    """The file a ``sqlite:///PATH`` URL names (None for another database, or SQLite in memory)."""
-    path = url.removeprefix("sqlite:///").split("?", 1)[0] if url.startswith("sqlite:///") else ""
-    return Path(path) if path and path != ":memory:" else None
 
 
 def other_results(out: str | Path, held: str, option: str = "--out") -> ConfigError:

@@ -487,12 +487,6 @@ def _study_exists(storage: str, study_name: str) -> bool:
         store.engine.dispose()  # a SQLite file keeps no -wal or -shm file for this look
 
 
-def _sqlite_file(storage: str) -> Path | None:
-    """The file a ``sqlite:///PATH`` URL names (None for any other database, or SQLite in memory)."""
-    path = storage.removeprefix("sqlite:///") if storage.startswith("sqlite:///") else ""
-    return Path(path.split("?", 1)[0]) if path and path != ":memory:" else None
-
-
 def _remove_sqlite(db: Path) -> None:
     """Remove a SQLite file and the journal and write-ahead files beside it."""
     for path in (db, *(db.with_name(db.name + end) for end in ("-journal", "-wal", "-shm"))):
@@ -507,7 +501,9 @@ def _storage_state(storage: str, study_name: str) -> tuple[bool, _Held | None, i
     """``--storage`` as it stands: whether it is there (a SQLite file that is not is not created), the study
     (None: no such study) and how many studies it holds; None when it cannot be read (an unreachable
     server, a file that is no study database)."""
-    file = _sqlite_file(storage)
+    from movierec.provenance import sqlite_file
+
+    file = sqlite_file(storage)
     if file is not None and not file.is_file():
         return False, None, 0
     try:
@@ -538,11 +534,12 @@ def _storage_outcome(
     file this run created, removed when it holds no study, as the default study.db is. None where it
     cannot be told (16748fc0 and 859c9395: the ending is said only where it is true)."""
     from movierec.output_folders import nothing_written
+    from movierec.provenance import sqlite_file
 
     after = _storage_state(storage, study_name)
     if before is None or after is None:
         return None
-    file = _sqlite_file(storage)
+    file = sqlite_file(storage)
     if file is not None and not before[0]:  # the file is this run's
         if after[2]:  # another worker's study: the file stays
             return None

@@ -43,7 +43,7 @@ from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, Operati
 
 from movierec.errors import ConfigError, DataError, MovierecError, Spelled, labelled, spelled
 from movierec.interactions import INT_ID_RULE, Interactions, looks_numeric, parse_int_id
-from movierec.provenance import shown_url
+from movierec.provenance import shown_url, sqlite_file
 
 __all__ = [
     "FeedbackConflict",
@@ -142,14 +142,6 @@ def normalise_url(db: str | Path, option: str = "--db") -> str:
 
 #: the first 16 bytes of every SQLite database file
 _SQLITE_HEADER = b"SQLite format 3\x00"
-
-
-def _sqlite_file(url: str) -> Path | None:
-    """The file a ``sqlite:///PATH`` URL names (``None`` for other databases and in-memory SQLite)."""
-    if not url.startswith("sqlite:///"):
-        return None
-    rest = url[len("sqlite:///") :].split("?", 1)[0]
-    return None if rest in ("", ":memory:") else Path(rest)
 
 
 def _not_sqlite(path: Path, *, empty_ok: bool) -> str | None:
@@ -270,7 +262,7 @@ class FeedbackStore:
         database that does not answer or an unwritable folder is the same one-line ConfigError) and say what
         is there: ``feedback sqlite:///…/feedback.db · schema 3``. For ``serve --check``: a SQLite file that
         does not exist yet is not created (serve creates it on its first start), only its folder is checked."""
-        path = _sqlite_file(self.url)
+        path = sqlite_file(self.url)
         if path is not None and not path.expanduser().exists():
             folder = self._unwritable_sqlite_folder()
             if folder is not None:
@@ -577,7 +569,7 @@ def read_feedback(db: str | Path, flag: str, *, with_version: bool = False) -> p
     first, so such a file is left byte for byte as it was.
     """
     url = normalise_url(db)
-    path = _sqlite_file(url)
+    path = sqlite_file(url)
     if path is not None:
         if not path.is_file():
             raise DataError(f"{labelled(flag, db)}: no such feedback database")
