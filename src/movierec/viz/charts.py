@@ -149,6 +149,9 @@ def model_colours(models: Sequence[str]) -> dict[str, str]:
 #: A chart's size in inches for the report on a phone, drawn about 360 px wide (at 110 dpi, with its labels):
 #: shown at 0.85x (its 8 pt text 10 px) it fits the 310 px card of a 360 px screen.
 PHONE_SIZE = (3.0, 2.6)
+#: The two drawings of a report chart: (file-name suffix, narrow): for a wide screen, and about 360 px wide for a
+#: phone (the page's ``<picture>`` shows that one up to 700 px; its key in the report's charts ends ``_narrow``).
+SCREENS: tuple[tuple[str, bool], ...] = (("", False), ("_narrow", True))
 
 
 def rating_histogram(

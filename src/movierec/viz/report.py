@@ -555,7 +555,7 @@ def _dataset_section(ds: Any, charts_dir: Path) -> tuple[dict[str, Any], dict[st
     per_user, per_item = inter.user_counts(), inter.item_counts()
     timed = inter.timestamps is not None and inter.n_ratings
     # each chart twice: for a wide screen, and narrow for a phone (the page's <picture>, <= 700 px)
-    for suffix, narrow in (("", False), ("_narrow", True)):
+    for suffix, narrow in C.SCREENS:
         if not only:
             charts[f"ratings{suffix}"] = C.rating_histogram(
                 inter.ratings, charts_dir / f"dataset_ratings{suffix}.png", narrow=narrow
@@ -1712,7 +1712,7 @@ def _model_charts(
     k, charts_dir = run.k, run.charts_dir
     charts: dict[str, Path] = {}
     rmse = {r["model"]: r["values"]["rmse"] for r in table if r["values"].get("rmse") is not None}
-    for suffix, narrow in (("", False), ("_narrow", True)) if rmse else ():  # as the charts below
+    for suffix, narrow in C.SCREENS if rmse else ():  # as the charts below
         charts[f"rmse{suffix}"] = C.value_bars(
             rmse,
             charts_dir / f"rmse{suffix}.png",
@@ -1724,7 +1724,7 @@ def _model_charts(
     rank_metrics = [f"precision@{k}", f"recall@{k}", f"hit_rate@{k}", f"ndcg@{k}"]
     full = {r.label: r for r in trained.rows if r.protocol == "full-ranking"}
     # the ranking bars and the violins twice: for a wide screen, and narrow for a phone (<picture>, <= 700 px)
-    for suffix, narrow in (("", False), ("_narrow", True)) if full else ():
+    for suffix, narrow in C.SCREENS if full else ():
         charts[f"ranking{suffix}"] = C.grouped_bars(
             {lab: {m: full[lab].metrics.get(m, np.nan) for m in rank_metrics} for lab in full},
             charts_dir / f"ranking{suffix}.png",
@@ -1744,7 +1744,7 @@ def _model_charts(
         )
     histories = _histories(trained, labels)
     # each multi-panel chart twice: side by side, and stacked for a phone (the page's <picture>, <= 700 px)
-    for suffix, stacked in (("", False), ("_narrow", True)):
+    for suffix, stacked in C.SCREENS:
         charts[f"metric_vs_k{suffix}"] = C.metric_vs_k(
             curves,
             ks,

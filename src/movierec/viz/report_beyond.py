@@ -242,7 +242,7 @@ def beyond_section(
         return None
     # the scatter and the tercile bars twice: for a wide screen, and narrow for a phone (<picture>, <= 700 px)
     charts: dict[str, Path] = {}
-    for suffix, narrow in (("", False), ("_narrow", True)):
+    for suffix, narrow in C.SCREENS:
         charts[f"scatter{suffix}"] = _scatter(
             full, k, charts_dir / f"beyond_tradeoff{suffix}.png", colours, narrow
         )
@@ -254,7 +254,7 @@ def beyond_section(
         order = np.sort(np.asarray(popularity, dtype=np.float64))[::-1]
         total = order.sum()
         data = (np.arange(1, len(order) + 1), np.cumsum(order) / total if total else np.zeros(len(order)))
-        for suffix, narrow in (("", False), ("_narrow", True)):
+        for suffix, narrow in C.SCREENS:
             charts[f"curve{suffix}"] = _curve(
                 curves, data, charts_dir / f"popularity_bias{suffix}.png", colours, narrow
             )
