@@ -88,18 +88,23 @@ def save(fig: Any, path: str | Path) -> Path:
 
     A PNG is a :data:`PNG_COLOURS`-colour palette one (:func:`_palette_png`): the report inlines every chart
     in one HTML file, and flat-colour charts quantised to a palette look the same at a fraction of the bytes.
-    Another suffix (``.pdf``, ``.svg`` …, :data:`~movierec.output_folders.IMAGE_FORMATS`) is written in
-    its own format, never PNG bytes under its name; an unknown suffix is a ``ConfigError``.
+    It is drawn once where it can be (:func:`_tight_png`). Another suffix (``.pdf``, ``.svg`` …,
+    :data:`~movierec.output_folders.IMAGE_FORMATS`) is written in its own format, never PNG bytes under its
+    name; an unknown suffix is a ``ConfigError``.
     """
     path = Path(path)
     plt = pyplot()
     try:
         fmt = image_format(path, "chart") if path.suffix else "png"
         path.parent.mkdir(parents=True, exist_ok=True)
-        buf = io.BytesIO()
-        fig.savefig(buf, format=fmt, dpi=110, bbox_inches="tight", facecolor="white")
+        if fmt == "png":
+            data = _palette_png(_tight_png(fig))
+        else:
+            buf = io.BytesIO()
+            fig.savefig(buf, format=fmt, dpi=DPI, bbox_inches="tight", facecolor="white")
+            data = buf.getvalue()
         # through a temporary file: Ctrl-C mid-write leaves the old file (data info --plot), never half a chart
-        write_atomically(path, _palette_png(buf.getvalue()) if fmt == "png" else buf.getvalue())
+        write_atomically(path, data)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot write the chart ({exc.strerror})") from exc
     finally:
@@ -114,8 +119,52 @@ def save(fig: Any, path: str | Path) -> Path:
 PNG_COLOURS = 64
 
 
-def _palette_png(data: bytes) -> bytes:
-    """An RGB(A) PNG as a :data:`PNG_COLOURS`-colour palette PNG, the same bytes for the same input.
+#: The charts' resolution (dots per inch).
+DPI = 110
+#: White space kept around a chart's drawn parts, in inches (matplotlib's ``savefig.pad_inches``).
+PAD_INCHES = 0.1
+
+
+def _tight_png(fig: Any) -> Any:
+    """The figure drawn at :data:`DPI` and cut to its drawn parts plus :data:`PAD_INCHES`, as an RGB image:
+    what ``savefig(bbox_inches="tight")`` writes, in one draw where that takes two.
+
+    Why: ``bbox_inches="tight"`` lays the figure out once to find its extent and then draws it again; a report
+    saves some 26 charts, and the first pass was about 40% of each one's saving time. Here the figure is drawn
+    once and the extent read from that drawing; when everything drawn lies inside the figure the picture is
+    cut from it (the padding past the figure's edge is white, as the white figure background ``savefig``
+    would stretch there). A chart drawn past its figure's edge (a legend beside the axes, labels below) is
+    saved by ``savefig`` with the extent already found, which draws it once more but lays it out no more.
+    Same size to the pixel as ``savefig``'s; the pixels differ only in anti-aliasing (the cut falls on whole
+    pixels where ``savefig`` shifts the drawing by a fraction of one).
+    """
+    import numpy as np
+    from PIL import Image
+
+    fig.set_dpi(DPI)
+    fig.patch.set_facecolor("white")
+    canvas = fig.canvas
+    canvas.draw()
+    drawn = fig.get_tightbbox(canvas.get_renderer())
+    width, height = fig.get_size_inches()
+    box = drawn.padded(PAD_INCHES)
+    if drawn.x0 < 0 or drawn.y0 < 0 or drawn.x1 > width or drawn.y1 > height:
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=DPI, bbox_inches=box, facecolor="white")
+        with Image.open(io.BytesIO(buf.getvalue())) as im:
+            return im.convert("RGB")
+    pixels = np.asarray(canvas.buffer_rgba())[:, :, :3]
+    rows, cols = pixels.shape[:2]
+    left, top = round(box.x0 * DPI), round(rows - box.y1 * DPI)
+    out = np.full((int(box.height * DPI), int(box.width * DPI), 3), 255, dtype=np.uint8)
+    r0, c0 = max(top, 0), max(left, 0)
+    r1, c1 = min(top + out.shape[0], rows), min(left + out.shape[1], cols)
+    out[r0 - top : r1 - top, c0 - left : c1 - left] = pixels[r0:r1, c0:c1]
+    return Image.fromarray(out)
+
+
+def _palette_png(image: Any) -> bytes:
+    """An RGB image (Pillow's) as a :data:`PNG_COLOURS`-colour palette PNG, the same bytes for the same input.
 
     Median cut with two k-means passes (they pull each palette colour to the mean of its pixels, so a model's
     flat colour keeps its hex: 63 off without them, 21 with), no dithering (lines and text stay crisp),
@@ -123,10 +172,9 @@ def _palette_png(data: bytes) -> bytes:
     """
     from PIL import Image
 
-    with Image.open(io.BytesIO(data)) as im:
-        q = im.convert("RGB").quantize(
-            colors=PNG_COLOURS, method=Image.Quantize.MEDIANCUT, kmeans=2, dither=Image.Dither.NONE
-        )
+    q = image.quantize(
+        colors=PNG_COLOURS, method=Image.Quantize.MEDIANCUT, kmeans=2, dither=Image.Dither.NONE
+    )
     out = io.BytesIO()
     q.save(out, format="PNG", optimize=True)
     return out.getvalue()
