@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -49,13 +50,42 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 @pytest.fixture
 def no_times(tmp_path: Path) -> Path:
     """40 users × 60 movies without a timestamp column (the report draws its curves to K = 50)."""
-    path = tmp_path / "no-times.csv"
+    return _write_no_times(tmp_path / "no-times.csv")
+
+
+def _write_no_times(path: Path) -> Path:
+    """:func:`no_times`' ratings written to ``path``."""
     make_ratings(n_users=40, n_items=60, seed=1).drop(columns="timestamp").to_csv(path, index=False)
     return path
 
 
 def _report(ratings: Path, out: Path, *extra: str) -> list[str]:
     return ["report", "--ratings", str(ratings), "--projection", "pca", "--out", str(out), *extra]
+
+
+#: the tests that replace an old report (``--force``) share one (:func:`old_report`), built once on their worker
+OLD_REPORT = pytest.mark.xdist_group("partial-output-old-report")
+
+
+@pytest.fixture(scope="module")
+def old_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A whole report (popularity and svd, so it has an RMSE chart, on :func:`no_times`' data), built once.
+
+    Why shared: each test that replaces or interrupts a report over an old one built that old report itself,
+    a whole report's ~26 charts every time (~5 CPU-s). They need one to be there, whole, not their own run of
+    it: each copies this one into its folder (:func:`_old_report_in`), byte for byte a report ``movierec report``
+    wrote, and ``--force`` replaces it whatever data it was made from."""
+    folder = tmp_path_factory.mktemp("old-report")
+    ratings = _write_no_times(folder / "no-times.csv")
+    out = folder / "r"
+    done = run_process(*_report(ratings, out, "--models", "popularity,svd", "--params", "svd.epochs=2"))
+    assert done.returncode == 0, done.stderr[-2000:]
+    return out
+
+
+def _old_report_in(tmp_path: Path, old_report: Path) -> Path:
+    """``tmp_path/r``: a copy of the shared old report."""
+    return Path(shutil.copytree(old_report, tmp_path / "r"))
 
 
 def test_report_failing_at_fit_writes_nothing(
@@ -69,13 +99,11 @@ def test_report_failing_at_fit_writes_nothing(
     assert lines == [f"{FIT_ERROR}; nothing was written ({out} was not created)"]  # still one line
 
 
+@OLD_REPORT
 def test_report_failing_with_force_keeps_the_old_report_whole(
-    tmp_path: Path, no_times: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, no_times: Path, old_report: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    out = tmp_path / "r"
-    assert (
-        _run(_report(no_times, out, "--models", "popularity,svd", "--params", "svd.epochs=2"), capsys)[0] == 0
-    )
+    out = _old_report_in(tmp_path, old_report)  # popularity and svd
     (out / "notes.md").write_text("mine\n")  # someone's file beside the report
     before = _snapshot(out)
     assert {"index.html", "results.json", "charts/rmse.png", "notes.md"} <= set(before)
@@ -223,39 +251,50 @@ def _interrupt_when(
     return proc.returncode, [ln for ln in text.splitlines() if ln.startswith("movierec:")], text
 
 
-# bpr for many epochs on the bundled data: still fitting when the signal lands
-FITTING = ["--models", "bpr", "--params", "bpr.epochs=400", "--projection", "pca"]
+@pytest.fixture(scope="module")
+def fitting(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """``report``'s options for a run still fitting when the signal lands: bpr for a million epochs on
+    :func:`no_times`' data, in a folder of its own (a test's folder holds only what the run leaves).
+
+    Why tiny data: these runs used the bundled data (bpr for 400 epochs); its loading and dataset charts
+    cost ~1 CPU-s more per run before the fit, and the signal lands during the fit either way."""
+    # not "fitting": the marker the tests wait for would show in the data's path as it loads
+    ratings = _write_no_times(tmp_path_factory.mktemp("bpr-data") / "no-times.csv")
+    return ["--ratings", str(ratings), "--models", "bpr", "--params", "bpr.epochs=1000000",
+            "--projection", "pca"]  # fmt: skip
 
 
-def test_ctrl_c_while_fitting_leaves_no_report(tmp_path: Path) -> None:
-    code, lines, _ = _interrupt_when(["report", *FITTING, "--out", "r"], b"fitting", tmp_path)
+def test_ctrl_c_while_fitting_leaves_no_report(tmp_path: Path, fitting: list[str]) -> None:
+    code, lines, _ = _interrupt_when(["report", *fitting, "--out", "r"], b"fitting", tmp_path)
     assert list(tmp_path.iterdir()) == []
     assert code == 130
     assert lines == ["movierec: interrupted; nothing was written (r was not created)"]
 
 
+@OLD_REPORT
 def test_ctrl_c_while_fitting_with_force_keeps_the_old_report(
-    tmp_path: Path, no_times: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, no_times: Path, old_report: Path, fitting: list[str]
 ) -> None:
-    out = tmp_path / "r"
-    assert _run(_report(no_times, out, "--models", "popularity"), capsys)[0] == 0
+    out = _old_report_in(tmp_path, old_report)
     before = _snapshot(out)
-    code, lines, _ = _interrupt_when(["report", *FITTING, "--out", "r", "--force"], b"fitting", tmp_path)
+    code, lines, _ = _interrupt_when(["report", *fitting, "--out", "r", "--force"], b"fitting", tmp_path)
     assert _snapshot(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["no-times.csv", "r"]
     assert code == 130
     assert lines == ["movierec: interrupted; nothing was written (r is as it was)"]
 
 
-def test_sigterm_while_fitting_cleans_up_like_ctrl_c(tmp_path: Path, no_times: Path) -> None:
+@OLD_REPORT
+def test_sigterm_while_fitting_cleans_up_like_ctrl_c(
+    tmp_path: Path, no_times: Path, old_report: Path, fitting: list[str]
+) -> None:
     """``kill``/``timeout``/a scheduler send SIGTERM: it ended the process where it stood, leaving the hidden
     staging folder inside the old report; now it is an interrupt like Ctrl-C, exit status 143."""
-    out = tmp_path / "r"
-    assert run_process(*_report(no_times, out, "--models", "popularity")).returncode == 0  # the old report
+    out = _old_report_in(tmp_path, old_report)  # the old report
     (out / "notes.md").write_text("mine\n")
     before = _snapshot(out)
     code, lines, text = _interrupt_when(
-        ["report", *FITTING, "--out", "r", "--force"], b"fitting", tmp_path, signal.SIGTERM
+        ["report", *fitting, "--out", "r", "--force"], b"fitting", tmp_path, signal.SIGTERM
     )
     assert _snapshot(out) == before  # no .movierec-partial-* inside, nothing of the old report changed
     assert sorted(p.name for p in tmp_path.iterdir()) == ["no-times.csv", "r"]
@@ -264,24 +303,26 @@ def test_sigterm_while_fitting_cleans_up_like_ctrl_c(tmp_path: Path, no_times: P
     assert "Traceback" not in text, text[-2000:]
     # into a folder that did not exist: neither the folder nor its hidden sibling stage is left
     code, lines, text = _interrupt_when(
-        ["report", *FITTING, "--out", "new"], b"fitting", tmp_path, signal.SIGTERM
+        ["report", *fitting, "--out", "new"], b"fitting", tmp_path, signal.SIGTERM
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["no-times.csv", "r"]
     assert code == 143 and lines == ["movierec: terminated; nothing was written (new was not created)"]
     assert "Traceback" not in text, text[-2000:]
 
 
-def test_stage_left_by_sigkill_is_removed_by_the_next_run(tmp_path: Path, no_times: Path) -> None:
+@OLD_REPORT
+def test_stage_left_by_sigkill_is_removed_by_the_next_run(
+    tmp_path: Path, no_times: Path, old_report: Path, fitting: list[str]
+) -> None:
     """SIGKILL cannot be caught: the killed run's stage stays until the next run into the same folder on
     this machine removes it (its name holds a process id that no longer runs here). Stages it cannot
     prove are a dead run's own (a live process, another machine) are left alone."""
-    out = tmp_path / "r"
-    first = _report(no_times, out, "--models", "popularity")
-    assert run_process(*first).returncode == 0  # the old report (the run that removes the stage is a process)
+    out = _old_report_in(tmp_path, old_report)  # the old report
+    first = _report(no_times, out, "--models", "popularity")  # the run that removes the stage is a process
     before = _snapshot(out)
     env = {**os.environ, "TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1", "COLUMNS": "200"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "movierec", "report", *FITTING, "--out", str(out), "--force"],
+        [sys.executable, "-m", "movierec", "report", *fitting, "--out", str(out), "--force"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
