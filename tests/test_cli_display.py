@@ -766,9 +766,18 @@ def test_compares_caption_breaks_between_its_parts_and_no_line_ends_in_spaces() 
 def test_reports_piped_output_has_no_line_ending_in_spaces(tmp_path: Path) -> None:
     """Piped at 80 columns, ``movierec report`` left six lines ending in spaces: each interval row padded to
     the table's width, and the last word of each wrapped note, reading and timing line. It now prints
-    them as compare does (``Rstripped`` / ``print_lines``)."""
+    them as compare does (``Rstripped`` / ``print_lines``).
+
+    On ml-latest-small's first 30 users as a MovieLens folder (4,879 ratings of 2,412 movies; the bundled
+    movies.csv whole): the same notes, reading, interval rows and timing line as on the whole file, for
+    ease's movies × movies solve on a quarter of its 9,724 movies."""
+    from datagen import mlls_first_users
+
     out = tmp_path / "rep"
-    proc = run("report", "--out", str(out), "--models", "popularity,ease", "--map-items", "200")
+    data = str(mlls_first_users(tmp_path / "mlls-30", 30))
+    proc = run(
+        "report", "--dataset", data, "--out", str(out), "--models", "popularity,ease", "--map-items", "200"
+    )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert [line for line in lines if line != line.rstrip()] == []
