@@ -252,15 +252,20 @@ def _interrupt_when(
 
 
 @pytest.fixture(scope="module")
-def fitting(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    """``report``'s options for a run still fitting when the signal lands: bpr for a million epochs on
-    :func:`no_times`' data, in a folder of its own (a test's folder holds only what the run leaves).
+def interrupted_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """:func:`no_times`' ratings in a folder of their own (a test's folder holds only what the run leaves),
+    for the runs stopped by a signal.
 
-    Why tiny data: these runs used the bundled data (bpr for 400 epochs); its loading and dataset charts
-    cost ~1 CPU-s more per run before the fit, and the signal lands during the fit either way."""
-    # not "fitting": the marker the tests wait for would show in the data's path as it loads
-    ratings = _write_no_times(tmp_path_factory.mktemp("bpr-data") / "no-times.csv")
-    return ["--ratings", str(ratings), "--models", "bpr", "--params", "bpr.epochs=1000000",
+    Why tiny data: these runs read the bundled data; its loading, dataset charts and svd trials cost
+    ~1-2 CPU-s more per run before the signal, which lands during the fit (the trials) either way."""
+    # not "fitting": the marker the report's tests wait for would show in the data's path as it loads
+    return _write_no_times(tmp_path_factory.mktemp("stopped-runs") / "no-times.csv")
+
+
+@pytest.fixture(scope="module")
+def fitting(interrupted_data: Path) -> list[str]:
+    """``report``'s options for a run still fitting when the signal lands: bpr for a million epochs."""
+    return ["--ratings", str(interrupted_data), "--models", "bpr", "--params", "bpr.epochs=1000000",
             "--projection", "pca"]  # fmt: skip
 
 
@@ -351,10 +356,12 @@ def test_stage_left_by_sigkill_is_removed_by_the_next_run(
     assert b'"popularity"' in (out / "results.json").read_bytes()
 
 
-def test_ctrl_c_during_tune_keeps_the_finished_trials(tmp_path: Path) -> None:
+def test_ctrl_c_during_tune_keeps_the_finished_trials(tmp_path: Path, interrupted_data: Path) -> None:
     """The study database is tune's record: after Ctrl-C its finished trials stay, and a line says how to go on,
     which works: it said 'run the same command with --resume', and --resume refuses --params."""
-    args = ["tune", "--model", "svd", "--params", "factors=8", "--trials", "200", "--cv", "1", "--out", "t"]
+    # --ratings: tiny data, whose 200 trials still take seconds more than its first one
+    args = ["tune", "--model", "svd", "--ratings", str(interrupted_data), "--params", "factors=8",
+            "--trials", "200", "--cv", "1", "--out", "t"]  # fmt: skip
     code, lines, text = _interrupt_when(args, A_TRIAL_DONE, tmp_path)
     assert "Traceback" not in text and "KeyboardInterrupt" not in text, text[
         -2000:
@@ -407,11 +414,11 @@ def test_the_interrupted_line_is_wrapped_at_spaces_on_a_terminal(monkeypatch: py
     assert len(lines) == 1  # piped: one line
 
 
-def test_ctrl_c_during_nested_tuning_says_nothing_is_left(tmp_path: Path) -> None:
+def test_ctrl_c_during_nested_tuning_says_nothing_is_left(tmp_path: Path, interrupted_data: Path) -> None:
     """tune --outer-folds after Ctrl-C said 'movierec: interrupted' alone, where plain tune says its finished
     trials are kept: the nested studies live in memory, so the line says nothing is left to continue."""
-    args = ["tune", "--model", "svd", "--params", "factors=8", "--outer-folds", "2", "--trials", "200",
-            "--cv", "1", "--out", "n"]  # fmt: skip
+    args = ["tune", "--model", "svd", "--ratings", str(interrupted_data), "--params", "factors=8",
+            "--outer-folds", "2", "--trials", "200", "--cv", "1", "--out", "n"]  # fmt: skip
     code, lines, text = _interrupt_when(args, A_TRIAL_DONE, tmp_path)
     assert code == 130 and "Traceback" not in text, text[-2000:]
     assert lines == [
