@@ -284,20 +284,36 @@ def test_a_notebooks_compare_counts_the_users_a_slow_evaluation_has_scored(tmp_p
         assert re.fullmatch(rf"popularity · evaluating {protocol} · (\d+)/\1 users scored", line), lines
 
 
-def test_print_comparison_in_a_notebook_is_its_text(tmp_path: Path) -> None:
-    """``print(comparison)`` in a Jupyter kernel prints the tables as one stdout text, as in a script. rich
-    detects the kernel and sent each of its console.print calls to IPython's display instead of the string
-    it was building: 14 separate HTML blocks for five models, then an empty line from print()."""
-    nb = _execute(
+@pytest.fixture(scope="module")
+def comparison_notebook(tmp_path_factory: pytest.TempPathFactory) -> nbformat.NotebookNode:
+    """One kernel's comparison of popularity and baseline (rating and full-ranking, seed 42, no progress),
+    shown as a cell's result, its intervals as to_frame() gives them, then ``print(comp)``: what the two
+    tests below read. Each built the same comparison in a kernel of its own (~1.6 CPU s a kernel); the
+    print test's had compare's three default protocols, and two tables print through the same console.print
+    calls that rich sent to the display one by one."""
+    return _execute(
         _cells(
             "import movierec\n"
             "ds = movierec.load('ml-latest-small')\n"
-            "comp = movierec.compare(ds, ['popularity', 'baseline'], progress=False)",
+            "comp = movierec.compare(ds, ['popularity', 'baseline'], protocols=['rating', 'full-ranking'],\n"
+            "                        seed=42, progress=False)\n"
+            "comp",
+            "import json\n"
+            "frame = comp.to_frame('full-ranking')\n"
+            "bounds = [c[:-3] for c in frame.columns if c.endswith('_lo')]\n"
+            "print(json.dumps([f'[{lo:.4f}, {hi:.4f}]' for m in bounds\n"
+            "                  for lo, hi in zip(frame[m + '_lo'], frame[m + '_hi'])]))",
             "print(comp)",
         ),
-        tmp_path,
+        tmp_path_factory.mktemp("comparison"),
     )
-    outputs = nb.cells[1].outputs
+
+
+def test_print_comparison_in_a_notebook_is_its_text(comparison_notebook: nbformat.NotebookNode) -> None:
+    """``print(comparison)`` in a Jupyter kernel prints the tables as one stdout text, as in a script. rich
+    detects the kernel and sent each of its console.print calls to IPython's display instead of the string
+    it was building: 14 separate HTML blocks for five models, then an empty line from print()."""
+    outputs = comparison_notebook.cells[2].outputs
     assert [(o.output_type, o.get("name")) for o in outputs] == [("stream", "stdout")], outputs
     text = outputs[0]["text"]
     for needle in ("rating", "full-ranking", "baseline", "popularity", "★", "note: "):
@@ -325,27 +341,15 @@ def test_models_on_tqdm_libraries_print_no_widget_warning(tmp_path: Path) -> Non
     assert "movieId" in _text(nb.cells[0])  # the list is shown
 
 
-def test_a_comparison_in_a_notebook_shows_each_metrics_interval(tmp_path: Path) -> None:
+def test_a_comparison_in_a_notebook_shows_each_metrics_interval(
+    comparison_notebook: nbformat.NotebookNode,
+) -> None:
     """01's prose says compare gives 'ranking metrics with 95% bootstrap intervals', but the table a
     Comparison renders as in Jupyter showed the values alone (bold for the best) where print() and the CLI
     bracket NDCG's interval: a newcomer read popularity's 0.1648 against baseline's 0.1225 with nothing to
     say whether that gap is more than noise. Each ranking metric's [lo, hi] now sits under its value,
     the numbers to_frame() gives as METRIC_lo/METRIC_hi; the rating table has none, and says none."""
-    nb = _execute(
-        _cells(
-            "import movierec\n"
-            "ds = movierec.load('ml-latest-small')\n"
-            "comp = movierec.compare(ds, ['popularity', 'baseline'], protocols=['rating', 'full-ranking'],\n"
-            "                        seed=42, progress=False)\n"
-            "comp",
-            "import json\n"
-            "frame = comp.to_frame('full-ranking')\n"
-            "bounds = [c[:-3] for c in frame.columns if c.endswith('_lo')]\n"
-            "print(json.dumps([f'[{lo:.4f}, {hi:.4f}]' for m in bounds\n"
-            "                  for lo, hi in zip(frame[m + '_lo'], frame[m + '_hi'])]))",
-        ),
-        tmp_path,
-    )
+    nb = comparison_notebook
     (shown,) = [o for o in nb.cells[0].outputs if o.output_type == "execute_result"]
     page = shown["data"]["text/html"]
     rating, ranking = page.split("<p><b>full-ranking</b></p>")
