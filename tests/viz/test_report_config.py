@@ -83,45 +83,79 @@ def test_report_config_refuses_what_it_cannot_draw_in_one_line(movielens_dir: Pa
     assert not (tmp_path / "rep").exists()
 
 
+@pytest.fixture(scope="module")
+def rating_and_stopping(movielens_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """One report of a file whose first lines are ``protocols = ["rating"]`` and ``early_stopping = "ndcg"``,
+    read by the two tests below (each of the notes names its own line; popularity and baseline cannot stop,
+    so the stopping setting changes no row): the folder and the file. It was two reports, one a key each."""
+    folder = tmp_path_factory.mktemp("rating-and-stopping")
+    exp = _experiment(folder, movielens_dir, 'protocols = ["rating"]\nearly_stopping = "ndcg"')
+    report = run_process("report", "--config", str(exp), "--out", "rep", "--projection", "pca",
+                         "--map-items", "10", cwd=folder)  # fmt: skip
+    assert report.returncode == 0, report.stderr
+    (folder / "stderr.txt").write_text(report.stderr, encoding="utf-8")
+    return folder, exp
+
+
 @pytest.mark.slow
+@pytest.mark.xdist_group("report_config_rating_and_stopping")
 def test_report_config_adds_full_ranking_to_rating_alone_and_says_so(
-    movielens_dir: Path, tmp_path: Path
+    rating_and_stopping: tuple[Path, Path],
 ) -> None:
     """tune's best.toml of a rating model says ``protocols = ["rating"]``: the report draws its rating rows
     and adds full-ranking, which its curves, charts and maps need, in a note naming the file's line."""
-    exp = _experiment(tmp_path, movielens_dir, 'protocols = ["rating"]')
-    report = run_process("report", "--config", str(exp), "--out", "rep", "--projection", "pca",
-                         "--map-items", "10", cwd=tmp_path)  # fmt: skip
-    assert report.returncode == 0, report.stderr
+    folder, exp = rating_and_stopping
+    stderr = (folder / "stderr.txt").read_text(encoding="utf-8")
     note = (
         f"note: {exp}, line 1: protocols: the report adds full-ranking to rating: its curves, charts and maps "
         "rank every movie"
     )
-    assert note in report.stderr.splitlines(), report.stderr
-    data = json.loads((tmp_path / "rep" / "results.json").read_text())
+    assert note in stderr.splitlines(), stderr
+    data = json.loads((folder / "rep" / "results.json").read_text())
     assert data["report"]["protocols"] == ["rating", "full-ranking"]
     assert {r["protocol"] for r in data["results"]} == {"rating", "full-ranking"}  # no test-candidates rows
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("report_config_rating_and_stopping")
 def test_report_config_says_an_early_stopping_metric_is_read_at_10(
-    movielens_dir: Path, tmp_path: Path
+    rating_and_stopping: tuple[Path, Path],
 ) -> None:
     """``early_stopping = "ndcg"`` stops the report's models on ndcg@10, as compare --config does; the report
     said nothing of the cut-off it took, where compare (and ``--early-stopping ndcg``) now say it."""
-    exp = _experiment(tmp_path, movielens_dir, 'early_stopping = "ndcg"')
-    report = run_process("report", "--config", str(exp), "--out", "rep", "--projection", "pca",
-                         "--map-items", "10", cwd=tmp_path)  # fmt: skip
-    assert report.returncode == 0, report.stderr
-    err = " ".join(report.stderr.split())
+    folder, exp = rating_and_stopping
+    err = " ".join((folder / "stderr.txt").read_text(encoding="utf-8").split())
     assert (
-        f'note: {exp}, line 1: early_stopping = "ndcg" is read as ndcg@10, the top 10 of each list' in err
+        f'note: {exp}, line 2: early_stopping = "ndcg" is read as ndcg@10, the top 10 of each list' in err
     ), err
 
 
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path, str]:
+    """datagen's planted MovieLens folder (ml-100k's u.user: demographics tell who likes what), an experiment
+    file with ``user_features = "demographics"``, popularity and segment-popularity, and ``report --config``
+    of it run once in the working folder: (working folder, data folder, file, the report's stdout). The two
+    tests below ran the same report each."""
+    from datagen import planted_movielens_folder
+
+    work = tmp_path_factory.mktemp("planted-report")
+    folder = planted_movielens_folder(work / "planted")
+    exp = work / "exp.toml"
+    exp.write_text(
+        f'seed = 3\nuser_features = "demographics"\n\n[dataset]\nname = "{folder}"\n\n'
+        '[[models]]\nname = "popularity"\n\n[[models]]\nname = "segment-popularity"\n',
+        encoding="utf-8",
+    )
+    report = run_process("report", "--config", str(exp), "--out", "rep", "--projection", "pca",
+                         "--map-items", "10", cwd=work)  # fmt: skip
+    assert report.returncode == 0, report.stderr
+    return work, folder, exp, report.stdout
+
+
 @pytest.mark.slow
+@pytest.mark.xdist_group("report_config_planted")
 def test_report_config_fits_with_the_files_user_features_says_so_and_writes_them_into_best_toml(
-    tmp_path: Path,
+    planted: tuple[Path, Path, Path, str],
 ) -> None:
     """``user_features = "demographics"`` in the file reached the report's fits (abc579c), but nothing on the
     page said so, and the report's best.toml left them out: segment-popularity, which needs them, won, and
@@ -129,19 +163,8 @@ def test_report_config_fits_with_the_files_user_features_says_so_and_writes_them
     trained without them. The page's header and results.json now name them, and best.toml writes them for a
     model that learns from them. Rows as compare --config's on the same file (neither model draws training
     curves). The data: datagen's planted MovieLens folder with ml-100k's u.user, on which demographics tell
-    who likes what."""
-    from datagen import planted_movielens_folder
-
-    folder = planted_movielens_folder(tmp_path / "planted")
-    exp = tmp_path / "exp.toml"
-    exp.write_text(
-        f'seed = 3\nuser_features = "demographics"\n\n[dataset]\nname = "{folder}"\n\n'
-        '[[models]]\nname = "popularity"\n\n[[models]]\nname = "segment-popularity"\n',
-        encoding="utf-8",
-    )
-    report = run_process("report", "--config", str(exp), "--out", "rep", "--projection", "pca",
-                         "--map-items", "10", cwd=tmp_path)  # fmt: skip
-    assert report.returncode == 0, report.stderr
+    who likes what (the ``planted`` report)."""
+    tmp_path, _folder, exp, _stdout = planted
     page = (tmp_path / "rep" / "index.html").read_text(encoding="utf-8")
     header = page[page.index('<header class="top">') : page.index("</header>")]
     assert '<span class="nb">user features <b>demographics</b></span>' in header, header
@@ -162,16 +185,18 @@ def test_report_config_fits_with_the_files_user_features_says_so_and_writes_them
     assert row["ndcg@10"] == pytest.approx(got["segment-popularity"], rel=1e-12)
 
 
-def test_compare_and_report_captions_name_the_user_features_a_model_learned_from(tmp_path: Path) -> None:
+@pytest.mark.xdist_group("report_config_planted")
+def test_compare_and_report_captions_name_the_user_features_a_model_learned_from(
+    planted: tuple[Path, Path, Path, str],
+) -> None:
     """The caption compare and report print above their tables named the data, split, K, relevance and seed,
     and no user features: a row's label names its item features (``warp+genres``), but segment-popularity's
     row, ranked by demographics, read as if it learned from ratings alone (the report's page said so since
     6c0e280; the terminal did not). Now the caption says 'user features demographics' where a model learned
     from them, from the option and from an experiment file alike; with only models that ignore them it says
-    nothing of them (the note 'popularity ignores user features' does)."""
-    from datagen import planted_movielens_folder
-
-    folder = planted_movielens_folder(tmp_path / "planted")
+    nothing of them (the note 'popularity ignores user features' does). The report's caption is the
+    ``planted`` fixture's run of the same file (this test ran that report itself before)."""
+    tmp_path, folder, exp, report_stdout = planted
     tail = " · K=10 · relevance ≥ 4 · user features demographics · seed 3"
 
     def first_line(*args: str) -> str:
@@ -186,14 +211,8 @@ def test_compare_and_report_captions_name_the_user_features_a_model_learned_from
     assert line.startswith("planted (sha256 ") and line.endswith(tail), line
     line = first_line("compare", *data, "--models", "popularity", "--protocols", "full-ranking")
     assert line.endswith(" · K=10 · relevance ≥ 4 · seed 3"), line  # no model learned from them
-    exp = tmp_path / "exp.toml"
-    exp.write_text(
-        f'seed = 3\nuser_features = "demographics"\n\n[dataset]\nname = "{folder}"\n\n'
-        '[[models]]\nname = "popularity"\n\n[[models]]\nname = "segment-popularity"\n',
-        encoding="utf-8",
-    )
     assert first_line("compare", "--config", str(exp)).endswith(tail)
-    report = first_line(
-        "report", "--config", str(exp), "--out", "rep", "--projection", "pca", "--map-items", "10"
-    )
+    report = report_stdout.splitlines()[
+        0
+    ]  # report --config exp.toml --out rep --projection pca --map-items 10
     assert report.startswith("planted (sha256 ") and report.endswith(tail), report
