@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from pytest import TempPathFactory
+
 from clihelp import run_process
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "tuning.md"
@@ -595,7 +597,7 @@ def _nested_lines(tmp_path: Path, *out: str) -> tuple[list[str], list[str]]:
     return proc.stderr.splitlines(), sorted(p.name for p in tmp_path.iterdir())
 
 
-def test_nested_tune_does_not_quote_its_own_folder(tmp_path: Path) -> None:
+def test_nested_tune_does_not_quote_its_own_folder(tmp_path: Path, tmp_path_factory: TempPathFactory) -> None:
     """Nested tune named its default folder in what it said it left: after Ctrl-C (136 columns with
     tuning/svd-rmse-nested, 150 with 'ndcg@10-0.1*arp@10') and after a failed write of its files
     ('nothing was written (tuning/svd-rmse-nested was not created)' under the traceback). As plain tune's
@@ -603,10 +605,15 @@ def test_nested_tune_does_not_quote_its_own_folder(tmp_path: Path) -> None:
     import sys
 
     sys.path.insert(0, str(Path(__file__).parent))
+    from datagen import make_ratings
     from test_partial_output import A_TRIAL_DONE, _interrupt_when
 
-    args = ["tune", "--model", "svd", "--params", "factors=8", "--outer-folds", "2", "--trials", "200",
-            "--cv", "1", "--metric", "ndcg@10-0.1*arp@10"]  # fmt: skip
+    # 60 users' ratings (outside tmp_path, which must stay empty), not ml-latest-small's 100k: the interrupt
+    # comes after the first trial either way, and what is said of the folder does not depend on the data
+    ratings = tmp_path_factory.mktemp("nested-ratings") / "r.csv"
+    make_ratings(60, 40, 0.4, seed=2).to_csv(ratings, index=False)
+    args = ["tune", "--model", "svd", "--ratings", str(ratings), "--params", "factors=8", "--outer-folds", "2",
+            "--trials", "200", "--cv", "1", "--metric", "ndcg@10-0.1*arp@10"]  # fmt: skip
     code, lines, text = _interrupt_when(args, A_TRIAL_DONE, tmp_path)
     said = "movierec: interrupted; nothing was written; nested studies are kept in memory, none to continue"
     assert code == 130 and lines == [said] and len(said) <= 160, text[-2000:]
@@ -632,10 +639,14 @@ def test_another_studys_results_in_out_are_refused_before_a_trial_and_kept(tmp_p
     import optuna
     import pytest
 
+    from datagen import make_ratings
     from movierec.errors import ConfigError
     from movierec.tuning import tune
 
-    base = ["-m", "baseline", "--trials", "1", "--cv", "1"]
+    # 60 users' ratings, not ml-latest-small's 100k: the refusals are of the --out folder's files and studies,
+    # read before the data is, and the runs that succeed only need a study to finish
+    make_ratings(n_users=60, n_items=50, density=0.4).to_csv(tmp_path / "r.csv", index=False)
+    base = ["-m", "baseline", "--ratings", "r.csv", "--trials", "1", "--cv", "1"]
 
     def run(*extra: str, code: int = 0) -> str:
         proc = run_process("tune", *base, *extra, cwd=tmp_path)
@@ -671,7 +682,7 @@ def test_another_studys_results_in_out_are_refused_before_a_trial_and_kept(tmp_p
         "best of 2 complete trials"
         in run_process("tune", *base, "--out", "o", "--study", "a", cwd=tmp_path).stdout
     )
-    assert run_process("tune", "--resume", "--study", "a", "--trials", "1", "--cv", "1", "--out", "o", cwd=tmp_path).returncode == 0  # fmt: skip
+    assert run_process("tune", "--resume", "--study", "a", "--ratings", "r.csv", "--trials", "1", "--cv", "1", "--out", "o", cwd=tmp_path).returncode == 0  # fmt: skip
     run("--storage", "sqlite:///s.db", "--study", "low")
     assert '"study_name": "low"' in (tmp_path / "tuning/low/best.json").read_text()
 
