@@ -33,6 +33,17 @@ def assert_user_error(proc: subprocess.CompletedProcess[str], *needles: str) -> 
     return lines[0]
 
 
+@pytest.fixture(scope="module")
+def mlls150(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """ml-latest-small's first 150 users as a MovieLens folder (``--dataset PATH``), written once for the
+    tests that only read it: an ease fit on it takes ~0.03 CPU-s against ~0.5 on the whole file (5,017
+    movies, not 9,724; one BLAS thread), and the lists, reasons and filters the tests check are the same code
+    on either."""
+    from datagen import mlls_first_users
+
+    return mlls_first_users(tmp_path_factory.mktemp("mlls") / "mlls-150")
+
+
 def run_here(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.CompletedProcess[str]:
     """Run the console entry point in this process (same code path as the command; skips interpreter start-up)."""
     from movierec.cli import main
@@ -137,13 +148,15 @@ def test_compare_with_tag_features_says_the_test_pairs_tags_were_left_out(
 
 
 def test_compare_gives_the_ensemble_item_features_for_its_bases_that_take_them(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, mlls150: Path
 ) -> None:
     """compare --models ensemble --item-features noted "ensemble ignores item features" while its ease base
-    takes them (collective EASE): now the ensemble is fitted with them and its row is named for them."""
+    takes them (collective EASE): now the ensemble is fitted with them and its row is named for them (on
+    ml-latest-small's first 150 users: which models take the features does not rest on the data's size)."""
     monkeypatch.setenv("COLUMNS", "80")
     bases = 'ensemble.bases={"ease": {}, "rp3beta": {}}'  # two bases keep the fit to seconds
-    args = ["compare", "--models", "ensemble", "--protocols", "full-ranking", "--params", bases]
+    args = ["compare", "-d", str(mlls150), "--models", "ensemble", "--protocols", "full-ranking"]
+    args += ["--params", bases]
     proc = run_here(capsys, *args, "--item-features", "genres,year")
     assert proc.returncode == 0, proc.stderr
     said = " ".join((proc.stdout + proc.stderr).split())
@@ -660,20 +673,34 @@ def test_similar_by_default_on_ml100k_lists_family_films_for_toy_story(
     assert "Star Wars (1977)" not in titles and "Fargo (1996)" not in titles, titles
 
 
-def test_recommend_keeps_only_the_genres_asked_for(capsys: pytest.CaptureFixture[str]) -> None:
+def test_recommend_keeps_only_the_genres_asked_for(capsys: pytest.CaptureFixture[str], mlls150: Path) -> None:
     """--genre (repeated or A,B) is the API's ?genres=: every listed movie has one of them, for a known
-    user and for someone not in the data; a misspelt genre fails before training and names the known ones."""
-    args = "recommend --user 1 -m ease -g Comedy -g animation -k 8 --json".split()
+    user and for someone not in the data; a misspelt genre fails before training and names the known ones.
+    The three lists read ml-latest-small's first 150 users (``mlls150``): the filter is the same on the whole
+    file, where its three ease fits took 2.2 CPU-s against 0.8."""
+    data = ("-d", str(mlls150))
+    args = ["recommend", *data, *"--user 1 -m ease -g Comedy -g animation -k 8 --json".split()]
     out = run_here(capsys, *args)
     assert out.returncode == 0, out.stderr
     rows = json.loads(out.stdout)
     assert len(rows) == 8 and all({"Comedy", "Animation"} & set(r["genres"]) for r in rows), rows
     unfiltered = json.loads(
-        run_here(capsys, "recommend", "--user", "1", "-m", "ease", "-k", "8", "--json").stdout
+        run_here(capsys, "recommend", *data, "--user", "1", "-m", "ease", "-k", "8", "--json").stdout
     )
     assert [r["movieId"] for r in rows] != [r["movieId"] for r in unfiltered]
     out = run_here(
-        capsys, "recommend", "--rated", "Alien=5", "-m", "ease", "-g", "Horror,Sci-Fi", "-k", "5", "--json"
+        capsys,
+        "recommend",
+        *data,
+        "--rated",
+        "Alien=5",
+        "-m",
+        "ease",
+        "-g",
+        "Horror,Sci-Fi",
+        "-k",
+        "5",
+        "--json",
     )
     assert out.returncode == 0, out.stderr
     recs = json.loads(out.stdout)["recommendations"]
@@ -686,7 +713,7 @@ def test_recommend_keeps_only_the_genres_asked_for(capsys: pytest.CaptureFixture
     )
 
 
-def test_an_empty_similar_list_says_why(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_an_empty_similar_list_says_why(capsys: pytest.CaptureFixture[str], mlls150: Path) -> None:
     """'Toy, The (1982)' has four ratings, all below 4: no one liked it, so lift (the default) lists nothing,
     and ease (trained on positives) knows nothing of it. The command said nothing and printed an empty table;
     now a note names the reason and how to get another list (and --json carries it).
@@ -694,9 +721,7 @@ def test_an_empty_similar_list_says_why(capsys: pytest.CaptureFixture[str], tmp_
     The five lists read ml-latest-small's first 150 users as a MovieLens folder (``--dataset PATH``): one of
     Toy, The's four raters (user 45, 3 stars) is among them, so it is rated and never liked there too, and
     each lift table or ease fit is over 5k movies, not 9.7k."""
-    from datagen import mlls_first_users
-
-    folder = ("--dataset", str(mlls_first_users(tmp_path / "mlls-150")))
+    folder = ("--dataset", str(mlls150))
     out = run_here(capsys, "similar", *folder, "--movie", "Toy, The", "-k", "3")
     assert out.returncode == 0, out.stderr
     err = " ".join(out.stderr.split())
@@ -989,7 +1014,11 @@ def test_recommend_and_similar_read_a_custom_ratings_file(
 def test_report_embed_and_cold_users_read_a_custom_ratings_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The main job works on a person's own file too (it took only --dataset), with its column options."""
+    """The main job works on a person's own file too (it took only --dataset), with its column options.
+
+    The file is ml-latest-small's first 50 users (ease still ranks best, so best.toml and the 'next:' command
+    name it), and the report maps 50 movies by PCA: its t-SNE of 1,500 movies is not what is checked, and
+    200 users with the default maps cost ~4 CPU-s more."""
     from clihelp import run_cli
 
     # an activated venv, as after README's 'source .venv/bin/activate': the 'next:' command read below has
@@ -998,11 +1027,12 @@ def test_report_embed_and_cold_users_read_a_custom_ratings_file(
     from movierec.datasets import load
 
     frame = load("ml-latest-small").to_frame()
-    frame = frame[frame["userId"] <= 200].rename(columns={"userId": "who", "movieId": "what"})
+    frame = frame[frame["userId"] <= 50].rename(columns={"userId": "who", "movieId": "what"})
     frame.to_csv(tmp_path / "mine.csv", index=False)
     cols = ["--ratings", str(tmp_path / "mine.csv"), "--user-col", "who", "--item-col", "what"]
+    maps = ["--map-items", "50", "--projection", "pca"]
     code, out, err = run_cli(
-        ["report", *cols, "--models", "svd,ease", "--out", str(tmp_path / "rep")], capsys
+        ["report", *cols, "--models", "svd,ease", *maps, "--out", str(tmp_path / "rep")], capsys
     )
     assert code == 0, err
     page = (tmp_path / "rep" / "index.html").read_text()
@@ -1067,13 +1097,18 @@ def test_protocol_tables_follow_the_asked_order_whichever_model_comes_first(
     assert page.index("<p><b>full-ranking</b></p>") < page.index("<p><b>rating</b></p>")
 
 
-def test_recommend_rated_and_explained_lists(capsys: pytest.CaptureFixture[str]) -> None:
-    """`recommend --rated` is the notebook's recommend_for and the API's visitor list, reasons included."""
+def test_recommend_rated_and_explained_lists(capsys: pytest.CaptureFixture[str], mlls150: Path) -> None:
+    """`recommend --rated` is the notebook's recommend_for and the API's visitor list, reasons included.
+
+    The lists read ml-latest-small's first 150 users (``mlls150``): on the whole file its six ease fits
+    took 4.3 CPU-s against 2.1, and the CLI and the notebook run the same code on either."""
     import movierec
     from clihelp import run_cli
 
+    data = ["-d", str(mlls150)]
     args = [
         "recommend",
+        *data,
         "-m",
         "ease",
         "-k",
@@ -1089,7 +1124,7 @@ def test_recommend_rated_and_explained_lists(capsys: pytest.CaptureFixture[str])
     assert code == 0, err
     got = json.loads(out)
     assert got["fallback"] is None
-    rec = movierec.Recommender("ml-latest-small", "ease").fit()
+    rec = movierec.Recommender(movierec.load(mlls150), "ease").fit()
     ours = rec.recommend_for({1: 5.0, 1214: 5.0, 6: 4.5}, k=5, explain=True)  # Alien (1214) liked: the top
     assert [r["movieId"] for r in got["recommendations"]] == list(ours["movieId"])
     assert ["; ".join(b["title"] for b in r["because"]) for r in got["recommendations"]] == list(
@@ -1111,23 +1146,26 @@ def test_recommend_rated_and_explained_lists(capsys: pytest.CaptureFixture[str])
         assert "--movie-id" not in err
     # a known user's list, explained (the API's ?explain=true): the notebook's reasons
     code, out, err = run_cli(
-        ["recommend", "-m", "ease", "-k", "5", "--user", "1", "--explain", "--json"], capsys
+        ["recommend", *data, "-m", "ease", "-k", "5", "--user", "1", "--explain", "--json"], capsys
     )
     assert code == 0, err
     mine = rec.recommend(1, k=5, explain=True)
     got = json.loads(out)
     assert [r["movieId"] for r in got] == list(mine["movieId"])
     assert ["; ".join(b["title"] for b in r["because"]) for r in got] == list(mine["because"])
-    code, out, err = run_cli(["recommend", "-m", "ease", "-k", "5", "--user", "1", "--explain"], capsys)
-    assert code == 0 and "because" in out and "top 5 for user 1" in out
-    code, out, err = run_cli(["recommend", "-m", "ease", "--rated", "Alien=1"], capsys)
-    assert code == 0 and "none of these ratings reaches 4" in " ".join(err.split())
-    # the fallback's score is its count, and the table says so (it read '274.000' beside 'only the order
-    # means something', the caption of a model's own scale)
-    flat = " ".join(out.split())
-    assert (
-        "score: the movie's ratings of 4+ (the popularity fallback's ranking" in flat and "274.000" not in out
+    code, out, err = run_cli(
+        ["recommend", *data, "-m", "ease", "-k", "5", "--user", "1", "--explain"], capsys
     )
+    assert code == 0 and "because" in out and "top 5 for user 1" in out
+    code, out, err = run_cli(["recommend", *data, "-m", "ease", "--rated", "Alien=1"], capsys)
+    assert code == 0 and "none of these ratings reaches 4" in " ".join(err.split())
+    # the fallback's score is its count, and the table says so (on the whole file it read '274.000', the
+    # most-liked movie's count, beside 'only the order means something', the caption of a model's own scale)
+    ratings = pd.read_csv(mlls150 / "ratings.csv")
+    most_liked = int(ratings[ratings["rating"] >= 4].groupby("movieId").size().max())
+    flat = " ".join(out.split())
+    assert "score: the movie's ratings of 4+ (the popularity fallback's ranking" in flat
+    assert f" {most_liked} " in out and f"{most_liked}.000" not in out, (most_liked, out)
     assert "only the order means something" not in flat
 
 
@@ -1234,13 +1272,18 @@ def test_recommend_for_a_known_user_defaults_to_ease_and_says_why() -> None:
 
 
 def test_similar_and_recommend_take_item_features_or_say_they_ignore_them(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """similar had no --item-features (recommend had); a model that does not use them says so in one note
-    and its title does not claim them."""
-    from clihelp import run_cli
+    and its title does not claim them.
 
-    base = ["similar", "--movie", "Toy Story", "-m", "ease", "-k", "3", "--json"]
+    On ml-latest-small's first 150 users with its movies and tags (a MovieLens folder): the two ease fits
+    over 5,017 movies, not 9,724; collective EASE's weights move with the features on either."""
+    from clihelp import run_cli
+    from datagen import mlls_first_users
+
+    data = ["-d", str(mlls_first_users(tmp_path / "mlls-150", tags=True))]
+    base = ["similar", *data, "--movie", "Toy Story", "-m", "ease", "-k", "3", "--json"]
     code, plain, err = run_cli(base, capsys)
     assert code == 0, err
     code, featured, err = run_cli([*base, "--item-features", "genres,tags"], capsys)
@@ -1248,7 +1291,7 @@ def test_similar_and_recommend_take_item_features_or_say_they_ignore_them(
     a, b = json.loads(plain)["similar"], json.loads(featured)["similar"]
     assert [r["score"] for r in a] != [r["score"] for r in b]  # collective EASE's weights
     code, out, err = run_cli(
-        ["recommend", "-m", "svd", "--user", "1", "-k", "2", "--item-features", "genres"], capsys
+        ["recommend", *data, "-m", "svd", "--user", "1", "-k", "2", "--item-features", "genres"], capsys
     )
     assert code == 0 and "svd ignores item features" in err and "with item features" not in out
 
@@ -1259,15 +1302,17 @@ def test_item_features_are_one_option_in_compare_report_and_embed(
     """report and embed take --item-features as compare, recommend and tune do (NAME+feature stays the report's
     per-model form); compare given the report's form says how to spell it there.
 
-    The data are ml-latest-small's first 150 users with its movies file, read as a MovieLens folder: the
-    options' handling is the same on the whole file, where two reports and a warp fit cost ~6 s more."""
+    The data are ml-latest-small's first 50 users with its movies file, read as a MovieLens folder, and the
+    maps hold 50 movies: the options' handling is the same on the whole file, where two reports and a warp
+    fit cost ~6 s more (150 users and 200-movie maps: ~0.4 CPU-s more a report; ease+genres still ranks
+    best, so best.toml still names its features)."""
     from clihelp import run_cli
     from datagen import mlls_first_users
     from movierec.experiment import load_experiment
 
-    data = mlls_first_users(tmp_path / "mlls-150")
+    data = mlls_first_users(tmp_path / "mlls-50", 50)
     rep = tmp_path / "rep"
-    args = ["report", "-d", str(data), "-m", "ease,svd", "--item-features", "genres", "--map-items", "200"]
+    args = ["report", "-d", str(data), "-m", "ease,svd", "--item-features", "genres", "--map-items", "50"]
     args += ["--projection", "pca", "--out", str(rep)]  # pca: the maps' t-SNE is not what is checked
     code, _out, err = run_cli(args, capsys)
     assert code == 0, err
@@ -1285,7 +1330,7 @@ def test_item_features_are_one_option_in_compare_report_and_embed(
     )
     rep2 = tmp_path / "rep2"
     code, _out, err = run_cli(
-        ["report", "--config", str(exp), "--map-items", "200", "--projection", "pca", "--out", str(rep2)],
+        ["report", "--config", str(exp), "--map-items", "50", "--projection", "pca", "--out", str(rep2)],
         capsys,
     )
     assert code == 0, err
