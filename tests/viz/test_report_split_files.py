@@ -24,7 +24,10 @@ import pytest
 from clihelp import one_error_line, run_process
 from movierec.datasets import Dataset
 
-pytestmark = pytest.mark.slow
+#: every test reads the module's ``files``, and four the ``stopped`` report: one worker builds each once under
+#: make test's ``pytest -n 3 --dist loadgroup`` (the 390 and 1280 px runs of the browser test were sent to two
+#: workers, and each built the files and the stopped report again: 7.7 CPU-s in CI)
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("report_split_files")]
 METRICS = ("precision@10", "recall@10", "hit_rate@10", "ndcg@10", "map@10", "mrr")
 STOP = '\n[early_stopping]\nmetric = "ndcg@10"\npatience = 2\nevery = 5\n'
 
