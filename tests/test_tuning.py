@@ -926,7 +926,9 @@ def test_a_custom_ratings_file_tunes_and_its_best_toml_loads_it_again(tmp_path: 
     from movierec.datasets import load
 
     frame = load("ml-latest-small").to_frame()
-    frame = frame[frame["userId"] <= 120].rename(
+    # 50 users (2,892 movies), not 120 (4,727): ease's item-item solve, cubic in the movies, runs in each
+    # trial, the refit, export and compare; what is checked is the file's path, columns and sha256
+    frame = frame[frame["userId"] <= 50].rename(
         columns={"userId": "who", "movieId": "what", "rating": "stars"}
     )
     frame.drop(columns="timestamp").to_csv(tmp_path / "mine.csv", index=False)
