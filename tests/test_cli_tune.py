@@ -15,9 +15,14 @@ DOCS = Path(__file__).resolve().parents[1] / "docs" / "tuning.md"
 def test_every_file_tune_writes_is_in_the_docs_table(tmp_path: Path) -> None:
     """docs/tuning.md's 'Output folder' table is where a reader looks up a file: ``ranking_check.json``,
     which a rating-metric study writes beside best.json (and its summary names), was missing from it."""
+    from datagen import make_ratings
+
+    # 60 users' ratings, not ml-latest-small: the files a study writes are the same on any data (its ranking
+    # check ranked ml-latest-small's 9,000 movies for its 610 users)
+    make_ratings(n_users=60, n_items=50, density=0.4).to_csv(tmp_path / "r.csv", index=False)
     proc = run_process(
-        "tune", "-m", "svd", "--params", "factors=4,epochs=2", "--trials", "1", "--cv", "1", "--out", "t",
-        cwd=tmp_path,
+        "tune", "-m", "svd", "--ratings", "r.csv", "--params", "factors=4,epochs=2", "--trials", "1",
+        "--cv", "1", "--out", "t", cwd=tmp_path,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     written = sorted(p.name for p in (tmp_path / "t").iterdir())
@@ -120,8 +125,12 @@ def test_pareto_beside_a_rating_model_or_metric_says_what_a_front_is_of(tmp_path
     is tuned on the first of the two, said in a note; a rating metric in either place is one line naming the
     option and what a front can be of."""
     from clihelp import one_error_line
+    from datagen import make_ratings
 
-    base = ("tune", "-m", "svd", "--params", "factors=4,epochs=2", "--trials", "1", "--cv", "1", "--out", "t")
+    # 60 users' ratings, not ml-latest-small: what is said of the front and the metrics is so on any data
+    make_ratings(n_users=60, n_items=50, density=0.4).to_csv(tmp_path / "r.csv", index=False)
+    base = ("tune", "-m", "svd", "--ratings", "r.csv", "--params", "factors=4,epochs=2", "--trials", "1",
+            "--cv", "1", "--out", "t")  # fmt: skip
     proc = run_process(*base, "--pareto", "ndcg,arp", cwd=tmp_path, env={"COLUMNS": "80"})
     assert proc.returncode == 0, proc.stderr
     err = " ".join(proc.stderr.split())
