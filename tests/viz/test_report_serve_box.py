@@ -19,7 +19,9 @@ import pytest
 
 from clihelp import run_process
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+#: one worker under make test's ``pytest -n 3 --dist loadgroup``: the module's Chromium (conftest's browser
+#: fixture) is launched once, not once on each worker a test was sent to
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("report_serve_box")]
 
 BIN = Path(sys.executable).parent
 
