@@ -13,6 +13,11 @@ import movierec
 from movierec.errors import ConfigError, MovierecError, NotFittedError, UnknownIdError
 from movierec.models.registry import create
 
+# one worker for the whole file under `make test` (-n 3 --dist loadgroup): its module-scoped fits (ease and its
+# export, ials, svd, the explained models) were built again on each worker that ran one of their tests (ials
+# twice, ~4 CPU-s each); the file at -n 3: 86 CPU-s before, 65 with this and the shared fits below
+pytestmark = pytest.mark.xdist_group("test_recommender")
+
 
 @pytest.fixture(scope="module")
 def svd_rec() -> movierec.Recommender:
@@ -37,7 +42,8 @@ def ease_art(ease_rec: movierec.Recommender, tmp_path_factory: pytest.TempPathFa
 
 @pytest.fixture(scope="module")
 def ials_rec() -> movierec.Recommender:
-    """ials with its defaults on ml-latest-small (~6 CPU-s a fit), shared by its similar-list tests."""
+    """ials with its defaults on ml-latest-small (~6 CPU-s a fit), shared by its similar-list tests and the
+    new person's list."""
     return movierec.Recommender("ml-latest-small", "ials").fit()
 
 
@@ -456,10 +462,15 @@ def test_similar_in_python_is_the_artifacts_list(name: str, tmp_path, request) -
         assert {588, 8961, 6377} <= set(toy["movieId"])
 
 
-def test_lift_lists_are_one_list_whatever_the_model(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_lift_lists_are_one_list_whatever_the_model(  # type: ignore[no-untyped-def]
+    svd_rec: movierec.Recommender, ease_rec: movierec.Recommender, tmp_path
+) -> None:
     """'similar' by lift counts its co-support shrinkage and its floor on the ratings ≥ 4 it came from, so an
     svd (trained on every rating), an ease and the CLI's default itemknn list the same movies: svd's export
-    counted co-raters over all ratings and listed The Nutty Professor second for Toy Story."""
+    counted co-raters over all ratings and listed The Nutty Professor second for Toy Story.
+
+    svd and ease are the module's fitted ones (svd at 5 epochs, ease's defaults; this test fitted its own, an
+    svd at 2 epochs and an ease, ~2 CPU-s together): a lift list reads no model, and they are only read here."""
     from movierec.cli.compare import similar_default_params
     from movierec.serving.artifact import serving_view
 
@@ -468,11 +479,10 @@ def test_lift_lists_are_one_list_whatever_the_model(tmp_path) -> None:  # type: 
     default = movierec.Recommender(
         ds, "itemknn", similarity="lift", shrink=float(params["shrink"]), k=int(params["k"])
     ).fit()
-    svd = movierec.Recommender(ds, "svd", epochs=2).fit()
-    ease = movierec.Recommender(ds, "ease").fit()
+    svd, ease = svd_rec, ease_rec
     svd_art = svd.export(tmp_path / "svd")
     # the CLI's in-memory view computes its table only when a list by lift is first asked for
-    view = serving_view(svd.model, ds, svd._check_fitted())
+    view = serving_view(svd.model, svd.dataset, svd._check_fitted())
     assert view._lift_later is not None and view.recommend_rows(1, 5)
     assert view._lift_later is not None  # recommend never read it
     for movie in (
@@ -602,12 +612,14 @@ def test_recommend_in_python_is_the_artifacts_list_support_floor_included(tmp_pa
 def test_recommend_for_a_new_person_is_the_artifacts_visitor_list(name: str, tmp_path, request) -> None:  # type: ignore[no-untyped-def]
     """A person not in the data, from a few ratings: the notebook's list (Recommender.recommend_for) is
     what the exported artifact gives the API's POST /recommendations, movie for movie; titles work as
-    movies; the movies given never come back."""
-    params = {"epochs": 5} if name in ("svd", "ials") else {}
+    movies; the movies given never come back.
+
+    ease, svd (5 epochs) and ials are the module's fitted ones, only read here (ials at its defaults: this
+    test fitted its own at 5 epochs, ~2 CPU-s, and the lists agree the same way at any number)."""
     rec = (
-        request.getfixturevalue("ease_rec")
-        if name == "ease"
-        else movierec.Recommender("ml-latest-small", name, **params).fit()
+        request.getfixturevalue(f"{name}_rec")
+        if name in ("ease", "svd", "ials")
+        else movierec.Recommender("ml-latest-small", name).fit()
     )
     art = request.getfixturevalue("ease_art") if name == "ease" else rec.export(tmp_path / name)
     rated = [(1, 5.0), (6377, 5.0), (4886, 4.5)]  # Toy Story, Finding Nemo, Monsters, Inc.
