@@ -254,10 +254,10 @@ def _interrupt_when(
 @pytest.fixture(scope="module")
 def interrupted_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """:func:`no_times`' ratings in a folder of their own (a test's folder holds only what the run leaves),
-    for the runs stopped by a signal.
+    for the runs stopped by a signal (and the runs after them).
 
-    Why tiny data: these runs read the bundled data; its loading, dataset charts and svd trials cost
-    ~1-2 CPU-s more per run before the signal, which lands during the fit (the trials) either way."""
+    Why tiny data: these runs read the bundled data; its loading, dataset charts, svd trials and export's
+    hold-out check cost ~0.5-2 CPU-s more per run, and the signal lands where it did either way."""
     # not "fitting": the marker the report's tests wait for would show in the data's path as it loads
     return _write_no_times(tmp_path_factory.mktemp("stopped-runs") / "no-times.csv")
 
@@ -526,7 +526,7 @@ def test_write_atomically_temporary_left_by_sigkill_is_removed_by_the_next_write
 
 
 def test_export_temporaries_left_by_sigkill_are_removed_by_the_next_export(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, interrupted_data: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """``export`` writes ``.NAME.PID@HOST.tmp`` and renames it into place (the older artifact moved aside
     to ``.NAME.old-PID@HOST`` for a moment); a run killed by a real SIGKILL while writing leaves its
@@ -544,7 +544,7 @@ def test_export_temporaries_left_by_sigkill_are_removed_by_the_next_export(
         f"    Path({str(tmp_path / 'ready')!r}).touch()\n"
         "    time.sleep(600)\n"
         "pd.DataFrame.to_parquet = slow\n"
-        f"main(['export', '--model', 'popularity', '--out', {str(out)!r}])\n"
+        f"main(['export', '--model', 'popularity', '--ratings', {str(interrupted_data)!r}, '--out', {str(out)!r}])\n"
     )
     pid = _killed_while_holding(hold, tmp_path / "ready")
     (tmp_path / "ready").unlink()
@@ -553,16 +553,21 @@ def test_export_temporaries_left_by_sigkill_are_removed_by_the_next_export(
     kept = [f".art.{os.getpid()}@{_host()}.tmp", f".art.{pid}@another-host.tmp"]
     for name in kept:
         (tmp_path / name).mkdir()
-    assert _run(["export", "--model", "popularity", "--out", str(out)], capsys)[0] == 0
+    # tiny data (interrupted_data): the bundled data's loading and hold-out check cost ~0.5 CPU-s a run
+    export = ["export", "--model", "popularity", "--ratings", str(interrupted_data), "--out", str(out)]
+    assert _run(export, capsys)[0] == 0
     assert sorted(os.listdir(tmp_path)) == sorted([*kept, "art"])
     old = f".art.old-{pid}@{_host()}"  # a run killed between its two renames: the next replacement removes it
     (tmp_path / old).mkdir()
-    assert _run(["export", "--model", "popularity", "--out", str(out), "--force"], capsys)[0] == 0
+    assert _run([*export, "--force"], capsys)[0] == 0
     assert sorted(os.listdir(tmp_path)) == sorted([*kept, "art"])
 
 
 def test_batch_temporary_left_by_sigkill_is_removed_by_the_next_batch_run(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    interrupted_data: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """``recommend --all-users`` without ``--artifact`` exports the model it trained into
     ``movierec-batch-PID@HOST`` in the temporary folder; a run killed by a real SIGKILL while ranking leaves
@@ -580,7 +585,8 @@ def test_batch_temporary_left_by_sigkill_is_removed_by_the_next_batch_run(
         "    time.sleep(600)\n"
         "batch.recommend_all_users = stop\n"
         "from movierec.cli import main\n"
-        f"main(['recommend', '--all-users', '--model', 'popularity', '--out', {str(tmp_path / 'a.csv')!r}])\n"
+        f"main(['recommend', '--all-users', '--model', 'popularity', '--ratings', {str(interrupted_data)!r}, "
+        f"'--out', {str(tmp_path / 'a.csv')!r}])\n"
     )
     pid = _killed_while_holding(hold, tmp_path / "ready")
     dead = tmp / f"movierec-batch-{pid}@{_host()}"
@@ -594,7 +600,8 @@ def test_batch_temporary_left_by_sigkill_is_removed_by_the_next_batch_run(
         (tmp / name).mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(tmp))
     out = tmp_path / "recs.csv"
-    assert _run(["recommend", "--all-users", "--model", "popularity", "--out", str(out)], capsys)[0] == 0
+    batch = ["recommend", "--all-users", "--model", "popularity", "--ratings", str(interrupted_data)]
+    assert _run([*batch, "--out", str(out)], capsys)[0] == 0  # tiny data: 40 users ranked, not 610
     assert sorted(os.listdir(tmp)) == sorted(kept)
     assert out.read_text().startswith("userId,rank,movieId,score")
 
