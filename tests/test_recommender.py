@@ -47,6 +47,19 @@ def ials_rec() -> movierec.Recommender:
     return movierec.Recommender("ml-latest-small", "ials").fit()
 
 
+@pytest.fixture(scope="module")
+def itemknn_rec() -> movierec.Recommender:
+    """itemknn with its defaults on ml-latest-small, read by its similar-list test and the two explain tests
+    (each fitted its own, ~1 CPU-s a fit)."""
+    return movierec.Recommender("ml-latest-small", "itemknn").fit()
+
+
+@pytest.fixture(scope="module")
+def rp3beta_rec() -> movierec.Recommender:
+    """rp3beta with its defaults on ml-latest-small, shared as ``itemknn_rec`` is (~0.7 CPU-s a fit)."""
+    return movierec.Recommender("ml-latest-small", "rp3beta").fit()
+
+
 def test_predict_takes_raw_ids_user_1_toy_story(svd_rec: movierec.Recommender) -> None:
     inter = svd_rec.dataset.interactions
     u, i = inter.user_map.index(1), inter.item_map.index(1)
@@ -444,7 +457,7 @@ def test_similar_in_python_is_the_artifacts_list(name: str, tmp_path, request) -
     params = {"bases": {"ease": {}, "rp3beta": {}}} if name == "ensemble" else EXPLAIN_PARAMS.get(name, {})
     rec = (
         request.getfixturevalue(f"{name}_rec")
-        if name in ("ease", "ials")  # the defaults, as EXPLAIN_PARAMS gives them
+        if name in ("ease", "ials", "itemknn", "rp3beta")  # the defaults, as EXPLAIN_PARAMS gives them
         else movierec.Recommender("ml-latest-small", name, **params).fit()
     )
     art = request.getfixturevalue("ease_art") if name == "ease" else rec.export(tmp_path / name)
@@ -753,10 +766,11 @@ EXPLAIN_PARAMS: dict[str, dict[str, float]] = {"slim": {"alpha": 0.01, "l1_ratio
 def explained(request: pytest.FixtureRequest) -> tuple[str, movierec.Recommender]:
     """``(name, the model fitted on ml-latest-small)`` for the two explain tests, which fitted the same four
     models each: one fit per model for both (pytest runs a parameter's tests together and lets the fit go
-    before the next model's); ease is ``ease_rec``."""
+    before the next model's); ease, itemknn and rp3beta are the module's ``ease_rec``, ``itemknn_rec`` and
+    ``rp3beta_rec`` (their defaults), which the similar-list test reads too."""
     name: str = request.param
-    if name == "ease":
-        return name, request.getfixturevalue("ease_rec")
+    if name in ("ease", "itemknn", "rp3beta"):
+        return name, request.getfixturevalue(f"{name}_rec")
     return name, movierec.Recommender("ml-latest-small", name, **EXPLAIN_PARAMS.get(name, {})).fit()
 
 
