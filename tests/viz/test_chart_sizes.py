@@ -277,3 +277,47 @@ def test_the_charts_are_64_colour_palette_pngs_that_keep_the_model_colours(tmp_p
     for model, hexcode in model_colours(_MODELS).items():
         target = np.array([int(hexcode[i : i + 2], 16) for i in (1, 3, 5)])
         assert int(np.abs(pixels - target).sum(axis=1).min()) <= 6, (model, hexcode)
+
+
+def test_training_panels_count_whole_epochs_and_their_legend_sits_over_the_lines_in_the_freest_corner() -> (
+    None
+):
+    """A two-epoch fit's panel read 1.0, 1.2 … 2.0 under 'epoch'; and the legend, on the loss axis, was drawn
+    under the validation axis's dashed line, which crossed its box (the report's svd panel), in the corner
+    loc="best" chose from the loss line alone. Now: whole epochs only, the legend on the validation axis
+    (drawn last), in the corner the two lines cross least."""
+    from movierec.viz.charts import pyplot, training_figure
+
+    histories = {
+        # loss falls from the upper left to the lower right (loc="best" on it alone: upper right); the score,
+        # scored from epoch 2, climbs through the lower right into the upper right: the lower left is free
+        "svd": [
+            {"epoch": 1, "loss": 2.0},
+            {"epoch": 2, "loss": 1.5, "val_rmse": 1.0},
+            {"epoch": 3, "loss": 1.0, "val_rmse": 1.1},
+        ],
+        # a loss that climbs to the upper right and a flat score (mid-height): upper left and lower right are
+        # free, and a tie goes to the upper left
+        "bpr": [{"epoch": e, "loss": float(e), "val_ndcg@10": 0.1} for e in range(1, 9)],
+    }
+    fig = training_figure(histories)
+    try:
+        fig.canvas.draw()
+        panels = [ax for ax in fig.axes if ax.get_title(loc="left") in histories]
+        twins = [ax for ax in fig.axes if ax not in panels and ax.get_visible() and ax.get_ylabel()]
+        assert len(panels) == 2 and len(twins) == 2
+        for ax in panels:
+            ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+            assert ticks and all(float(t).is_integer() for t in ticks), ticks
+            assert ax.get_legend() is None  # under the twin's lines: not there any more
+        corners = {}
+        for twin in twins:
+            legend = twin.get_legend()
+            assert legend is not None
+            assert [t.get_text() for t in legend.get_texts()] == ["training loss", twin.get_ylabel()]
+            corners[twin.get_ylabel()] = (
+                legend._loc
+            )  # matplotlib's codes: 1 upper right, 2 upper left, 3 lower left
+        assert corners == {"validation rmse": 3, "validation ndcg@10": 2}, corners
+    finally:
+        pyplot().close(fig)

@@ -692,6 +692,30 @@ def metric_vs_k(
     return save(fig, path)
 
 
+def _freest_corner(*axes: Any) -> str:
+    """The corner of the panel (``"upper right"`` … ``"lower left"``) that the lines of ``axes`` (one panel and
+    its twin, each on its own scale) cross least: each line sampled at 200 points along x in the panel's
+    0–1 coordinates, counted in each corner's box (the right or left 45%, the top or bottom 40%). Ties go
+    to the first of upper right, upper left, lower right, lower left."""
+    counts = {"upper right": 0, "upper left": 0, "lower right": 0, "lower left": 0}
+    for ax in axes:
+        (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+        for line in ax.get_lines():
+            x, y = (np.asarray(v, dtype=np.float64) for v in line.get_data())
+            ok = np.isfinite(x) & np.isfinite(y)
+            if ok.sum() == 0 or x1 == x0 or y1 == y0:
+                continue
+            x, y = x[ok], y[ok]
+            grid = np.linspace(x.min(), x.max(), 200) if len(x) > 1 else x
+            order = np.argsort(x, kind="stable")
+            u, v = (grid - x0) / (x1 - x0), (np.interp(grid, x[order], y[order]) - y0) / (y1 - y0)
+            for corner in counts:
+                across = u > 0.55 if "right" in corner else u < 0.45
+                up = v > 0.6 if "upper" in corner else v < 0.4
+                counts[corner] += int((across & up).sum())
+    return min(counts, key=lambda c: counts[c])  # min keeps the first of equals
+
+
 def training_curves(
     histories: Mapping[str, Sequence[Mapping[str, float]]],
     path: str | Path,
@@ -706,7 +730,22 @@ def training_curves(
 
     ``stacked``: one panel a row, about 360 px wide, for the report on a phone (as :func:`metric_vs_k`'s):
     three a row (1225 px) were shown at 0.55x there, or at 0.85x one panel a screen."""
+    return save(training_figure(histories, title=title, colours=colours, stacked=stacked), path)
+
+
+def training_figure(
+    histories: Mapping[str, Sequence[Mapping[str, float]]],
+    *,
+    title: str | None = None,
+    colours: Mapping[str, str] | None = None,
+    stacked: bool = False,
+) -> Any:
+    """:func:`training_curves`' figure, not yet saved (the caller closes it). The epoch axis has whole
+    epochs only (a two-epoch fit read 1.0, 1.2 … 2.0), and a panel's legend sits on its validation axis,
+    drawn over both lines, in the corner they leave freest (:func:`_freest_corner`)."""
     plt = pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     if title is None:
         validated = any(k.startswith("val") for h in histories.values() for row in h for k in row)
         title = "Training loss and validation score per epoch" if validated else "Training loss per epoch"
@@ -746,10 +785,19 @@ def training_curves(
                 )
             twin.set_ylabel(val_keys[0].replace("val_", "validation "))
             lines = ax.get_lines() + twin.get_lines()
-            ax.legend(lines, [line.get_label() for line in lines], fontsize=8, loc="best")
+            # on the twin, drawn after the dashed line (on ax, the line crossed the legend's box), in the
+            # corner both curves leave freest (loc="best" would see only the twin's own line)
+            twin.legend(
+                lines,
+                [line.get_label() for line in lines],
+                fontsize=8,
+                loc=_freest_corner(ax, twin),
+                framealpha=0.9,
+            )
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs: 1, 2, not 1.2, 1.4 …
     if not models:
         axes[0][0].text(0.5, 0.5, "no iterative model in this report", ha="center", va="center")
     # stacked, the title on two lines: on one (445 px) it set the chart's width
     _chart_title(fig, textwrap.fill(title, 30) if stacked else title)
     fig.tight_layout()
-    return save(fig, path)
+    return fig
