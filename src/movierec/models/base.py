@@ -46,7 +46,7 @@ from movierec.errors import (
     framed,
     some_of,
 )
-from movierec.interactions import Interactions
+from movierec.interactions import Interactions, distinct_pairs
 from movierec.jsonsafe import to_jsonable
 from movierec.models.memory import check_memory
 from movierec.models.params import SHARED_CONSTRAINTS, Constraint, validate_params
@@ -282,7 +282,7 @@ def reason_order(
     ):
         src = interactions
     n_items = np.int64(train.n_items)
-    in_train = np.unique(train.users.astype(np.int64) * n_items + train.items)
+    in_train = distinct_pairs(train.users, train.items, train.n_items)
     rows = np.flatnonzero(np.isin(src.users.astype(np.int64) * n_items + src.items, in_train))
     users, items = src.users[rows], src.items[rows]
     when = src.timestamps[rows] if src.timestamps is not None else np.zeros(len(rows), dtype=np.int64)
