@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from clihelp import signal_when_ready
+from clihelp import as_from_a_terminal, signal_when_ready
 
 CHILD = """
 import gc, sys, time
@@ -100,8 +100,9 @@ def test_ctrl_c_in_optunas_bookkeeping_is_one_line_and_exit_130(tmp_path: Path) 
     cursor' traceback came first. Now: exit 130, the one 'interrupted' line, the finished trials kept."""
     args = ["tune", "--model", "svd", "--params", "factors=8", "--trials", "5", "--cv", "1", "--out", "t"]
     done = subprocess.run(
-        [sys.executable, "-c", GARBLED, *args], cwd=tmp_path, capture_output=True, text=True, timeout=120
-    )
+        [sys.executable, "-c", GARBLED, *args], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        preexec_fn=as_from_a_terminal,  # a background test run hands its children SIGINT ignored
+    )  # fmt: skip
     assert done.returncode == 130, done.stderr[-3000:]
     assert "Traceback" not in done.stderr and "Error closing cursor" not in done.stderr, done.stderr[-3000:]
     flowing = " ".join(done.stderr.split())
