@@ -2229,8 +2229,9 @@ def _importance_png(
             va="top",
             fontsize=8,
         )
-    fig.savefig(out / "importance.png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    from movierec.viz.charts import save
+
+    save(fig, out / "importance.png")  # the report's charts' way: palette PNG, drawn once, written atomically
 
 
 def _importance_html(
@@ -2294,17 +2295,14 @@ def _charts(
     apart = apart or {}
     files: dict[str, str] = {}
     title = f"{result.model}: {result.metric} by trial ({result.study_name})"
-    try:
-        import matplotlib
+    from movierec.viz.charts import pyplot, save
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ModuleNotFoundError:
-        plt = None  # type: ignore[assignment]  # matplotlib is an extra: the plot is skipped without it
+    try:  # the report's chart style (and Agg) before either figure is made, so both are drawn alike
+        plt = pyplot()
+    except ConfigError:
+        plt = None  # matplotlib is an extra: the plot is skipped without it
     if plt is not None:
-        fig = _history_figure(table, result, title)
-        fig.savefig(out / "history.png", dpi=110, bbox_inches="tight")
-        plt.close(fig)
+        save(_history_figure(table, result, title), out / "history.png")
         files["history_png"] = str(out / "history.png")
         if importances:
             _importance_png(importances, apart, result, out)
