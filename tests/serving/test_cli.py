@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from clihelp import fail_with_stacks, run_cli
+from clihelp import fail_with_stacks, run_cli, run_process
 from movierec.cli.serve import parse_params
 from movierec.errors import ConfigError
 from movierec.serving.artifact import load_artifact
@@ -142,23 +142,36 @@ def test_serve_on_a_port_in_use_is_one_line_and_exit_2(svd_artifact, tmp_path: P
     suggested = re.search(r"try --port (\d+), which is free", done.stderr)
     assert suggested is not None and int(suggested.group(1)) != port, done.stderr
     assert not db.exists()  # nothing written before the refusal
-    done = subprocess.run(
-        movierec_cmd("serve", "--artifact", str(svd_artifact[0]), "--host", "192.0.2.1", "--db", "none"),
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    # in this process (a new interpreter cost ~1.2 CPU-s, its imports): refused where it binds, it returns
+    done = run_process(
+        "serve",
+        "--artifact",
+        str(svd_artifact[0]),
+        "--host",
+        "192.0.2.1",
+        "--db",
+        "none",
+        inherit_columns=True,
+    )
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert "--host 192.0.2.1: not an address of this machine" in done.stderr
 
 
 def test_serve_given_the_manifest_file_names_the_folder(svd_artifact) -> None:
     """``serve --artifact DIR/manifest.json`` (a file of the artifact) said "no such artifact folder"."""
-    import subprocess
-
-    from servehelp import movierec_cmd
+    import socket
 
     folder = svd_artifact[0]
-    cmd = movierec_cmd("serve", "--artifact", str(folder / "manifest.json"), "--db", "none")
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    # in this process (a new interpreter cost ~1.1 CPU-s, its imports), on a port held here: a serve that
+    # took the file would be refused at that port in another line, not serve on and hang the test run
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        done = run_process(
+            "serve", "--artifact", str(folder / "manifest.json"), "--db", "none", "--port", port,
+            inherit_columns=True,
+        )  # fmt: skip
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert done.stderr.rstrip().endswith(f"a file of the artifact; give its folder, {folder}"), done.stderr
 
@@ -229,36 +242,6 @@ def test_the_banner_reads_at_80_columns_with_the_url_first_and_the_pid_last() ->
     )
 
 
-def test_serve_banner_masks_the_database_password(svd_artifact, pg_cluster, tmp_path: Path) -> None:
-    """The "serving … · feedback URL" banner goes to terminals and shipped logs: a PostgreSQL URL's password
-    is shown as ***. The test cluster trusts local connections, so the password is accepted and ignored."""
-    import os
-    import subprocess
-    import time
-
-    from servehelp import movierec_cmd
-
-    url = pg_cluster.fresh_database("banner_pw").replace("@127.0.0.1", ":s3cret-pw@127.0.0.1")
-    cmd = movierec_cmd("serve", "--artifact", str(svd_artifact[0]), "--port", "0", "--db", url)
-    # PYTHONFAULTHANDLER: if SIGTERM does not stop it (once, under load, it ran on 30 s past the signal, which
-    # landed just after the banner), SIGABRT below prints every thread's stack into the failure
-    env = {**os.environ, "PYTHONFAULTHANDLER": "1"}
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
-    try:
-        lines: list[str] = []
-        while proc.stderr is not None and not _banner_read(lines, time.monotonic() + 120):
-            lines.append(proc.stderr.readline())
-        banner = "".join(lines[next((i for i, x in enumerate(lines) if x.startswith("serving ")), 0) :])
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            fail_with_stacks(proc, "serve still running 30 s after SIGTERM")
-    assert banner.startswith("serving "), banner
-    assert "s3cret-pw" not in banner and ":***@127.0.0.1" in banner, banner
-
-
 def _serve_until_banner(
     artifact: Path, cwd: Path, *args: str, env: dict[str, str] | None = None
 ) -> tuple[str, str | None, object]:
@@ -318,6 +301,8 @@ def test_the_database_url_can_stay_off_the_command_line(svd_artifact, pg_cluster
     was no other way to give the URL. Now ``MOVIEREC_DB`` holds it (the variable ``--workers`` processes
     already read), and a password typed in ``--db`` gets one warning naming the ways out, never the password.
     The test cluster trusts local connections, so the password is accepted and ignored."""
+    import subprocess
+
     import httpx
 
     from movierec.serving.store import FeedbackStore
@@ -343,11 +328,22 @@ def test_the_database_url_can_stay_off_the_command_line(svd_artifact, pg_cluster
         assert store.frame()["requestId"].tolist() == ["db-env-1"]  # written where MOVIEREC_DB points
     finally:
         store.close()
-    err, _, proc = _serve_until_banner(svd_artifact[0], tmp_path, "--db", url)
+    # PYTHONFAULTHANDLER: if SIGTERM does not stop it (once, under load, a serve ran on 30 s past the signal,
+    # which landed just after the banner), SIGABRT below prints every thread's stack into the failure
+    err, _, proc = _serve_until_banner(
+        svd_artifact[0], tmp_path, "--db", url, env={"PYTHONFAULTHANDLER": "1"}
+    )
     proc.terminate()  # type: ignore[attr-defined]
-    proc.wait(30)  # type: ignore[attr-defined]
+    try:
+        proc.wait(30)  # type: ignore[attr-defined]
+    except subprocess.TimeoutExpired:
+        fail_with_stacks(proc, "serve still running 30 s after SIGTERM")  # type: ignore[arg-type]
     before = err[: err.index("serving ")]  # the notes and the warning before the banner, wrapped at 80 piped
     assert before.count("warning: ") == 1 and "s3cret-pw" not in err, err
+    # the banner goes to terminals and shipped logs: the password typed in --db is shown as *** (this was
+    # test_serve_banner_masks_the_database_password, which started a serve of its own for it)
+    banner = err[err.index("serving ") :]
+    assert ":***@127.0.0.1" in banner, err
     warning = " ".join(before[before.index("warning: ") :].split())
     assert "visible to other users of this machine (ps, /proc)" in warning, err
     assert "MOVIEREC_DB" in warning and "PGPASSWORD" in warning, err
