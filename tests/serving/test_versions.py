@@ -143,38 +143,6 @@ def _keyed_server_and_a_broken_copy(two_artifacts, tmp_path: Path) -> tuple[Path
 
 
 @pytest.mark.slow
-def test_bad_artifact_is_refused_and_old_keeps_serving(two_artifacts, tmp_path: Path) -> None:
-    a, _ = two_artifacts
-    link, broken, srv = _keyed_server_and_a_broken_copy(two_artifacts, tmp_path)
-    try:
-        _flip(link, broken)
-        assert httpx.post(srv.url + "/admin/reload").status_code == 401  # no key
-        assert httpx.post(srv.url + "/admin/reload", headers={"X-API-Key": "wrong"}).status_code == 401
-        r = httpx.post(srv.url + "/admin/reload", headers={"X-API-Key": API_KEY}, timeout=30)
-        assert r.status_code == 422 and r.json()["status"] == "refused", r.text
-        assert "checksum" in r.json()["detail"] or "factors" in r.json()["detail"]
-        srv.proc.send_signal(signal.SIGHUP)  # the same through the signal: refused, still serving a
-        refused = 'movierec_reloads_total{outcome="refused"} 2.0'
-        # the signal's reload runs in the server's own time: its count is waited for (a fixed 1 s was a
-        # guess at a loaded machine's speed, and the reload below could have run first)
-        _until(
-            lambda: srv.proc.poll() is not None or refused in httpx.get(srv.url + "/metrics").text,
-            "the SIGHUP reload was never refused",
-        )
-        assert srv.proc.poll() is None, "SIGHUP must reload, not stop the server"
-        rec = httpx.get(srv.url + "/users/1/recommendations")
-        assert rec.status_code == 200 and rec.headers["x-model-version"] == _version(a)
-        _flip(link, a)
-        ok = httpx.post(srv.url + "/admin/reload", headers={"X-API-Key": API_KEY}, timeout=30)
-        assert ok.status_code == 200 and ok.json()["modelVersions"] == [_version(a)]
-        metrics = httpx.get(srv.url + "/metrics").text
-        assert refused in metrics
-        assert 'movierec_reloads_total{outcome="ok"} 1.0' in metrics
-    finally:
-        srv.stop()
-
-
-@pytest.mark.slow
 def test_two_versions_split_by_user_and_feedback_records_them(two_artifacts, tmp_path: Path) -> None:
     a, b = two_artifacts
     va, vb = _version(a), _version(b)
@@ -334,14 +302,46 @@ def _validator(spec: dict, path: str, status: int):  # type: ignore[no-untyped-d
     return lambda body: jsonschema.validate(body, {**declared, "components": spec["components"]})
 
 
-def test_admin_reload_is_in_the_schema_and_its_answers_match_it(two_artifacts, tmp_path: Path) -> None:
-    """POST /admin/reload was missing from /openapi.json: the version router answers it before the apps, so
+def test_a_bad_artifact_is_refused_and_every_reload_answer_matches_the_schema(
+    two_artifacts, tmp_path: Path
+) -> None:
+    """A reload (POST /admin/reload, SIGHUP) of an artifact whose factors fail their checksum is refused, and
+    the server keeps serving the old one; a good one then reloads.
+
+    POST /admin/reload was missing from /openapi.json: the version router answers it before the apps, so
     its 401, 403 and 422 were declared nowhere, against the rule that every 4xx body matches the schema. The
     published schema now has it; the real answers of a server (no key, a wrong key, a broken artifact, a
-    good one, and a server without a key) validate against the schema each status declares."""
+    good one, and a server without a key) validate against the schema each status declares.
+
+    One keyed server for both halves (they were two tests, test_bad_artifact_is_refused_and_old_keeps_serving
+    and test_admin_reload_is_in_the_schema_and_its_answers_match_it, each starting the same server)."""
     a, _ = two_artifacts
     link, broken, srv = _keyed_server_and_a_broken_copy(two_artifacts, tmp_path)
     try:
+        _flip(link, broken)
+        assert httpx.post(srv.url + "/admin/reload").status_code == 401  # no key
+        assert httpx.post(srv.url + "/admin/reload", headers={"X-API-Key": "wrong"}).status_code == 401
+        r = httpx.post(srv.url + "/admin/reload", headers={"X-API-Key": API_KEY}, timeout=30)
+        assert r.status_code == 422 and r.json()["status"] == "refused", r.text
+        assert "checksum" in r.json()["detail"] or "factors" in r.json()["detail"]
+        srv.proc.send_signal(signal.SIGHUP)  # the same through the signal: refused, still serving a
+        refused = 'movierec_reloads_total{outcome="refused"} 2.0'
+        # the signal's reload runs in the server's own time: its count is waited for (a fixed 1 s was a
+        # guess at a loaded machine's speed, and the reload below could have run first)
+        _until(
+            lambda: srv.proc.poll() is not None or refused in httpx.get(srv.url + "/metrics").text,
+            "the SIGHUP reload was never refused",
+        )
+        assert srv.proc.poll() is None, "SIGHUP must reload, not stop the server"
+        rec = httpx.get(srv.url + "/users/1/recommendations")
+        assert rec.status_code == 200 and rec.headers["x-model-version"] == _version(a)
+        _flip(link, a)
+        ok = httpx.post(srv.url + "/admin/reload", headers={"X-API-Key": API_KEY}, timeout=30)
+        assert ok.status_code == 200 and ok.json()["modelVersions"] == [_version(a)]
+        metrics = httpx.get(srv.url + "/metrics").text
+        assert refused in metrics
+        assert 'movierec_reloads_total{outcome="ok"} 1.0' in metrics
+        # the schema half, on the same server (its link back on the first artifact)
         spec = httpx.get(srv.url + "/openapi.json").json()
         declared = spec["paths"]["/admin/reload"]["post"]["responses"]
         assert set(declared) == {"200", "401", "403", "422"}, declared
