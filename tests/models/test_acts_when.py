@@ -79,11 +79,22 @@ def small() -> Interactions:
     return inter.subset(inter.users < 60)
 
 
+#: each (model, its settings)'s scores on ``small``, fitted once for the module: the cases share their
+#: switches' settings (bpr's adadelta is one case's off and two cases' on; nmf's four share both), and a fit
+#: is deterministic (every model's default seed), so a second fit of the same settings gave the same array
+_FITTED: dict[tuple[str, int, str], np.ndarray] = {}
+
+
 def _scores(name: str, train: Interactions, **params: Any) -> np.ndarray:
     from movierec.models.base import training_view
 
-    model = create(name, **params)
-    return np.asarray(model.fit(training_view(model, train)).score(np.arange(20)))
+    key = (name, id(train), repr(sorted(params.items())))
+    if key not in _FITTED:
+        model = create(name, **params)
+        scores = np.array(model.fit(training_view(model, train)).score(np.arange(20)))
+        scores.flags.writeable = False  # shared by the cases: none may change it
+        _FITTED[key] = scores
+    return _FITTED[key]
 
 
 @pytest.mark.parametrize("name, key, value, switch", CASES)
