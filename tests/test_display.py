@@ -21,6 +21,19 @@ def ds() -> movierec.Dataset:
     return movierec.load("ml-latest-small")
 
 
+@pytest.fixture(scope="module")
+def ease_rec(ds: movierec.Dataset) -> movierec.Recommender:
+    """``Recommender(ds, "ease").fit()``, fitted once for the module (~0.6 CPU-s a fit, seven tests): the tests
+    only read it (lists, similar, repr, export to their own folder); its lazy caches are the same for all."""
+    return movierec.Recommender(ds, "ease").fit()
+
+
+@pytest.fixture(scope="module")
+def svd_rec(ds: movierec.Dataset) -> movierec.Recommender:
+    """``Recommender(ds, "svd").fit()`` (its default seed), fitted once for the two tests that print its list."""
+    return movierec.Recommender(ds, "svd").fit()
+
+
 def test_dataset_repr_fits_80_columns(ds: movierec.Dataset) -> None:
     """It was one 119-character line, broken mid-word at a terminal's edge; its second line now sits
     under the first part, as a long call is laid out."""
@@ -168,13 +181,15 @@ def test_reprs_keep_within_80_columns_and_break_only_between_parts(tmp_path, ds:
     assert " ".join(" ".join(lines).split()) == "Thing(" + ", ".join(wide) + ")"  # nothing lost or cut
 
 
-def test_a_recommender_and_its_model_show_only_what_was_changed(ds: movierec.Dataset) -> None:
+def test_a_recommender_and_its_model_show_only_what_was_changed(
+    ds: movierec.Dataset, ease_rec: movierec.Recommender
+) -> None:
     """repr(Recommender(ds, "ease").fit()) was one 249-character line with every hyperparameter
     (EASE(l2=50.0, dropout=0.0, …)); it now names those that differ from the class's defaults, as
     scikit-learn prints an estimator; the HTML card and get_params() keep them all."""
     from movierec.models.registry import MODELS, get_class
 
-    ease = movierec.Recommender(ds, "ease").fit()
+    ease = ease_rec
     assert repr(ease) == "Recommender(EASE() on 'ml-latest-small', fitted)"
     assert repr(ease.model) == "EASE()" and ">50.0<" in ease._repr_html_()
     svd = movierec.Recommender(ds, "svd", n_factors=100, lr_all=0.01)  # Surprise's names, ours in the repr
@@ -187,12 +202,14 @@ def test_a_recommender_and_its_model_show_only_what_was_changed(ds: movierec.Dat
     assert repr(create("knn-basic", similarity="cosine")) == "KNNBasic(similarity='cosine')"
 
 
-def test_a_printed_list_shows_its_titles_within_the_width(ds: movierec.Dataset) -> None:
+def test_a_printed_list_shows_its_titles_within_the_width(
+    ds: movierec.Dataset, ease_rec: movierec.Recommender
+) -> None:
     """print(rec.recommend(1)) in a prompt or a script at 80 columns read 'movieId ... score': pandas hid
     the titles. The lists cut long text cells instead (titles last) and stay DataFrames in every other way."""
     from movierec.display import Recommendations, fitted_text
 
-    rec = movierec.Recommender(ds, "ease").fit()
+    rec = ease_rec
     for frame in (
         rec.recommend(1, k=12, explain=True),
         rec.similar("Toy Story", k=8),
@@ -226,7 +243,9 @@ def test_a_printed_list_shows_its_titles_within_the_width(ds: movierec.Dataset) 
     assert max(len(line) for line in text.splitlines()) <= 60 and all(c in text for c in wide.columns)
 
 
-def test_a_printed_list_cuts_titles_as_the_cli_does(ds: movierec.Dataset) -> None:
+def test_a_printed_list_cuts_titles_as_the_cli_does(
+    ds: movierec.Dataset, svd_rec: movierec.Recommender
+) -> None:
     """print(rec.recommend(1)) at 80 columns cut svd's titles at the column's last character and lost the
     year ('Dr. Strangelove or: How I Learn…', 'City of God (Cidade de Deus) (2…') where the CLI's list read
     'Dr. Strangelove or: How I Learned… (1964)'. Both now cut with one function, at a word, year kept."""
@@ -235,7 +254,7 @@ def test_a_printed_list_cuts_titles_as_the_cli_does(ds: movierec.Dataset) -> Non
     from movierec.titles import shorten_title
 
     assert common.shorten_title is shorten_title  # the CLI's list_table and fitted_text share it
-    top = movierec.Recommender(ds, "svd").fit().recommend(1, k=10)
+    top = svd_rec.recommend(1, k=10)
     lines = fitted_text(top, 80).splitlines()[2:]  # header and index name, then one line per movie
     # titles first: the ids and counts, then the predicted rating (5.000 under a 16-character name) make room
     assert lines.pop() == "(not shown, in the frame: imdbId, tmdbId, year, n_ratings, predicted_rating)"
@@ -256,14 +275,16 @@ def test_a_printed_list_cuts_titles_as_the_cli_does(ds: movierec.Dataset) -> Non
     assert shorten_title("Twelve Monkeys (a.k.a. 12 Monkeys) (1995)", 24) == "Twelve Monkeys… (1995)"
 
 
-def test_a_printed_rating_models_list_gives_its_titles_the_room(ds: movierec.Dataset) -> None:
+def test_a_printed_rating_models_list_gives_its_titles_the_room(
+    ds: movierec.Dataset, svd_rec: movierec.Recommender
+) -> None:
     """svd's list at pandas' default 80 columns cut 'One Flew Over the Cuckoo's Nest (1975)' to 'One Flew Over
     the… (1975)' and 'Crime|Drama' to 'Crime|D…' beside a ``predicted_rating`` column 16 characters wide for
     5.000 on most rows. Where titles would be cut, the predicted rating is left out after the ids and
     counts, as the CLI's list leaves it out first, and named on the last line; wider, it is shown."""
     from movierec.display import fitted_text
 
-    top = movierec.Recommender(ds, "svd").fit().recommend(1, k=5)
+    top = svd_rec.recommend(1, k=5)
     text = fitted_text(top, 80)
     assert all(t in text for t in top["title"]) and "Crime|Drama" in text, text
     assert "predicted_rating" not in text.splitlines()[0] and text.endswith("n_ratings, predicted_rating)")
@@ -276,13 +297,15 @@ def test_a_printed_rating_models_list_gives_its_titles_the_room(ds: movierec.Dat
 
 
 @pytest.mark.browser
-def test_a_notebooks_list_at_phone_width_keeps_its_reasons_readable(browser, ds: movierec.Dataset) -> None:  # type: ignore[no-untyped-def]
+def test_a_notebooks_list_at_phone_width_keeps_its_reasons_readable(
+    browser, ds: movierec.Dataset, ease_rec: movierec.Recommender
+) -> None:  # type: ignore[no-untyped-def]
     """A list's HTML in a 375 px page (a phone, a narrow notebook output) in Debian's headless Chromium: the
     title column kept its 16em, but ``because`` was squeezed to its longest word, so each reason ('Alien
     (1979); Heat (1995)') took four lines, every title parted from its year, and each row grew four lines
     tall (h207's look). ``because`` keeps 16em too: each reason reads in at most two lines, the table
     scrolls sideways instead."""
-    ease = movierec.Recommender(ds, "ease").fit()
+    ease = ease_rec
     top = ease.recommend_for({"Alien": 5, "Heat": 4.5}, k=5, explain=True)
     assert all(";" in reason for reason in top["because"]), top  # each names both movies
     page = browser.new_page(viewport={"width": 375, "height": 812}, device_scale_factor=1)
@@ -298,11 +321,13 @@ def test_a_notebooks_list_at_phone_width_keeps_its_reasons_readable(browser, ds:
     assert len(lines) == 5 and max(lines) <= 2, lines
 
 
-def test_a_list_in_jupyter_shows_every_title_and_reason_whole(ds: movierec.Dataset) -> None:
+def test_a_list_in_jupyter_shows_every_title_and_reason_whole(
+    ds: movierec.Dataset, ease_rec: movierec.Recommender
+) -> None:
     """Jupyter showed pandas' HTML table, which cuts text at 50 characters: 01_tutorial's list similar to
     The Matrix read "Star Wars: Episode V - The Empire Strikes Back..." (no year), and user 1's fifth reason
     "Back to the Future (1985); M*A*S*H (a.k.a. MAS...". The HTML table keeps every cell whole."""
-    rec = movierec.Recommender(ds, "ease").fit()
+    rec = ease_rec
     lists = (rec.similar("Star Wars: Episode IV", k=5), rec.recommend(1, k=5, explain=True))
     for frame in lists:
         table = frame._repr_html_()
@@ -313,7 +338,9 @@ def test_a_list_in_jupyter_shows_every_title_and_reason_whole(ds: movierec.Datas
         assert pd.get_option("display.max_colwidth") == 50  # pandas' own setting is left as it was
 
 
-def test_a_list_says_what_its_score_means_under_its_table(tmp_path, ds: movierec.Dataset) -> None:  # type: ignore[no-untyped-def]
+def test_a_list_says_what_its_score_means_under_its_table(
+    tmp_path, ds: movierec.Dataset, ease_rec: movierec.Recommender
+) -> None:  # type: ignore[no-untyped-def]
     """The CLI prints under every list what its score is ("score: on the model's own scale, not a rating;
     only the order means something"); a DataFrame from recommend had nowhere to say it, so ease's 0.0536
     read as a probability and svd's 4.954 beside predicted_rating 5.000 as a second rating. The sentence
@@ -322,7 +349,7 @@ def test_a_list_says_what_its_score_means_under_its_table(tmp_path, ds: movierec
     from movierec.display import SCORE_OF_RANKING_MODEL, SCORE_OF_RATING_MODEL
 
     svd = movierec.Recommender(ds, "svd", epochs=2).fit()
-    ease = movierec.Recommender(ds, "ease").fit()
+    ease = ease_rec
     art = ease.export(tmp_path / "ease")
     lift = "liked together this many times as often as chance says, shrunk for few co-ratings"
     own = "the model's own scale, shrunk for few co-ratings; only order counts"
@@ -357,12 +384,14 @@ def test_a_list_says_what_its_score_means_under_its_table(tmp_path, ds: movierec
     )
 
 
-def test_a_list_in_jupyter_reads_its_text_columns_from_the_left(ds: movierec.Dataset) -> None:
+def test_a_list_in_jupyter_reads_its_text_columns_from_the_left(
+    ds: movierec.Dataset, ease_rec: movierec.Recommender
+) -> None:
     """pandas right-aligns every cell: on a phone-width page (the docs site gives an output 242 pixels) a
     list scrolls sideways and showed each title's end, cut at a different place ('Godfather' far right
     of 'Shawshank Redempti'). Titles, genres and reasons are left-aligned by a rule of the table's own,
     whose positions are those columns' places in the row (after the index), whatever comes first."""
-    rec = movierec.Recommender(ds, "ease").fit()
+    rec = ease_rec
     for frame in (rec.recommend(1, k=3, explain=True), rec.recommend([1, 2], k=2), rec.similar("Alien", k=3)):
         page = frame._repr_html_()
         assert page is not None
@@ -587,7 +616,7 @@ def test_a_caption_never_leaves_its_mark_alone_on_a_line() -> None:
     assert caption_lines(caption, 99)[0].endswith("0.2 held out,")  # the split's part broke after a comma
 
 
-def test_a_list_of_counts_prints_whole_numbers(ds: movierec.Dataset) -> None:
+def test_a_list_of_counts_prints_whole_numbers(ds: movierec.Dataset, ease_rec: movierec.Recommender) -> None:
     """The popularity fallback's scores are how many liked each movie: printed 274.000, they read as a
     model's score with three decimals where the CLI prints 274. A rating keeps its decimals, whole or not."""
     import warnings
@@ -596,7 +625,7 @@ def test_a_list_of_counts_prints_whole_numbers(ds: movierec.Dataset) -> None:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # no rating reaches the threshold: the fallback, with a warning
-        fallback = movierec.Recommender(ds, "ease").fit().recommend_for({"Toy Story": 2}, k=3)
+        fallback = ease_rec.recommend_for({"Toy Story": 2}, k=3)
     text = fitted_text(fallback, 80)
     assert re.search(r"Shawshank Redemption, The \(1994\)\s+Crime\|Drama\s+274$", text, flags=re.M), text
     assert ".000" not in text
