@@ -55,17 +55,23 @@ def reference(
     n_u = np.bincount(train.users, minlength=train.n_users)
     b_u = np.bincount(train.users, train.ratings - mu - b_i[train.items], train.n_users) / np.maximum(n_u, 1)
     rows = train.csr().astype(np.float64)
-    # movie i's save_nbrs list rests on i alone: built once per movie
+    # movie i's similarities to every movie, s_i· = c_i^T c, rest on i alone: computed once per movie (the
+    # pairs repeat each movie: 12,000 pairs of 150 movies) and read at the user's movies. The same numbers as
+    # c_i^T c[:, js] to the last bit: scipy's sparse product sums each entry over c_i's rows in the same order
+    # whichever columns stand beside it. So is movie i's save_nbrs list, built from the same row.
+    sims: dict[int, np.ndarray] = {}
     saved: dict[int, np.ndarray] = {}
     out = np.empty(len(users))
     for t, (u, i) in enumerate(zip(users, items, strict=True)):
         js = rows.indices[rows.indptr[u] : rows.indptr[u + 1]]
         dev = rows.data[rows.indptr[u] : rows.indptr[u + 1]] - means[js]
-        s = np.asarray((c[:, [i]].T @ c[:, js]).todense()).ravel()
+        if i not in sims:
+            sims[i] = np.asarray((c[:, [i]].T @ c).todense()).ravel()
+        s = sims[i][js]
         keep = (s > 1e-6) & (js != i)
         if save_nbrs is not None:
             if i not in saved:
-                row = np.asarray((c[:, [i]].T @ c).todense()).ravel()
+                row = sims[i].copy()
                 row[i] = 0.0
                 cand = np.flatnonzero(row > 1e-6)
                 saved[i] = cand[np.lexsort((cand, -row[cand]))][:save_nbrs]
@@ -165,9 +171,12 @@ def test_a_visitor_is_placed_as_lenskit_places_a_query_user(fold, fitted, tmp_pa
     b_u = np.mean(ratings - mu - b_i[items])
     want = mu + b_i + b_u
     rated = dict(zip(items.tolist(), (ratings - means[items]).tolist(), strict=True))
+    visited = np.isin(nb.indices, items)  # each neighbour in the table the visitor rated: once, not per row
     for i in range(train.n_items):
         js, ss = nb.indices[nb.indptr[i] : nb.indptr[i + 1]], nb.data[nb.indptr[i] : nb.indptr[i + 1]]
-        among = np.isin(js, items)  # the row's neighbours the visitor rated, in the row's order
+        among = visited[
+            nb.indptr[i] : nb.indptr[i + 1]
+        ]  # the row's neighbours the visitor rated, in its order
         row = list(zip(js[among], ss[among], strict=True))[:20]
         if row:
             want[i] = means[i] + sum(s * rated[j] for j, s in row) / sum(abs(s) for _, s in row)
