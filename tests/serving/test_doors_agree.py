@@ -131,7 +131,11 @@ def test_a_dataset_without_links_has_no_link_columns(tmp_path: Path) -> None:
 def served(
     ease: tuple[movierec.Recommender, Artifact], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
-    srv = Server(ease[1].path, "none").wait()
+    """``movierec serve --host localhost`` of the ease artifact: both loopback addresses on one port where this
+    machine has IPv6 (test_serve_on_localhost_answers_on_both_loopback_addresses reads that; it started a
+    second server of its own for it, 2.6 CPU-s), 127.0.0.1 alone where not. The other tests ask it at
+    ``srv.url``, http://localhost:PORT, whichever address their resolver gives first."""
+    srv = Server(ease[1].path, "none", "--host", "localhost").wait()
     yield srv
     srv.stop()
 
@@ -204,26 +208,22 @@ def test_a_movie_twice_in_a_visitors_history_is_refused_as_in_python(
     assert _post(f"{served.url}/recommendations", {"history": [1, 260], "k": 3})[0] == 200
 
 
-def test_serve_on_localhost_answers_on_both_loopback_addresses(
-    ease: tuple[movierec.Recommender, Artifact],
-) -> None:
+def test_serve_on_localhost_answers_on_both_loopback_addresses(served: Server) -> None:
     """``serve --host localhost`` bound 127.0.0.1 only, so a client whose resolver gives ::1 for localhost
-    first was refused at the URL the banner printed; both loopback addresses now answer on one port."""
+    first was refused at the URL the banner printed; both loopback addresses now answer on one port. The
+    module's server is that serve (``served``)."""
     if not socket.has_ipv6:
         pytest.skip("no IPv6 on this machine")
     try:
-        socket.socket(socket.AF_INET6).bind(("::1", 0))
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
     except OSError:
         pytest.skip("no IPv6 loopback on this machine")
-    srv = Server(ease[1].path, "none", "--host", "localhost").wait()
-    try:
-        port = urllib.parse.urlsplit(srv.url).port
-        assert srv.url == f"http://localhost:{port}"
-        for address in ("127.0.0.1", "[::1]"):
-            assert _get(f"http://{address}:{port}/health")["model"] == "ease"
-        assert "localhost: 127.0.0.1 and [::1]" in srv.log.read_text()
-    finally:
-        srv.stop()
+    port = urllib.parse.urlsplit(served.url).port
+    assert served.url == f"http://localhost:{port}"
+    for address in ("127.0.0.1", "[::1]"):
+        assert _get(f"http://{address}:{port}/health")["model"] == "ease"
+    assert "localhost: 127.0.0.1 and [::1]" in served.log.read_text()
 
 
 def test_a_movie_given_as_text_means_one_thing_through_every_door(
