@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -204,21 +205,115 @@ def test_exporting_from_one_rating_warns(tmp_path: Path, capsys) -> None:
     assert code == 0 and "too little data" in " ".join(err.split()) and "only 1 interactions" in err
 
 
+#: A fresh interpreter that imports the libraries every movierec command imports first (numpy, pandas, scipy,
+#: typer: none of them is an optional dependency nor imports one) and then forks one child per run of
+#: :func:`_cli_without`. Each child is a process of its own, as ``python -c`` was: it blocks the modules, then
+#: runs ``movierec``'s ``__main__`` (movierec and every optional library still unimported there), its stdout,
+#: stderr and exit status its own, Python's exit rules for SystemExit and an uncaught exception. A fresh
+#: ``python -c`` per run spent ~1.3 CPU-s, most of it importing those libraries, ~20 such runs in this file.
+#: One request a line on stdin (JSON); the reply, a line on stdout, is the child's exit status.
+_FORKER_CODE = r"""
+import atexit, json, os, runpy, signal, sys, traceback
+import numpy, pandas, scipy.linalg, scipy.sparse, typer
+reply = sys.stdout
+for line in sys.stdin:
+    ask = json.loads(line)
+    early = [m for m in ask["modules"] if m in sys.modules or "movierec" in sys.modules]
+    if early:
+        reply.write(json.dumps({"error": f"already imported before the fork: {early}"}) + "\n")
+        reply.flush()
+        continue
+    reply.flush()
+    pid = os.fork()
+    if pid == 0:
+        signal.alarm(300)  # subprocess.run's timeout=300: past it the run is killed
+        for fd, path, flags in ((0, os.devnull, os.O_RDONLY), (1, ask["out"], os.O_WRONLY), (2, ask["err"], os.O_WRONLY)):
+            got = os.open(path, flags)
+            os.dup2(got, fd)
+            os.close(got)
+        os.chdir(ask["cwd"])
+        os.environ.clear()
+        os.environ.update(ask["env"])
+        sys.modules.update(dict.fromkeys(ask["modules"]))
+        sys.argv = ["movierec", *ask["args"]]
+        code = 0
+        try:
+            runpy.run_module("movierec", run_name="__main__")
+        except SystemExit as exc:  # as the interpreter ends on it: None 0, an int itself, anything else printed, 1
+            if exc.code is None:
+                code = 0
+            elif isinstance(exc.code, int):
+                code = exc.code
+            else:
+                print(exc.code, file=sys.stderr)
+                code = 1
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+        try:
+            atexit._run_exitfuncs()
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code & 0xFF)
+    _, status, usage = os.wait4(pid, 0)
+    reply.write(json.dumps({"returncode": os.waitstatus_to_exitcode(status),
+                            "cpu": usage.ru_utime + usage.ru_stime}) + "\n")
+    reply.flush()
+"""
+
+_FORKER: list[subprocess.Popen[str]] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _forker_ends() -> Iterator[None]:
+    """The forking interpreter (started by the first :func:`_cli_without`) ends with the module."""
+    yield
+    while _FORKER:
+        forker = _FORKER.pop()
+        assert forker.stdin is not None
+        forker.stdin.close()
+        forker.wait(timeout=60)
+
+
 def _cli_without(
     module: str | tuple[str, ...], args: list[str], columns: int = 200
 ) -> subprocess.CompletedProcess[str]:
-    """``movierec ARGS`` in a fresh interpreter where importing ``module`` (or each of several) fails as if it
+    """``movierec ARGS`` in a new process where importing ``module`` (or each of several) fails as if it
     were not installed (``sys.modules[module] = None``: both ``import`` and ``find_spec`` then report it
-    missing), at ``columns`` wide."""
+    missing), at ``columns`` wide: a child forked from ``_FORKER_CODE``'s interpreter, so neither movierec nor
+    the module was imported in it before."""
     import sys
+    import tempfile
 
-    modules = (module,) if isinstance(module, str) else module
-    code = (
-        f"import runpy, sys; sys.modules.update(dict.fromkeys({modules!r})); sys.argv = ['movierec', *{args!r}]; "
-        "runpy.run_module('movierec', run_name='__main__')"
-    )
+    modules = [module] if isinstance(module, str) else list(module)
     env = {**os.environ, "COLUMNS": str(columns), "MOVIEREC_PROGRESS": "plain"}
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    if not _FORKER or _FORKER[0].poll() is not None:
+        _FORKER[:] = [
+            subprocess.Popen(
+                [sys.executable, "-c", _FORKER_CODE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+            )
+        ]
+    forker = _FORKER[0]
+    assert forker.stdin is not None and forker.stdout is not None
+    with tempfile.TemporaryDirectory() as folder:
+        out, err = Path(folder) / "stdout", Path(folder) / "stderr"
+        out.touch()
+        err.touch()
+        ask = {
+            "modules": modules,
+            "args": args,
+            "env": env,
+            "cwd": os.getcwd(),
+            "out": str(out),
+            "err": str(err),
+        }
+        forker.stdin.write(json.dumps(ask) + "\n")
+        forker.stdin.flush()
+        done = json.loads(forker.stdout.readline() or '{"error": "the forking interpreter ended"}')
+        assert "error" not in done, done
+        argv = [sys.executable, "-m", "movierec", *args]
+        return subprocess.CompletedProcess(argv, done["returncode"], out.read_text(), err.read_text())
 
 
 @pytest.mark.parametrize(
