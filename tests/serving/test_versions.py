@@ -178,35 +178,6 @@ def test_two_versions_split_by_user_and_feedback_records_them(two_artifacts, tmp
         assert version == seen[int(user)]
 
 
-@pytest.mark.slow
-def test_health_ready_metrics_and_json_logs(svd_artifact, tmp_path: Path) -> None:
-    db = tmp_path / "fb.db"
-    srv = Server(svd_artifact[0], db, "--log-json", "--access-log").wait()
-    try:
-        assert httpx.get(srv.url + "/healthz").json() == {"status": "ok"}
-        ready = httpx.get(srv.url + "/readyz")
-        assert ready.status_code == 200 and ready.json()["status"] == "ready"
-        for user in (1, 2, 3):
-            assert httpx.get(f"{srv.url}/users/{user}/recommendations").status_code == 200
-        assert httpx.get(srv.url + "/users/99999/recommendations").status_code == 404
-        text = httpx.get(srv.url + "/metrics").text
-        version = httpx.get(srv.url + "/health").json()["modelVersion"]
-        line = (
-            f'movierec_requests_total{{method="GET",model_version="{version}",'
-            f'route="/users/{{id}}/recommendations",status="200"}} 3.0'
-        )
-        assert line in text, text[:2000]
-        assert 'status="404"' in text and "movierec_request_seconds_bucket" in text
-        assert f'movierec_model_info{{model_version="{version}"}} 1.0' in text
-        assert "_created" not in text  # a start-time sample per series doubled what a scraper stores
-    finally:
-        srv.stop()
-    logs = [json.loads(x) for x in srv.log.read_text().splitlines() if x.startswith("{")]
-    recs = [x for x in logs if x["route"] == "/users/{id}/recommendations"]
-    assert len(recs) == 4 and {x["status"] for x in recs} == {200, 404}
-    assert all(x["ms"] >= 0 and x["modelVersion"] for x in recs)
-
-
 def _served_log(artifact: Path, tmp_path: Path, *flags: str) -> str:
     """What ``movierec serve --artifact … *flags`` wrote to stdout and stderr together (one stream, as a
     container's log is) while answering users 1, 2, 3 and the unknown 99999, the default access log left on."""
@@ -240,7 +211,8 @@ def test_json_logs_write_each_request_once(svd_artifact, tmp_path: Path) -> None
     access log at its default (on), every request was logged twice in one container log: the JSON object on
     stderr and ``INFO: 127.0.0.1:… - "GET /users/1/recommendations?k=3 HTTP/1.1" 200 OK`` on stdout, a line
     a JSON log collector cannot parse. Without ``--log-json`` the plain line stays; ``--access-log`` typed
-    beside ``--log-json`` keeps both."""
+    beside ``--log-json`` keeps both. That last serve is also the one whose probes, metrics and JSON log
+    records are checked (:func:`_probed_log`)."""
     plain = '"GET /users/1/recommendations?k=3 HTTP/1.1" 200'
     text = _served_log(svd_artifact[0], tmp_path, "--log-json")
     objects = [json.loads(x) for x in text.splitlines() if x.startswith("{")]
@@ -253,8 +225,43 @@ def test_json_logs_write_each_request_once(svd_artifact, tmp_path: Path) -> None
     assert plain not in text and "recommendations?k=3 HTTP/1.1" not in text, text
     assert "Application startup complete" in text  # uvicorn's other lines are still there
     assert plain in _served_log(svd_artifact[0], tmp_path)  # the default plain access log
-    both = _served_log(svd_artifact[0], tmp_path, "--log-json", "--access-log")
+    both = _probed_log(svd_artifact[0], tmp_path)  # --log-json --access-log
     assert plain in both and '"path":"/users/1/recommendations"' in both
+
+
+def _probed_log(artifact: Path, tmp_path: Path) -> str:
+    """The probes, the metrics and the JSON log of a ``movierec serve --log-json --access-log`` (at the default
+    log level, info) with a feedback database, asked by users 1 (with ``?k=3``), 2, 3 and the unknown 99999;
+    what it wrote to stdout and stderr. This was test_health_ready_metrics_and_json_logs, which started a
+    server of its own for it (--log-level warning: no plain access line); the last server of
+    test_json_logs_write_each_request_once is this one (about 2 CPU-s a serve)."""
+    db = tmp_path / "fb.db"
+    srv = Server(artifact, db, "--log-json", "--access-log", "--log-level", "info").wait()
+    try:
+        assert httpx.get(srv.url + "/healthz").json() == {"status": "ok"}
+        ready = httpx.get(srv.url + "/readyz")
+        assert ready.status_code == 200 and ready.json()["status"] == "ready"
+        for path in ("/users/1/recommendations?k=3", "/users/2/recommendations", "/users/3/recommendations"):
+            assert httpx.get(srv.url + path).status_code == 200
+        assert httpx.get(srv.url + "/users/99999/recommendations").status_code == 404
+        text = httpx.get(srv.url + "/metrics").text
+        version = httpx.get(srv.url + "/health").json()["modelVersion"]
+        line = (
+            f'movierec_requests_total{{method="GET",model_version="{version}",'
+            f'route="/users/{{id}}/recommendations",status="200"}} 3.0'
+        )
+        assert line in text, text[:2000]
+        assert 'status="404"' in text and "movierec_request_seconds_bucket" in text
+        assert f'movierec_model_info{{model_version="{version}"}} 1.0' in text
+        assert "_created" not in text  # a start-time sample per series doubled what a scraper stores
+    finally:
+        srv.stop()
+    written = srv.log.read_text()
+    logs = [json.loads(x) for x in written.splitlines() if x.startswith("{")]
+    recs = [x for x in logs if x["route"] == "/users/{id}/recommendations"]
+    assert len(recs) == 4 and {x["status"] for x in recs} == {200, 404}
+    assert all(x["ms"] >= 0 and x["modelVersion"] for x in recs)
+    return written
 
 
 def test_readyz_is_503_when_the_store_does_not_answer(svd_artifact, tmp_path: Path) -> None:
