@@ -64,10 +64,17 @@ def test_our_metrics_equal_lightfm_evaluation(notebook_split) -> None:  # type: 
     assert abs(p - ref_p) < 1e-6 and abs(r - ref_r) < 1e-6
 
 
+#: the parity fits' epochs: 12 of the notebook's 25 (LightFM's fits were ~16 of this test's 23 CPU-s). Parity
+#: holds as closely there (mean P@10 of seeds 0-2, ours vs LightFM, measured with LightFM 1 thread, load ~4):
+#: bpr 0.1296 vs 0.1282, warp 0.1497 vs 0.1517, logistic 0.1054 vs 0.1054, warp-kos 0.1438 vs 0.1426; at 25
+#: epochs 0.1220 vs 0.1180, 0.1536 vs 0.1504, 0.1056 vs 0.1053, 0.1496 vs 0.1488. The same code runs each
+#: epoch; what the test compares is the two implementations after the same training, not the P@10 at 25.
+PARITY_EPOCHS = 12
+
 LIGHTFM_BPR = {
     "factors": 40,
     "learning_rate": 0.05,
-    "epochs": 25,
+    "epochs": PARITY_EPOCHS,
     "learning_schedule": "adagrad",
     "item_alpha": 0.0,
 }
@@ -77,20 +84,23 @@ LIGHTFM_BPR = {
 @pytest.mark.parametrize(
     ("ours", "ref", "expected"),
     [
-        (BPR, LightFMBPR, 0.12),
-        (WARP, LightFMWARP, 0.15),
-        # measured here (load 2.7): logistic 0.1056 vs LightFM 0.1053; warp-kos 0.1502 vs 0.1488
+        # LightFM's own mean P@10 at PARITY_EPOCHS (seeds 0-2; deterministic with one thread)
+        (BPR, LightFMBPR, 0.128),
+        (WARP, LightFMWARP, 0.152),
         (Logistic, LightFMLogistic, 0.105),
-        (WARPKOS, LightFMWARPKOS, 0.149),
+        (WARPKOS, LightFMWARPKOS, 0.143),
     ],
 )
 def test_our_bpr_warp_match_lightfm(notebook_split, ours, ref, expected) -> None:  # type: ignore[no-untyped-def]
-    """Same hyperparameters (the notebook's), mean of 3 seeds: within 0.01 Precision@10."""
+    """Same hyperparameters (the notebook's, for PARITY_EPOCHS epochs), mean of 3 seeds: within 0.01
+    Precision@10."""
     train, test = notebook_split
     # bpr's own defaults are LearnBPR's (issue 19); here it takes LightFM's schedule and settings
-    same = LIGHTFM_BPR if ours is BPR else {}
+    same = LIGHTFM_BPR if ours is BPR else {"epochs": PARITY_EPOCHS}
     mine = np.mean([_p_r_at_10(ours(random_state=s, **same).fit(train), test)[0] for s in (0, 1, 2)])
-    theirs = np.mean([_p_r_at_10(ref(random_state=s).fit(train), test)[0] for s in (0, 1, 2)])
+    theirs = np.mean(
+        [_p_r_at_10(ref(random_state=s, epochs=PARITY_EPOCHS).fit(train), test)[0] for s in (0, 1, 2)]
+    )
     assert abs(theirs - expected) < 0.015, f"LightFM itself moved: {theirs:.4f}"
     assert abs(mine - theirs) < 0.01, f"ours {mine:.4f} vs LightFM {theirs:.4f}"
 
