@@ -54,9 +54,11 @@ def _scatter_figure(rows: Sequence[Any], k: int, colours: Mapping[str, str], sta
     plt = C.pyplot()
     fig, axes = plt.subplots(*((2, 1) if stacked else (1, 2)), figsize=(3.28, 6.0) if stacked else (9.5, 3.6))
     names: list[list[Any]] = [[], []]  # each panel's point labels
-    for ax, names_here, (metric, label) in zip(
+    marks: list[list[tuple[float, float, float, float]]] = [[], []]  # and its points, with their intervals
+    for ax, names_here, marks_here, (metric, label) in zip(
         axes,
         names,
+        marks,
         ((f"coverage@{k}", "catalogue coverage (share of items)"), (f"novelty@{k}", "novelty (bits)")),
         strict=True,
     ):
@@ -71,6 +73,7 @@ def _scatter_figure(rows: Sequence[Any], k: int, colours: Mapping[str, str], sta
             names_here.append(
                 ax.annotate(r.label, (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
             )
+            marks_here.append((x, y, lo, hi))
         ax.set_xlabel(label)
         ax.set_ylabel(f"NDCG@{k}")
         # room on the right for the names beside the points: past the axes they set the phone chart's width,
@@ -81,8 +84,8 @@ def _scatter_figure(rows: Sequence[Any], k: int, colours: Mapping[str, str], sta
     axes[1].set_title("Accuracy vs novelty", loc="left")
     if stacked:
         fig.tight_layout(h_pad=1.5)
-    for names_here in names:  # two models close on both axes printed one name over the other
-        C.separate_labels(names_here)
+    for names_here, marks_here in zip(names, marks, strict=True):  # names apart, and off the points
+        C.separate_labels(names_here, points=marks_here)
     return fig
 
 
