@@ -172,18 +172,24 @@ def test_headings_form_an_outline(browser, report_dir: Path) -> None:  # type: i
     page.close()
 
 
-@pytest.mark.parametrize("width", [390, 1280])
-def test_embed_map_page_explains_itself_and_fits_a_phone(  # type: ignore[no-untyped-def]
-    browser, movielens_dir: Path, tmp_path_factory: pytest.TempPathFactory, width: int
-) -> None:
-    """``movierec embed``'s map.html, run as a real process: a tab title, a heading and a line on what colour,
-    size and hover mean (plotly's bare page had none, and its one-line title was cut off at 390 px); on a
-    phone the genre legend goes under the map with every entry inside it, on a desktop it stays beside."""
+@pytest.fixture(scope="module")
+def embed_dir(movielens_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``movierec embed``'s output folder, run once for the module: both widths below open the same map.html
+    (the page lays itself out in the browser; the command does not know the width), and only read it."""
     out = tmp_path_factory.mktemp("embed") / "emb"
     cmd = ["embed", "--dataset", str(movielens_dir)]
     cmd += ["-m", "svd", "-p", "factors=8", "--projection", "pca", "--sample", "40", "--out", str(out)]
     done = run_process(*cmd, inherit_columns=True)
     assert done.returncode == 0, done.stderr
+    return out
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_embed_map_page_explains_itself_and_fits_a_phone(browser, embed_dir: Path, width: int) -> None:  # type: ignore[no-untyped-def]
+    """``movierec embed``'s map.html, run as a real process: a tab title, a heading and a line on what colour,
+    size and hover mean (plotly's bare page had none, and its one-line title was cut off at 390 px); on a
+    phone the genre legend goes under the map with every entry inside it, on a desktop it stays beside."""
+    out = embed_dir
     page = browser.new_page(viewport={"width": width, "height": 844}, device_scale_factor=1)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -311,34 +317,34 @@ _DRAWN_TWICE = [
 ]
 
 
-@pytest.mark.parametrize("width", [360, 390])
+@pytest.mark.parametrize("width", [360, 390, 1280])
 def test_phone_shows_the_wide_charts_drawn_for_it(browser, report_dir: Path, width: int) -> None:  # type: ignore[no-untyped-def]
     """On a phone every chart is the one drawn for it (about 360 px: panels stacked, bars and violins one a
     row, legends in two columns), shown at >= 0.85x (its 8 pt text >= 10 px) whole in its card, no sideways
     scroll: drawn for a desktop (542-1236 px) and kept at 0.85x, a 360 px screen showed a third to a half of
     the wide ones, the violins, long tail, genres, scatter and ranking bars scrolling 350-657 px in their
-    cards, and the others scrolled 151-295 px. On a desktop the wide ones are shown."""
-    for w, h in ((width, 800), (1280, 800)):
-        page = browser.new_page(viewport={"width": w, "height": h}, device_scale_factor=1)
-        page.goto((report_dir / "index.html").resolve().as_uri())
-        page.wait_for_function("() => [...document.images].every(i => i.complete)")
-        got = page.evaluate(
-            """() => [...document.querySelectorAll('figure:has(source)')].map(f => { const i = f.querySelector('img');
-            const r = i.getBoundingClientRect(), card = f.getBoundingClientRect();
-            return {narrow: i.currentSrc === f.querySelector('source').srcset, natural: i.naturalWidth,
-              shown: r.width, scroll: f.scrollWidth - f.clientWidth, alt: i.alt,
-              inside: r.left >= card.left && r.right <= card.right}; })"""
-        )
-        kinds = sorted(next((k for k in _DRAWN_TWICE if g["alt"].startswith(k)), g["alt"]) for g in got)
-        assert kinds == sorted(_DRAWN_TWICE), got
-        for g in got:
-            if w <= 700:
-                assert g["narrow"] and g["natural"] < 380, g
-                assert g["shown"] >= 0.85 * g["natural"] - 1 and g["scroll"] <= 1 and g["inside"], g
-            else:
-                assert not g["narrow"] and g["natural"] > 400 and g["shown"] >= 0.85 * g["natural"] - 1, g
-        assert _scroll_width(page) <= w
-        page.close()
+    cards, and the others scrolled 151-295 px. On a desktop (1280 px, its own case: each phone width's case
+    opened the desktop page too, the same page twice) the wide ones are shown."""
+    page = browser.new_page(viewport={"width": width, "height": 800}, device_scale_factor=1)
+    page.goto((report_dir / "index.html").resolve().as_uri())
+    page.wait_for_function("() => [...document.images].every(i => i.complete)")
+    got = page.evaluate(
+        """() => [...document.querySelectorAll('figure:has(source)')].map(f => { const i = f.querySelector('img');
+        const r = i.getBoundingClientRect(), card = f.getBoundingClientRect();
+        return {narrow: i.currentSrc === f.querySelector('source').srcset, natural: i.naturalWidth,
+          shown: r.width, scroll: f.scrollWidth - f.clientWidth, alt: i.alt,
+          inside: r.left >= card.left && r.right <= card.right}; })"""
+    )
+    kinds = sorted(next((k for k in _DRAWN_TWICE if g["alt"].startswith(k)), g["alt"]) for g in got)
+    assert kinds == sorted(_DRAWN_TWICE), got
+    for g in got:
+        if width <= 700:
+            assert g["narrow"] and g["natural"] < 380, g
+            assert g["shown"] >= 0.85 * g["natural"] - 1 and g["scroll"] <= 1 and g["inside"], g
+        else:
+            assert not g["narrow"] and g["natural"] > 400 and g["shown"] >= 0.85 * g["natural"] - 1, g
+    assert _scroll_width(page) <= width
+    page.close()
 
 
 def test_a_chart_that_scrolls_is_a_named_region_a_keyboard_reaches(browser, report_dir: Path) -> None:  # type: ignore[no-untyped-def]
