@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import re
 import shutil
 from pathlib import Path
 
@@ -44,6 +46,47 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]  # fmt: skip
 
+#: browser-window parts a headless test never shows, which Chromium builds for every window, and each Playwright
+#: context is a window: Chromium 156 loads the address bar's two WebUI popups (chrome://omnibox-popup.top-chrome/
+#: and its AI-mode page) in a renderer of their own. A context that opened the served page, searched, rated and
+#: got a list cost 1.65-1.95 CPU-s of Chromium with them and 0.75-0.86 without (six contexts, one browser); what
+#: the page draws is the same (no page sees the address bar)
+CHROMIUM_FEATURES_OFF = ("WebUIOmniboxPopup", "WebUIOmniboxAimPopup")
+
+
+@functools.cache
+def _playwright_features_off() -> tuple[str, ...] | None:
+    """The features Playwright's driver turns off with its own ``--disable-features`` (its chromiumSwitches:
+    MediaRouter, PaintHolding, HttpsUpgrades, …), read from the driver's JavaScript; None where they cannot be
+    read (another driver layout). Chromium keeps only the last ``--disable-features`` it is given, and
+    Playwright puts ours after its own, so ours has to name Playwright's too or would turn them back on."""
+    import playwright
+
+    lib = Path(playwright.__file__).parent / "driver" / "package" / "lib"
+    for js in (lib / "coreBundle.js", lib / "server" / "chromium" / "chromiumSwitches.js"):
+        if not js.is_file():
+            continue
+        text = js.read_text(encoding="utf-8", errors="replace")
+        listed = re.search(r"\bdisabledFeatures = \[(.*?)\]", text, re.S)
+        if listed:  # Playwright 1.49 and later: a list, with comments, some entries conditional
+            names = re.findall(r"[\"']([A-Za-z0-9_]+)[\"']", re.sub(r"//[^\n]*", "", listed.group(1)))
+            return tuple(names) if names else None
+        inline = re.search(r"[\"']--disable-features=([A-Za-z0-9_,]+)[\"']", text)
+        if inline:  # earlier releases: one string
+            return tuple(inline.group(1).split(","))
+    return None
+
+
+def chromium_args() -> list[str]:
+    """:data:`CHROMIUM_ARGS` and one ``--disable-features`` with Playwright's features and
+    :data:`CHROMIUM_FEATURES_OFF`; :data:`CHROMIUM_ARGS` alone where Playwright's cannot be read (slower, and
+    Playwright's switches stay as it sets them)."""
+    theirs = _playwright_features_off()
+    if theirs is None:
+        return list(CHROMIUM_ARGS)
+    off = list(dict.fromkeys([*theirs, *CHROMIUM_FEATURES_OFF]))
+    return [*CHROMIUM_ARGS, "--disable-features=" + ",".join(off)]
+
 
 @pytest.fixture(scope="module")
 def browser():  # type: ignore[no-untyped-def]
@@ -55,6 +98,6 @@ def browser():  # type: ignore[no-untyped-def]
     except ImportError:
         pytest.skip("playwright is not installed (pip install 'movierec[dev]'); browser tests skipped")
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=chromium_args(), headless=True)
         yield b
         b.close()
