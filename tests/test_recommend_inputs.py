@@ -458,13 +458,13 @@ def test_ratings_of_0_and_1_are_told_the_threshold_that_counts_the_1s(
 
 
 def test_an_unknown_movie_id_says_which_ids_there_are_with_or_without_an_artifact(
-    tmp_path: Path, capsys
+    popularity_artifact: Path, capsys
 ) -> None:  # type: ignore[no-untyped-def]
     """``similar --movie-id abc`` said "unknown movie id 'abc' in ml-latest-small (it has no ratings)", as if
     'abc' were a movie nobody rated, and with ``--artifact`` only "unknown movie id '999999'". Both now say
-    what the data or artifact has and what to give, in the words ``similar 999999`` already used."""
-    art = tmp_path / "pop"
-    assert run_cli(["export", "-m", "popularity", "--no-check", "--out", str(art)], capsys)[0] == 0
+    what the data or artifact has and what to give, in the words ``similar 999999`` already used. The
+    artifact is the module's popularity export of ml-latest-small (this test exported the same one itself)."""
+    art = popularity_artifact
     has = "(its 9,724 movies have ids 1 to 193609, with gaps); give a movieId or a title ('Toy Story')"
     for where, extra in (("ml-latest-small", []), ("the artifact", ["--artifact", str(art)])):
         for movie_id in ("abc", "999999"):
