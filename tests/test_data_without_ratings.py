@@ -250,7 +250,19 @@ def test_experiment_file_without_a_threshold_takes_the_datas(log: Path, tmp_path
     assert not (tmp_path / "runs4").exists() or not any((tmp_path / "runs4").iterdir())
 
 
-def test_report_on_a_log_without_ratings_describes_interactions(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def log_report(log: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``report --models popularity,ease`` on the 40-movie log (PCA maps), the folder it wrote: the two report
+    tests read it. (The description test ran a report of its own on an 80-user, 60-movie log so that the
+    curves could reach K=50; they now stop at the catalogue, which the other test checks on this one.)"""
+    out = tmp_path_factory.mktemp("log-report") / "report"
+    data = ["--ratings", str(log), "--user-col", "user", "--item-col", "item", "--rating-col", ""]
+    models = ["--models", "popularity,ease", "--projection", "pca"]
+    _ok(_run("report", *data, *models, "--out", str(out), cwd=out.parent))
+    return out
+
+
+def test_report_on_a_log_without_ratings_describes_interactions(log_report: Path) -> None:
     """``report`` on a log without ratings says what it did: the header read 'relevant = rating ≥ 1.0 ·
     protocols rating, full-ranking, test-candidates' although rating and test-candidates were skipped,
     the dataset section '1.00 mean rating' over a histogram of 1s ('How often each rating is given'), and
@@ -258,18 +270,7 @@ def test_report_on_a_log_without_ratings_describes_interactions(tmp_path: Path) 
     words, the cards count interactions (median per user and per movie), no rating histogram is drawn."""
     import html as htmllib
 
-    log = tmp_path / "plays.csv"  # 80 users in two tastes over 60 movies (the report's curves reach K=50)
-    rows = [
-        f"{u},{(u % 2) * 30 + (u * 7 + j) % 30 + 1},{1_600_000_000 + 3600 * (u * 40 + j)}"
-        for u in range(1, 81)
-        for j in range(15)
-    ]
-    log.write_text("user,item,timestamp\n" + "\n".join(rows) + "\n")
-    data = ["--ratings", str(log), "--user-col", "user", "--item-col", "item", "--rating-col", ""]
-    out = tmp_path / "report"
-    models = ["--models", "popularity,ease", "--projection", "pca"]
-    proc = _run("report", *data, *models, "--out", str(out), cwd=tmp_path)
-    _ok(proc)
+    out = log_report
     page = (out / "index.html").read_text()
     header = re.search(r'<div class="meta">(.*?)</div>', page, re.S)
     assert header is not None
@@ -295,15 +296,10 @@ def test_report_on_a_log_without_ratings_describes_interactions(tmp_path: Path) 
     assert "was rated by" not in text
 
 
-def test_a_report_on_a_catalogue_under_50_movies_draws_its_curves_to_the_catalogue(
-    log: Path, tmp_path: Path
-) -> None:
+def test_a_report_on_a_catalogue_under_50_movies_draws_its_curves_to_the_catalogue(log_report: Path) -> None:
     """The metric-vs-K curves went to K = 50 whatever the data: on this 40-movie log the report stopped with
     "50 (k= in Python, --k in the CLI) is larger than the catalogue (40 items); nothing was written"."""
-    out = tmp_path / "rep"
-    data = ["--ratings", str(log), "--user-col", "user", "--item-col", "item", "--rating-col", ""]
-    _ok(_run("report", *data, "--models", "popularity,ease", "--out", str(out), cwd=tmp_path))
-    curves = json.loads((out / "results.json").read_text())["curves"]
+    curves = json.loads((log_report / "results.json").read_text())["curves"]
     assert curves["k"] == list(range(1, 41))
     assert len(curves["ease"]["ndcg"]) == 40
 
