@@ -15,6 +15,10 @@ from movierec.errors import ConfigError
 from movierec.evaluation import compare, evaluate, make_split
 from movierec.models.registry import create
 
+#: one worker runs the file (make test's --dist loadgroup), so its module fixtures (ease_rec, svd_rec) are
+#: fitted once, not once per worker that draws one of their tests
+pytestmark = pytest.mark.xdist_group("test_display")
+
 
 @pytest.fixture(scope="module")
 def ds() -> movierec.Dataset:

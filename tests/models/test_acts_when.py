@@ -97,6 +97,8 @@ def _scores(name: str, train: Interactions, **params: Any) -> np.ndarray:
     return _FITTED[key]
 
 
+# one worker runs every case (make test's --dist loadgroup), so the cases that share a setting share its fit
+@pytest.mark.xdist_group("acts-when-fits")
 @pytest.mark.parametrize("name, key, value, switch", CASES)
 def test_a_declared_parameter_changes_nothing_while_its_switch_is_off_and_something_once_on(
     name: str, key: str, value: Any, switch: tuple[Any, Any] | None, small: Interactions
