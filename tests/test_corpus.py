@@ -47,11 +47,12 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from movierec.serving.artifact import FORMAT_VERSION, export_artifact
 
     root = tmp_path_factory.mktemp("generated")
-    # ratio ~1000: 64 MiB of zeros deflate to ~64 KiB
+    # ratio ~1000: 8 MiB of zeros deflate to ~8 KiB (a member over 1 MiB claiming a ratio over MAX_RATIO,
+    # 200, is a bomb; 64 MiB, as before, cost 0.2 CPU-s to deflate for the same refusal)
     with zipfile.ZipFile(root / "bomb.zip", "w", zipfile.ZIP_DEFLATED) as zf:
         with zf.open("ml-latest/ratings.csv", "w", force_zip64=True) as fh:
             block = b"\0" * (1 << 20)
-            for _ in range(64):
+            for _ in range(8):
                 fh.write(block)
     rng = np.random.default_rng(0)
     n_users, n_items = 12, 15
