@@ -226,6 +226,9 @@ def lift_table(
     """
     from movierec.scoring.support import MIN_SUPPORT, SIMILAR_SHRINKAGE, default_min_support
 
+    key = _lift_key(x, k, shrink, floors, block, (MIN_SUPPORT, SIMILAR_SHRINKAGE))
+    if _LAST_LIFT and _LAST_LIFT[0][0] == key:
+        return _LAST_LIFT[0][1].copy()
     xc_full = sp.csc_matrix(x, dtype=np.float32)
     n_items = xc_full.shape[1]
     active = np.flatnonzero(np.diff(xc_full.indptr) > 0)  # items nobody liked have no neighbours
@@ -259,7 +262,30 @@ def lift_table(
         rows_out.append(active[start + r])
         cols_out.append(active[c])
         vals_out.append(sims[r, c])
-    return _items_csr(rows_out, cols_out, vals_out, n_items)
+    table = _items_csr(rows_out, cols_out, vals_out, n_items)
+    _LAST_LIFT[:] = [(key, table.copy())]
+    return table
+
+
+#: the last :func:`lift_table` computed, ``[(key, table)]`` (empty before the first): the same positives
+#: asked again in one process (``Recommender.similar`` then ``export``, several models of one dataset
+#: exported from a notebook, the report's similar-movies table and an export) reuse it. Computing it is
+#: 0.6 CPU-s on ml-latest-small's positives, far more on larger data; one table is ~8 bytes a neighbour.
+_LAST_LIFT: list[tuple[tuple[object, ...], sp.csr_matrix]] = []
+
+
+def _lift_key(x: sp.csr_matrix, *settings: object) -> tuple[object, ...]:
+    """What :func:`lift_table` reads: ``x``'s shape and a digest of its stored entries, and the settings
+    (the support floors and the similar lists' shrinkage included, read at the call)."""
+    import hashlib
+
+    m = sp.csr_matrix(x)
+    digest = hashlib.blake2b(digest_size=32)
+    for part in (m.indptr, m.indices, m.data):
+        arr = np.ascontiguousarray(part)
+        digest.update(str(arr.dtype).encode())
+        digest.update(arr.tobytes())
+    return (m.shape, digest.hexdigest(), *settings)
 
 
 class ItemKNN(WeightedRecommender):
