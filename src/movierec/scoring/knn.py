@@ -111,6 +111,8 @@ class KnnIndex:
         self.n = n
         self.rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
         self.sims = arrays["neighbours_weights"].astype(np.float64)
+        self.indices = np.asarray(arrays["neighbours_indices"], dtype=np.int64)
+        self.indptr = np.asarray(indptr, dtype=np.int64)
         # positions + 1 (so none is a stored zero), as CSC: column j = every list that contains j
         pos = sp.csr_matrix(
             (np.arange(1, nnz + 1, dtype=np.float64), arrays["neighbours_indices"], indptr), shape=(n, n)
@@ -189,17 +191,38 @@ class KnnIndex:
         sub = self.by_col[:, items]
         pos = sub.data.astype(np.int64) - 1
         col = np.repeat(np.arange(len(items)), np.diff(sub.indptr))
-        if came is None:
-            order = np.argsort(pos, kind="stable")  # row-major, best first within a row
-        else:  # row-major, best first (a list's equal similarities are one tie), then the earliest rating
-            order = np.lexsort((np.asarray(came)[col], -self.sims[pos], self.rows[pos]))
-        pos, col = pos[order], col[order]
         rows = self.rows[pos]
-        if len(rows):
-            starts = np.r_[0, np.flatnonzero(np.diff(rows)) + 1]
-            rank = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
-            keep = rank < self.k
-            rows, pos, col = rows[keep], pos[keep], col[keep]
+        # each entry's place among the user's movies in its list (lists are best first): a running count of
+        # the user's movies over every list, read at the entry and where its list starts. Ordering the
+        # entries instead (a user's 200 movies meet ~200,000 of them) took 4x as long, 13x the model's own
+        # scoring per user.
+        mine = np.zeros(self.n, dtype=bool)
+        mine[items] = True
+        running = np.cumsum(mine[self.indices])
+        start = self.indptr[rows]
+        rank = running[pos] - np.where(start > 0, running[start - 1], 0) - 1
+        keep = rank < self.k
+        if came is not None:  # equal similarities go by when the rating came, not by list order: in a list
+            # whose k-th and (k+1)-th of the user's movies are equally similar (s), those above s stay, and of
+            # those at s the earliest rated fill the places left
+            at = np.full(self.n, np.nan)
+            kth = rank == self.k - 1
+            at[rows[kth]] = self.sims[pos[kth]]
+            past = np.flatnonzero(rank == self.k)
+            tied = np.zeros(self.n, dtype=bool)
+            tied[rows[past[self.sims[pos[past]] == at[rows[past]]]]] = True
+            e = np.flatnonzero(tied[rows])
+            if len(e):
+                sim, edge = self.sims[pos[e]], at[rows[e]]
+                places = self.k - np.bincount(rows[e], weights=sim > edge, minlength=self.n).astype(np.int64)
+                level = e[sim == edge]
+                order = level[np.lexsort((np.asarray(came)[col[level]], rows[level]))]
+                ranked = rows[order]
+                starts = np.r_[0, np.flatnonzero(np.diff(ranked)) + 1]
+                first = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+                keep[e] = sim > edge
+                keep[order] = first < places[ranked]
+        rows, pos, col = rows[keep], pos[keep], col[keep]
         dev = np.asarray(ratings, dtype=np.float64)[col] - self.x_off[items[col]] - y_off
         if self.x_scale is not None:
             dev = dev / self.x_scale[items[col]]
