@@ -227,8 +227,9 @@ def lift_table(
     from movierec.scoring.support import MIN_SUPPORT, SIMILAR_SHRINKAGE, default_min_support
 
     key = _lift_key(x, k, shrink, floors, block, (MIN_SUPPORT, SIMILAR_SHRINKAGE))
-    if _LAST_LIFT and _LAST_LIFT[0][0] == key:
-        return _LAST_LIFT[0][1].copy()
+    last = _LAST_LIFT[:]  # read once: a server's other thread may put another table there meanwhile
+    if last and last[0][0] == key:
+        return last[0][1].copy()
     xc_full = sp.csc_matrix(x, dtype=np.float32)
     n_items = xc_full.shape[1]
     active = np.flatnonzero(np.diff(xc_full.indptr) > 0)  # items nobody liked have no neighbours
