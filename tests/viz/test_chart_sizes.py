@@ -7,6 +7,7 @@ from typing import Any
 
 import matplotlib.image as mpimg
 import numpy as np
+import pytest
 
 from movierec.viz.charts import training_curves
 
@@ -24,13 +25,17 @@ def test_one_model_training_chart_is_drawn_at_two_panels_width(tmp_path: Path) -
 
 
 def _title_box(png: Path) -> tuple[int, int]:
-    """Height and width in pixels of a chart's first line of ink from the top, its title (pixels < 100 of 255)."""
+    """Height and width in pixels of a chart's first line of ink from the top, its title (pixels < 100 of 255):
+    the ink from its left up to a gap of 20 blank columns (a word space is ~5 px; a key set in the title row,
+    as the per-user chart's "mean", lies past such a gap)."""
     dark = mpimg.imread(png)[..., :3].mean(axis=2) < 100 / 255
     rows = dark.any(axis=1)
     top = int(rows.argmax())
     height = int((~rows[top:]).argmax())
     cols = np.flatnonzero(dark[top : top + height].any(axis=0))
-    return height, int(cols[-1] - cols[0] + 1)
+    gaps = np.flatnonzero(np.diff(cols) > 20)
+    end = cols[gaps[0]] if len(gaps) else cols[-1]
+    return height, int(end - cols[0] + 1)
 
 
 def test_every_chart_title_is_one_size(tmp_path: Path) -> None:
@@ -383,3 +388,28 @@ def test_training_panels_count_whole_epochs_and_their_legend_sits_over_the_lines
         assert corners == {"validation rmse": 3, "validation ndcg@10": 2}, corners
     finally:
         pyplot().close(fig)
+
+
+@pytest.mark.parametrize("narrow", [False, True], ids=["wide", "phone"])
+@pytest.mark.parametrize("n_models", [1, 7])
+def test_the_per_user_violins_mean_key_stays_off_the_plot(narrow: bool, n_models: int) -> None:
+    """The wide per-user chart put its "mean" key in the axes' upper right, on the last model's violin (the
+    default report's warp+genres+tags reaches NDCG 1.0 there); the phone chart already set it in the title
+    row. Both now do, and the key lies outside the plot, one or seven models."""
+    import matplotlib.pyplot as plt
+
+    from movierec.viz.charts import per_user_figure
+
+    rng = np.random.default_rng(0)
+    models = ["popularity", "svd", "knn-baseline", "bpr", "ease", "als", "warp+genres+tags"][:n_models]
+    per_user = {m: np.r_[rng.beta(1.2, 3.0, 300), 1.0] for m in models}
+    fig = per_user_figure(per_user, metric="NDCG@10 per user", title="Per-user NDCG@10: the spread behind the averages", narrow=narrow)  # fmt: skip
+    try:
+        fig.draw_without_rendering()
+        renderer = fig.canvas.get_renderer()
+        (ax,) = fig.axes
+        keys = [*fig.legends, *([ax.get_legend()] if ax.get_legend() else [])]
+        assert len(keys) == 1 and [t.get_text() for t in keys[0].get_texts()] == ["mean"]
+        assert not keys[0].get_window_extent(renderer).overlaps(ax.get_window_extent(renderer))
+    finally:
+        plt.close(fig)

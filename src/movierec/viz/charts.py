@@ -647,6 +647,18 @@ def per_user_distribution(
     ``narrow``: one model a row (the violins lie along the metric's axis), about 360 px wide, for the report
     on a phone: a column per model (1138 px with 7 models) kept at 0.85x scrolled 657 px sideways in a
     360 px phone's card."""
+    return save(per_user_figure(per_user, metric=metric, title=title, colours=colours, narrow=narrow), path)
+
+
+def per_user_figure(
+    per_user: Mapping[str, np.ndarray],
+    *,
+    metric: str,
+    title: str,
+    colours: Mapping[str, str] | None = None,
+    narrow: bool = False,
+) -> Any:
+    """:func:`per_user_distribution`'s figure, laid out (not saved: a test reads where its legend lies)."""
     plt = pyplot()
     models = [m for m, v in per_user.items() if v is not None and len(v)]
     colours = colours or model_colours(list(per_user))
@@ -673,19 +685,20 @@ def per_user_distribution(
         )
         if narrow:  # the first model on top
             ax.invert_yaxis()
-        else:
-            ax.legend(frameon=False, loc="upper right")
     (ax.set_xlabel if narrow else ax.set_ylabel)(metric)
     ax.grid(axis="y" if narrow else "x", visible=False)
     if not narrow:
-        ax.set_title(title, loc="left")
-        return save(fig, path)
+        heading = ax.set_title(title, loc="left")
+        if models:  # in the title row: in the axes' upper right it lay on the last model's violin
+            fig.draw_without_rendering()  # the title's place is settled at a draw
+            _legend_beside_title(ax, heading)
+        return fig
     # the title from the chart's left edge, on two lines: after the models' names it set the width (447 px)
     heading = _chart_title(fig, textwrap.fill(title, 34))
     fig.tight_layout()
     if models:
         _legend_beside_title(ax, heading)
-    return save(fig, path)
+    return fig
 
 
 def _legend_beside_title(ax: Any, heading: Any) -> None:
