@@ -204,8 +204,9 @@ def bpr_fold_in(
     (no sampling): concave in u, so L-BFGS from u = 0 reaches the one optimum, deterministically. The
     mean over pairs matches LearnBPR's training, whose penalty acts once per sampled pair, so ``reg`` means
     the same for a visitor with 2 positives as for a user with 200. Measured on ml-latest-small (bpr
-    defaults, 200 factors; 5-7 function evaluations), median CPU time: 9 ms for a visitor with 2 liked
-    movies, 24 ms with 10, 37 ms with 20, 84 ms with 50 (the pairs grow as liked × catalogue).
+    defaults, 200 factors; 5-7 function evaluations; one BLAS thread), median CPU time of 21 visitors: 5 ms
+    for a visitor with 2 liked movies, 12 ms with 10, 24 ms with 20, 43 ms with 50 (the pairs grow as liked ×
+    catalogue; 9/24/37/84 ms before the BLAS controller was kept, 2bce77a3).
     """
     from scipy.optimize import minimize
 
