@@ -55,6 +55,13 @@ def test_umap_projection_is_deterministic_given_the_seed() -> None:
     a = project(x, "umap", seed=3, sample=None)
     b = project(x, "umap", seed=3, sample=None)
     np.testing.assert_allclose(a.coords, b.coords)
+    # umap-learn's kernels are kept on disk (they took ~10 CPU-s to compile in every process that drew a
+    # map, this test's whole cost); a later process loads them, and the map above is the same either way
+    from numba.core.caching import FunctionCache
+    from umap import umap_, utils
+
+    assert isinstance(umap_.smooth_knn_dist._cache, FunctionCache)
+    assert isinstance(utils.fast_knn_indices._cache, FunctionCache)
 
 
 @pytest.mark.slow

@@ -191,10 +191,36 @@ def _umap(x: np.ndarray, seed: int) -> np.ndarray:
         import umap
     except ModuleNotFoundError as exc:
         raise ConfigError("the umap projection needs umap-learn: pip install 'movierec[viz]'") from exc
+    _cache_umap_kernels()
     reducer = umap.UMAP(
         n_components=2, n_neighbors=min(15, len(x) - 1), min_dist=0.1, random_state=seed, n_jobs=1
     )
     return np.asarray(reducer.fit_transform(x))
+
+
+@lru_cache(maxsize=1)
+def _cache_umap_kernels() -> None:
+    """Keep umap-learn's compiled numba kernels on disk, as numba's ``cache=True`` does.
+
+    umap-learn 0.5 declares most of its kernels without ``cache=True``, so every process that draws a
+    UMAP map compiled them again: ~10 CPU-s (exact neighbours, smooth_knn_dist, membership strengths,
+    the layout epoch) before a 90-point map that then takes 0.1 s. Cached, a later process loads them
+    in ~0.1 s; the machine code, and so the map, is the same (numba keys the cache on the kernel's
+    source file and the argument types). Where no cache folder can be written (numba's own rule: next
+    to the module, else the user's cache folder), the kernels compile in memory as before.
+    """
+    try:
+        from numba.core.registry import CPUDispatcher
+        from umap import distances, layouts, umap_, utils
+    except ImportError:  # a umap-learn without these modules: compile as it always did
+        return
+    for module in (umap_, utils, layouts, distances):
+        for kernel in list(vars(module).values()):
+            if isinstance(kernel, CPUDispatcher) and kernel.__module__ == module.__name__:
+                try:
+                    kernel.enable_caching()
+                except RuntimeError:  # numba: no writable cache folder for this file
+                    return
 
 
 # --- item metadata ---------------------------------------------------------------------------
