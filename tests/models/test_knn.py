@@ -307,10 +307,19 @@ def _rmse(pred: np.ndarray, truth: np.ndarray) -> float:
     return float(np.sqrt(np.mean((pred - truth) ** 2)))
 
 
-def test_knn_baseline_rmse_matches_surprise_value(notebook_split: tuple[Interactions, Interactions]) -> None:
+@pytest.fixture(scope="module")
+def notebook_knn_baseline(notebook_split: tuple[Interactions, Interactions]) -> KNNBaseline:
+    """``KNNBaseline()`` fitted on the notebook split's training rows, once for the module: the fast
+    parity test and the Surprise rerun both read it (predict only)."""
+    return KNNBaseline().fit(notebook_split[0])
+
+
+def test_knn_baseline_rmse_matches_surprise_value(
+    notebook_split: tuple[Interactions, Interactions], notebook_knn_baseline: KNNBaseline
+) -> None:
     """Default list length (600 per item) stays within the parity bound (measured gap 0.0003)."""
-    train, test = notebook_split
-    model = KNNBaseline().fit(train)
+    _, test = notebook_split
+    model = notebook_knn_baseline
     assert np.diff(model.neighbours_.indptr).max() <= 600
     ours = _rmse(model.predict(test.users, test.items), test.ratings)
     assert abs(ours - SURPRISE_KNN_BASELINE_RMSE) <= 0.005
@@ -353,7 +362,9 @@ def test_knn_baseline_long_lists_give_surprises_rmse(
 
 @pytest.mark.slow
 @pytest.mark.reference
-def test_knn_baseline_parity_with_surprise_full(notebook_split: tuple[Interactions, Interactions]) -> None:
+def test_knn_baseline_parity_with_surprise_full(
+    notebook_split: tuple[Interactions, Interactions], notebook_knn_baseline: KNNBaseline
+) -> None:
     surprise = pytest.importorskip("surprise")
     from movierec.models.reference.surprise import to_trainset
 
@@ -362,7 +373,7 @@ def test_knn_baseline_parity_with_surprise_full(notebook_split: tuple[Interactio
     algo = surprise.KNNBaseline(k=40, min_k=2, sim_options=sim, verbose=False).fit(to_trainset(train))
     pairs = zip(test.users.tolist(), test.items.tolist(), strict=True)
     theirs = _rmse(np.array([algo.predict(u, i).est for u, i in pairs]), test.ratings)
-    ours = _rmse(KNNBaseline().fit(train).predict(test.users, test.items), test.ratings)
+    ours = _rmse(notebook_knn_baseline.predict(test.users, test.items), test.ratings)
     assert abs(ours - theirs) <= 0.005
     assert abs(theirs - SURPRISE_KNN_BASELINE_RMSE) < 1e-6
 
