@@ -198,9 +198,9 @@ class KnnIndex:
         # scoring per user.
         mine = np.zeros(self.n, dtype=bool)
         mine[items] = True
-        running = np.cumsum(mine[self.indices])
-        start = self.indptr[rows]
-        rank = running[pos] - np.where(start > 0, running[start - 1], 0) - 1
+        running = np.zeros(len(self.indices) + 1, dtype=np.int64)  # running[p]: the user's movies before p
+        np.cumsum(mine[self.indices], out=running[1:])
+        rank = running[pos] - running[self.indptr[rows]]
         keep = rank < self.k
         if came is not None:  # equal similarities go by when the rating came, not by list order: in a list
             # whose k-th and (k+1)-th of the user's movies are equally similar (s), those above s stay, and of
