@@ -361,8 +361,7 @@ def _write_ahead(storage: Any) -> None:
     _SQLITE_ENGINES.add(storage.engine)
     try:
         with storage.engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
-            wal = conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            wal = conn.exec_driver_sql("PRAGMA journal_mode=WAL").scalar() == "wal"  # the mode it is now in
     except Exception:  # locked by another process's transaction, or no shared memory here: as before
         return
     if wal:
