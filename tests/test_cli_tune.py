@@ -545,6 +545,14 @@ def test_the_other_settings_refusal_is_short_and_a_refused_run_leaves_no_wal_fil
     assert last_line("--storage", "sqlite:///s.db", "--study", "low", "--threshold", "3") == (
         "movierec: error: study 'low' in sqlite:///s.db has threshold 2.0, not 3.0" + fix
     )
+    # a URL with a query (SQLite's busy timeout) names the same file: its finished trial is counted, so the
+    # refusal says no more than without one (the query was read as part of the file's name, the study as
+    # empty, and '; nothing was written (the study is as it was)' was added)
+    q = "sqlite:///q.db?timeout=30"
+    last_line("--storage", q, "--study", "q", "--threshold", "2", code=0)
+    assert last_line("--storage", q, "--study", "q", "--threshold", "3") == (
+        f"movierec: error: study 'q' in {q} has threshold 2.0, not 3.0" + fix
+    )
     assert wal_files() == []
     optuna.create_study(
         storage="sqlite:///" + str(tmp_path / "e.db"), study_name="mine", direction="maximize"

@@ -471,7 +471,10 @@ def _study_url(storage: str | None, study: str, out: Path | None) -> str:
 
 def _study_exists(storage: str, study_name: str) -> bool:
     """Whether ``storage`` holds a study of that name (a SQLite file that is not there is not created)."""
-    if storage.startswith("sqlite:///") and not Path(storage.removeprefix("sqlite:///")).is_file():
+    from movierec.provenance import sqlite_file
+
+    file = sqlite_file(storage)  # the file without the URL's query (sqlite:///s.db?timeout=30 is s.db)
+    if file is not None and not file.is_file():
         return False
     try:
         import optuna
@@ -564,7 +567,10 @@ def _trial_counts(storage: str, study_name: str) -> tuple[int, int] | None:
     """The study's finished trials (complete or pruned) and its running ones (another worker's: a run
     stopped by Ctrl-C or SIGTERM has closed its own, :func:`movierec.tuning._optimize`): (0, 0) when the
     database or the study does not exist, None when that cannot be told (an unreachable server)."""
-    if storage.startswith("sqlite:///") and not Path(storage.removeprefix("sqlite:///")).exists():
+    from movierec.provenance import sqlite_file
+
+    file = sqlite_file(storage)
+    if file is not None and not file.exists():
         return 0, 0
     try:
         import optuna
