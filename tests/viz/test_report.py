@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 from reporthelp import FAMOUS, SMALL_PARAMS, make_movielens
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from movierec.cli import app
 from movierec.datasets import load
@@ -268,27 +268,55 @@ def test_force_replaces_a_different_report(tmp_path: Path, movielens_dir: Path, 
     specs2 = parse_models("bpr", {"bpr": {"epochs": 2, "no_components": 4}})
     with pytest.raises(ConfigError, match="different report"):
         build_report(ds, specs2, out, projection="pca", seed=2, show_progress=False)
+    # beyond=False: what is checked is which files the replacement leaves, not its beyond-accuracy section
+    # (six charts, ~2 CPU-s); the old report's beyond charts are among the files it removes
     rep = build_report(
-        ds, specs2, out, projection="pca", seed=2, force=True, show_progress=False, png_maps=True
+        ds,
+        specs2,
+        out,
+        projection="pca",
+        seed=2,
+        force=True,
+        show_progress=False,
+        png_maps=True,
+        beyond=False,
     )
     assert not (out / "charts" / "rmse.png").exists()  # the old report's files are gone
+    assert not (out / "charts" / "beyond_tradeoff.png").exists()
     assert (out / "charts" / "map_bpr.png").is_file()
     assert json.loads((out / "results.json").read_text())["report"]["fingerprint"]["models"] == ["bpr"]
     assert rep.table[0]["model"] == "bpr"
 
 
-def test_dataset_without_titles_uses_ids(tmp_path: Path) -> None:
-    folder = make_movielens(tmp_path / "no-titles", titles=False)
+@pytest.fixture(scope="module")
+def no_titles_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Result]:
+    """``movierec report`` through the CLI, piped (CliRunner), of svd (2 epochs) on a MovieLens folder of
+    ratings.csv alone (no titles, genres or tags), default seed: (the data folder, the report folder, the
+    run's result). Read by the two tests below, which ran a whole svd report each (~5 CPU-s apiece): the
+    piped progress lines, which do not depend on the data having titles, and the ids standing for them."""
+    work = tmp_path_factory.mktemp("no-titles-report")
+    folder = make_movielens(work / "no-titles", titles=False)
+    out = work / "r"
+    result = CliRunner().invoke(
+        app,
+        ["report", "--dataset", str(folder), "--models", "svd", "--params", "svd.n_epochs=2",
+         "--params", "svd.n_factors=4", "--projection", "pca", "--out", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, (result.output, result.exception)
+    return folder, out, result
+
+
+def test_dataset_without_titles_uses_ids(no_titles_run: tuple[Path, Path, Result]) -> None:
+    folder, out, _ = no_titles_run
     ds = load(folder)
     assert ds.catalog is None
-    specs = parse_models("svd", {"svd": {"n_epochs": 2, "n_factors": 4}})
-    rep = build_report(ds, specs, tmp_path / "out", projection="pca", seed=3, show_progress=False)
-    emb = pd.read_csv(tmp_path / "out" / "embeddings.csv")
+    emb = pd.read_csv(out / "embeddings.csv")
     # titled as every door names a movie of data without titles: its id column's name and id (id_title)
     assert (emb["title"] == "movieId " + emb["movieId"].astype(str)).all()
     assert set(emb["genre"]) == {"(none)"}
-    assert any("no movie titles" in n for n in rep.notes)
-    assert (tmp_path / "out" / "index.html").is_file()
+    notes = json.loads((out / "results.json").read_text())["notes"]  # the report's notes (build_report's)
+    assert any("no movie titles" in n for n in notes)
+    assert (out / "index.html").is_file()
 
 
 def test_the_similar_grids_of_data_without_titles_show_the_raw_ids(tmp_path: Path) -> None:
@@ -305,7 +333,9 @@ def test_the_similar_grids_of_data_without_titles_show_the_raw_ids(tmp_path: Pat
     ds = load(tmp_path / "mine.csv")
     assert not ds.has_titles
     specs = parse_models("svd", {"svd": {"n_epochs": 2, "n_factors": 4}})
-    build_report(ds, specs, tmp_path / "out", projection="pca", seed=3, show_progress=False)
+    # beyond=False: the grids and the map are the similar and maps sections; the beyond-accuracy section's six
+    # charts (~2 CPU-s) are not read here
+    build_report(ds, specs, tmp_path / "out", projection="pca", seed=3, show_progress=False, beyond=False)
     data = json.loads((tmp_path / "out" / "results.json").read_text())
     html = (tmp_path / "out" / "index.html").read_text()
     assert data["similar"] and data["neighbours"]["svd"], "both grids have rows"
@@ -531,18 +561,14 @@ def test_sequence_models_add_a_leave_last_out_section(
     assert 'id="sequence"' not in (report_dir / "index.html").read_text()
 
 
-def test_cli_report_prints_plain_progress_lines_in_a_pipe(tmp_path: Path, movielens_dir: Path) -> None:
+def test_cli_report_prints_plain_progress_lines_in_a_pipe(no_titles_run: tuple[Path, Path, Result]) -> None:
     """Piped or logged, ``movierec report`` printed nothing until its tables (rich draws bars only on a
     terminal): it now prints compare's plain stamped lines, one as each step starts and ends and the
     models' lines between, and no bar's control characters. Above its tables it prints compare's
     provenance line and why its figures differ a little from compare's on the same split and seed (its
-    models train without a validation slice for their curves): the terminal said neither."""
-    result = CliRunner().invoke(
-        app,
-        ["report", "--dataset", str(movielens_dir), "--models", "svd", "--params", "svd.n_epochs=2",
-         "--projection", "pca", "--out", str(tmp_path / "r")],
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
+    models train without a validation slice for their curves): the terminal said neither. The run is
+    :func:`no_titles_run`'s (svd on data without titles: the lines are the same with them)."""
+    _, _, result = no_titles_run
     text = " ".join(result.output.split())
     assert "· split: ratings-holdout (0.2 of ratings" in text and "seed 42" in text, text
     assert "note: every model trained without " in text, text
@@ -680,6 +706,8 @@ def test_the_default_report_runs_on_a_ratings_file_alone(tmp_path: Path) -> None
             str(tmp_path / "mine.csv"),
             "--projection",
             "pca",
+            "--map-items",
+            "10",  # the check reads the table and the notes, not the maps: 10 movies each, not 1,500
             "--out",
             str(tmp_path / "r"),
         ],
