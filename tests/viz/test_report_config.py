@@ -87,9 +87,13 @@ def test_report_config_refuses_what_it_cannot_draw_in_one_line(movielens_dir: Pa
 def rating_and_stopping(movielens_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """One report of a file whose first lines are ``protocols = ["rating"]`` and ``early_stopping = "ndcg"``,
     read by the two tests below (each of the notes names its own line; popularity and baseline cannot stop,
-    so the stopping setting changes no row): the folder and the file. It was two reports, one a key each."""
+    so the stopping setting changes no row): the folder and the file. It was two reports, one a key each.
+    ``beyond = false`` (line 3): neither test reads the beyond-accuracy section, whose six charts were ~2
+    CPU-s of the report."""
     folder = tmp_path_factory.mktemp("rating-and-stopping")
-    exp = _experiment(folder, movielens_dir, 'protocols = ["rating"]\nearly_stopping = "ndcg"')
+    exp = _experiment(
+        folder, movielens_dir, 'protocols = ["rating"]\nearly_stopping = "ndcg"\nbeyond = false'
+    )
     report = run_process("report", "--config", str(exp), "--out", "rep", "--projection", "pca",
                          "--map-items", "10", cwd=folder)  # fmt: skip
     assert report.returncode == 0, report.stderr
@@ -135,14 +139,15 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path,
     """datagen's planted MovieLens folder (ml-100k's u.user: demographics tell who likes what), an experiment
     file with ``user_features = "demographics"``, popularity and segment-popularity, and ``report --config``
     of it run once in the working folder: (working folder, data folder, file, the report's stdout). The two
-    tests below ran the same report each."""
+    tests below ran the same report each. ``beyond = false``: neither reads the beyond-accuracy section (~2
+    CPU-s of the report's charts), and compare --config of the file measures none without it either."""
     from datagen import planted_movielens_folder
 
     work = tmp_path_factory.mktemp("planted-report")
     folder = planted_movielens_folder(work / "planted")
     exp = work / "exp.toml"
     exp.write_text(
-        f'seed = 3\nuser_features = "demographics"\n\n[dataset]\nname = "{folder}"\n\n'
+        f'seed = 3\nuser_features = "demographics"\nbeyond = false\n\n[dataset]\nname = "{folder}"\n\n'
         '[[models]]\nname = "popularity"\n\n[[models]]\nname = "segment-popularity"\n',
         encoding="utf-8",
     )
