@@ -6,7 +6,11 @@ concurrent keep-alive connections, a random training user per request (seeded). 
 worker with the response cache (the default server), one worker with ``--rec-cache 0`` (every
 request runs the top-N and the JSON encoding), two workers with the cache, the FastAPI route itself
 (``?k=10&exclude_seen=True``, a spelling the shortcut leaves to the route: the server before the
-shortcut), and the default server once more under the Python client, to show what the client costs.
+shortcut), the default server once more under the Python client, to show what the client costs, and
+knn-baseline (exported with its defaults) with ``--rec-cache 0``: every request scores the user with the
+model's own neighbour kernel (``scoring.knn.KnnIndex.scores``), the costliest per-user scoring served.
+A variant names its model after the worker and cache numbers (``1:0:knn-baseline``; svd by default);
+``--variants`` picks which run, and a run of some variants keeps the stored rows of the others.
 
 The load generator is ``wrk`` (C, one thread) when it is installed (``make bench`` installs
 Debian's package when run as root): on a 2-core machine shared with the server, a Python client
@@ -37,13 +41,25 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import make_row, write_results
+from common import make_row, write_results, write_some_results
 
 WRK_SCRIPT = Path(__file__).resolve().parent / "wrk_recs.lua"
+
+
+def _about(name: str, art: Any) -> str:
+    """What the row served: the model, the data, the settings that size its scoring."""
+    params = art.manifest["model"]["params"]
+    if name == "svd":
+        return f"svd (ml-latest-small, {art.n_items} items, {params.get('factors')} factors)"
+    return (
+        f"{name} (ml-latest-small, {art.n_items} items, k={params.get('k')}, its best-first neighbour lists "
+        "scored per request by the model's kernel)"
+    )
 
 
 def free_port() -> int:
@@ -52,8 +68,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def export_model(out: Path) -> Path:
-    cmd = [sys.executable, "-m", "movierec", "export", "--model", "svd", "--out", str(out), "--force"]
+#: the models a variant may name (exported with their defaults on ml-latest-small); svd when none is named
+MODELS = ("svd", "knn-baseline")
+DEFAULT_VARIANTS = "1:10000,1:0,2:10000,1:0:fastapi,1:10000:python,1:0:knn-baseline"
+
+
+def export_model(out: Path, model: str = "svd") -> Path:
+    cmd = [sys.executable, "-m", "movierec", "export", "--model", model, "--out", str(out), "--force"]
     subprocess.run(cmd, check=True)
     return out
 
@@ -206,8 +227,9 @@ def main() -> None:
     p.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (1 leaves a core to the server)")
     p.add_argument(
         "--variants",
-        default="1:10000,1:0,2:10000,1:0:fastapi,1:10000:python",
-        help="workers:rec-cache[:wrk|python][:fastapi], comma-separated (fastapi: bypass the shortcut)",
+        default=DEFAULT_VARIANTS,
+        help="workers:rec-cache[:wrk|python][:fastapi][:MODEL], comma-separated (fastapi: bypass the "
+        f"shortcut; MODEL: {' or '.join(MODELS)}, svd when none is named)",
     )
     p.add_argument(
         "--max-load",
@@ -219,7 +241,7 @@ def main() -> None:
         "--calm-wait", type=float, default=60.0, help="seconds, in all, to wait for a calmer machine"
     )
     p.add_argument(
-        "--artifact", type=Path, default=None, help="reuse an exported artifact instead of training svd"
+        "--artifact", type=Path, default=None, help="reuse an exported svd artifact instead of training svd"
     )
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
@@ -230,25 +252,34 @@ def main() -> None:
         args.client = "wrk" if have_wrk else "python"
     elif args.client == "wrk" and not have_wrk:
         sys.exit("bench_api: --client wrk but wrk is not installed (apt-get install wrk)")
-    artifact = args.artifact or export_model(Path(tempfile.mkdtemp(prefix="bench-api-")) / "svd")
     from movierec.serving.app import limit_blas_threads
     from movierec.serving.artifact import load_artifact
 
     limit_blas_threads()  # as the server does
-    art = load_artifact(artifact)
-    users = [str(u) for u in art.user_map.ids]
-    paths = [f"/users/{u}/recommendations?k=10" for u in users]
-    t0 = time.perf_counter()  # the in-process cost of one top-10 and its JSON, for context
-    for u in users:
-        art.recommend_rows(u, 10)
-    per_call_ms = (time.perf_counter() - t0) / len(users) * 1000
+    specs = [spec.split(":") for spec in args.variants.split(",")]
+    models = [next((t for t in rest if t in MODELS), "svd") for _, _, *rest in specs]
+    unknown = [t for _, _, *rest in specs for t in rest if t not in (*MODELS, "wrk", "python", "fastapi")]
+    if unknown:
+        sys.exit(f"bench_api: unknown variant word(s) {', '.join(unknown)} (models: {', '.join(MODELS)})")
+    exported: dict[str, tuple[Path, Any, list[str], float]] = {}
+    for name in dict.fromkeys(models):
+        given = args.artifact if name == "svd" else None
+        artifact = given or export_model(Path(tempfile.mkdtemp(prefix="bench-api-")) / name, name)
+        art = load_artifact(artifact)
+        users = [str(u) for u in art.user_map.ids]
+        t0 = time.perf_counter()  # the in-process cost of one top-10 and its JSON, for context
+        for u in users:
+            art.recommend_rows(u, 10)
+        per_call_ms = (time.perf_counter() - t0) / len(users) * 1000
+        exported[name] = (artifact, art, [f"/users/{u}/recommendations?k=10" for u in users], per_call_ms)
     described = {
         "wrk": f"wrk {args.wrk_threads} thread(s), Lua script: a random user per request",
         "python": "Python asyncio over raw sockets, a random user per request",
     }
     rows = []
-    for spec in args.variants.split(","):
-        workers_s, cache_s, *rest = spec.split(":")
+    for (workers_s, cache_s, *rest), name in zip(specs, models, strict=True):
+        spec = ":".join([workers_s, cache_s, *rest])
+        artifact, art, paths, per_call_ms = exported[name]
         workers, rec_cache = int(workers_s), int(cache_s)
         client = next((t for t in rest if t in described), args.client)
         via_route = "fastapi" in rest  # a spelling the shortcut declines: the FastAPI route answers
@@ -259,7 +290,9 @@ def main() -> None:
         cache = f"response cache {rec_cache:,}" if rec_cache else "no response cache"
         if via_route:
             cache = "FastAPI route (?k=10&exclude_seen=True, not the shortcut)"
-        print(f"== workers={workers}, {cache}, {args.concurrency} clients, client {client}", flush=True)
+        print(
+            f"== {name}, workers={workers}, {cache}, {args.concurrency} clients, client {client}", flush=True
+        )
         res = run_variant(artifact, workers, rec_cache, client, urls, args)
         m = res["median"]
         ok = m["rps"] >= 1000 and m["p99_ms"] < 20 and m["errors"] == 0
@@ -279,7 +312,7 @@ def main() -> None:
         })  # fmt: skip
         bound = f"{args.seconds:g} s" if client == "wrk" else f"≤{args.requests} requests/≤{args.seconds:g} s"
         notes = (
-            f"svd (ml-latest-small, {art.n_items} items, {art.manifest['model']['params'].get('factors')} factors); "
+            f"{_about(name, art)}; "
             f"client: {described[client]}; loopback, client and server share the machine ({os.cpu_count()} cores); median of "
             f"{len(res['runs'])} runs of {bound} after a {args.warmup:g} s warm-up (each number the median over "
             f"the runs, errors summed); ours_seconds = 1/throughput; "
@@ -287,8 +320,12 @@ def main() -> None:
             f"latency = clients/throughput (Little's law)"
         )
         variant = f"GET /users/{{id}}/recommendations?k=10, workers={workers}, {cache}, {args.concurrency} clients, {client}"
+        if name != "svd":  # the svd rows keep their names (targets.py finds them by them)
+            variant = f"{name}: {variant}"
         rows.append(make_row("api", variant, 1.0 / m["rps"], None, None, quality=quality, notes=notes))
-    path = write_results("api", rows, mode="quick")
+    # a run of some variants (--variants) keeps the stored rows of the others
+    write = write_results if args.variants == DEFAULT_VARIANTS else write_some_results
+    path = write("api", rows, mode="quick")
     print(f"wrote {path}")
 
 
