@@ -13,9 +13,9 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from tests.clihelp import one_error_line, run_process
 
 import movierec
+from clihelp import one_error_line, run_process
 from movierec import ConfigError
 from movierec import stopping as ST
 from movierec.early_stopping import EarlyStopping, StopSpec, cut_validation
@@ -224,12 +224,12 @@ def test_tune_stops_each_trial_early_and_never_reads_the_test_part(
     best epoch is in the trial's user attrs and becomes the best params' epochs (best.toml); the test part,
     instrumented, is not read during the study, and is read by the refit afterwards."""
     import optuna
-    from tests.test_tuning import RecordingInteractions
 
     from movierec.experiment import load_experiment
     from movierec.models.registry import split_model_params
     from movierec.split import per_user_split
     from movierec.tuning import tune
+    from test_tuning import RecordingInteractions
 
     train, valid, test = per_user_split(ds.interactions, (0.8, 0.1, 0.1), seed=5)
     spy = RecordingInteractions(test)
