@@ -615,6 +615,43 @@ def _in_terminal(args: list[str], cwd: Path, columns: int = 80, until: str | Non
     terminal runs it: the text it wrote, colours stripped, one entry per line it wrote (a line wider than the
     window stays one line here: the terminal, not the program, would break it). With ``until``: interrupted
     (Ctrl-C) once that text has appeared, as a server is stopped."""
+    return _on_a_terminal([sys.executable, "-m", "movierec", *args], cwd, columns, until)
+
+
+#: the line :func:`_in_one_terminal`'s child writes between two commands' output
+_NEXT_COMMAND = "=== next movierec command ==="
+
+#: :func:`_in_one_terminal`'s child: each command through :func:`movierec.cli.main`, as the console script
+#: runs it (``main`` ends in SystemExit; it forgets the last run's notes and outcomes as it starts, since a
+#: process may run several), with a marker line between two commands' output
+_COMMANDS_IN_TURN = f"""
+import json, sys
+from movierec.cli import main
+for n, args in enumerate(json.loads(sys.argv[1])):
+    if n:
+        print({_NEXT_COMMAND!r}, flush=True)
+    try:
+        main(args)
+    except SystemExit:
+        pass
+    sys.stdout.flush()
+    sys.stderr.flush()
+"""
+
+
+def _in_one_terminal(commands: list[list[str]], cwd: Path, columns: int = 80) -> list[str]:
+    """The text of each of ``commands`` (``movierec ARGS`` each) run in turn by one interpreter on one real
+    pseudo-terminal ``columns`` wide, as :func:`_in_terminal` reads one: what the terminal shows is the
+    command's, and a fresh interpreter for each cost ~1 CPU-s of imports (typer, rich, pandas) apiece."""
+    text = _on_a_terminal([sys.executable, "-c", _COMMANDS_IN_TURN, json.dumps(commands)], cwd, columns)
+    parts = text.split(_NEXT_COMMAND + "\n")
+    assert len(parts) == len(commands), text
+    return parts
+
+
+def _on_a_terminal(argv: list[str], cwd: Path, columns: int = 80, until: str | None = None) -> str:
+    """``argv`` run as :func:`_in_terminal` runs ``movierec ARGS``: the text it wrote on a pseudo-terminal
+    ``columns`` wide, colours stripped; interrupted (Ctrl-C) once ``until`` has appeared."""
     import fcntl
     import pty
     import select
@@ -627,7 +664,7 @@ def _in_terminal(args: list[str], cwd: Path, columns: int = 80, until: str | Non
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "FORCE_COLOR", "NO_COLOR")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "movierec", *args],
+        argv,
         stdin=follower, stdout=follower, stderr=follower, cwd=cwd, env={**env, "TERM": "xterm"},
         preexec_fn=as_from_a_terminal,  # a background test run hands its children SIGINT ignored
     )  # fmt: skip
@@ -708,17 +745,25 @@ def test_prose_lines_wrap_at_spaces_in_an_80_column_terminal(tmp_path: Path) -> 
         for phrase in phrases:
             assert phrase in flowing, (phrase, text)
 
-    check(_in_terminal(["data", "list"], tmp_path), "only ml-latest-small is bundled.")
-    # say(): the note that no --models were given (once the data has loaded: a few users' ratings here)
     small = movierec.load("ml-latest-small").to_frame()
     small[small["userId"] <= 30].to_csv(tmp_path / "small.csv", index=False)
-    noted = _in_terminal(["compare", "--ratings", "small.csv", "--protocols", "full-ranking"], tmp_path)
+    # the four commands in one interpreter on the terminal (its width is read as each one prints); serve, which
+    # is stopped by Ctrl-C, in one of its own below
+    listed, noted, missing, exported = _in_one_terminal(
+        [
+            ["data", "list"],
+            ["compare", "--ratings", "small.csv", "--protocols", "full-ranking"],
+            ["recommend", "--artifact", "nowhere/at/all", "--user", "1"],
+            ["export", "--model", "popularity", "--out", "art"],
+        ],
+        tmp_path,
+    )
+    check(listed, "only ml-latest-small is bundled.")
+    # say(): the note that no --models were given (once the data has loaded: a few users' ratings here)
     check(noted, "note: no --models given: comparing popularity,svd,ease", "`movierec models` lists them all")
     # an error line too, wrapped at spaces: 'no such artifact folder (create one wit' / 'h ...' before
-    missing = _in_terminal(["recommend", "--artifact", "nowhere/at/all", "--user", "1"], tmp_path)
     assert missing.splitlines()[0].startswith("movierec: error: "), missing
     check(missing, "create one with")
-    exported = _in_terminal(["export", "--model", "popularity", "--out", "art"], tmp_path)
     check(
         exported,
         "610 users × 9,724 items)",
