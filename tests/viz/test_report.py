@@ -706,7 +706,9 @@ def test_the_pages_serve_box_activates_the_venv_the_shell_does_not_reach(
 def test_the_default_report_runs_on_a_ratings_file_alone(tmp_path: Path) -> None:
     """`movierec report --ratings my.csv` trained every default model and then stopped at warp+genres+tags:
     'dataset 'mine' has no movie metadata, so genres/year features are unavailable'. On data without a
-    movies or tags file the default models drop the features the data lacks, and the report says so."""
+    movies or tags file the default models drop the features the data lacks, and the report says so. With
+    --params and no --models the default list was spelled out before the data loaded, and the same report
+    stopped at warp+genres+tags again: the defaults are chosen for the data with --params too."""
     import movierec
 
     frame = movierec.load("ml-latest-small").to_frame()
@@ -721,6 +723,8 @@ def test_the_default_report_runs_on_a_ratings_file_alone(tmp_path: Path) -> None
             "pca",
             "--map-items",
             "10",  # the check reads the table and the notes, not the maps: 10 movies each, not 1,500
+            "--params",
+            "svd.epochs=2",
             "--out",
             str(tmp_path / "r"),
         ],
@@ -728,10 +732,21 @@ def test_the_default_report_runs_on_a_ratings_file_alone(tmp_path: Path) -> None
     assert result.exit_code == 0, result.output
     data = json.loads((tmp_path / "r" / "results.json").read_text())
     assert "warp" in {r["model"] for r in data["table"]}
+    assert data["report"]["fingerprint"]["params"]["svd"] == {"epochs": 2}
     assert (
         "warp+genres+tags trains as warp: the data has no genres or tags (no movies or tags file)"
         in data["notes"]
     )
+
+
+def test_params_go_with_models_by_name_not_with_specs(tmp_path: Path) -> None:
+    """build_report's params= apply to models given by name or to the defaults; with ModelSpecs (which carry
+    their own params) it is one line before anything loads, not params silently dropped."""
+    from movierec.viz.report import ModelSpec
+
+    with pytest.raises(ConfigError, match=r"^params= goes with models given by name, or none: a ModelSpec"):
+        build_report("no-such-dataset", [ModelSpec("svd")], tmp_path / "r", params={"svd": {"epochs": 2}})
+    assert not (tmp_path / "r").exists()
 
 
 def test_best_toml_says_the_report_row_trained_without_the_validation_slice(report_dir: Path) -> None:

@@ -231,6 +231,7 @@ def report_cmd(
         beyond=settings.get("beyond", True),
         auc=settings.get("auc", False),
         early_stopping=settings.get("early_stopping"),
+        params=settings.get("params"),
     )
     _print_report(rep)
 
@@ -354,7 +355,11 @@ def _data_flags(source: RatingsSource) -> str:
 def _report_specs(
     config: Path | None, models: str | None, params: list[str] | None
 ) -> tuple[Any, dict[str, Any]]:
-    """The report's model specs (None: the defaults) and, with ``--config``, the experiment's settings."""
+    """The report's model specs (None: the defaults) and, with ``--config``, the experiment's settings.
+    ``--params`` without ``--models`` are checked against the default models' names and go to build_report
+    with the specs left None (settings' ``params``), so the defaults are still chosen for the data: the
+    default list spelled out here trained warp+genres+tags on a ratings file with no movies file (refused
+    at its features), and rating models on data without ratings."""
     from movierec.cli.common import parse_model_params
     from movierec.viz.report import DEFAULT_MODELS, parse_models
 
@@ -365,6 +370,8 @@ def _report_specs(
     if models is None and not params:
         return None, {}
     pm = parse_model_params(params, list(dict.fromkeys(names + [n.split("+")[0] for n in names])))
+    if models is None:
+        return None, {"params": pm}
     return parse_models(text, pm), {}
 
 

@@ -135,18 +135,24 @@ def with_item_features(specs: Sequence[ModelSpec], item_features: str, notes: li
 
 
 def _default_specs(
-    notes: list[str], *, without_ratings: bool = False, families: set[str] | None = None
+    notes: list[str],
+    *,
+    without_ratings: bool = False,
+    families: set[str] | None = None,
+    params: dict[str, dict[str, Any]] | None = None,
 ) -> list[ModelSpec]:
     """The default model list, leaving out (with a note) models whose module or extra is missing here, and on
     data without ratings the rating models (svd, knn-baseline), which would learn nothing from it.
     ``families``: the item-feature families the data has (``features.available_families``); a default
     model's others are dropped with a note (``warp+genres+tags`` trains as ``warp`` on a ratings file
-    alone: ``report --ratings my.csv`` trained every model and then stopped at warp's missing metadata)."""
+    alone: ``report --ratings my.csv`` trained every model and then stopped at warp's missing metadata).
+    ``params``: hyperparameters by model name or label (:func:`parse_models`'), as ``report --params``
+    gives them without ``--models``: the defaults are still chosen for the data."""
     from movierec.models.base import tags_of
     from movierec.models.registry import get_class
 
     out, rating_models = [], []
-    for spec in _within(parse_models(DEFAULT_MODELS), families, notes):
+    for spec in _within(parse_models(DEFAULT_MODELS, params), families, notes):
         try:
             cls = get_class(spec.name)
         except (ConfigError, ModuleNotFoundError) as exc:
@@ -1255,6 +1261,7 @@ def build_report(
     beyond: bool = True,
     auc: bool = False,
     early_stopping: Any = None,
+    params: dict[str, dict[str, Any]] | None = None,
 ) -> Report:
     """Run the whole report and write it into ``out`` (default ``reports/<timestamp>``); returns what it wrote.
 
@@ -1280,7 +1287,9 @@ def build_report(
     out with a note, and ``best.toml`` names the files again.
     ``early_stopping`` is compare's (an experiment file's ``early_stopping``): the models that can stop are
     stopped on a validation part and refit with their best epochs; the training chart then shows each
-    stopping run's loss and its validation score on that part (no second slice is cut). The steps,
+    stopping run's loss and its validation score on that part (no second slice is cut). ``params`` maps a
+    model's name or label to hyperparameters for ``models`` given by name or left to the defaults
+    (``{"svd": {"epochs": 5}}``; ``report --params``), the default set still chosen for the data. The steps,
     in order: :func:`_start` (load, check the folder), the dataset section, :func:`_train_evaluate`, the sequence
     and new-users sections, :func:`_curves`, :func:`_model_charts`, the beyond-accuracy section,
     :func:`_embedding_maps`, :func:`_write`.
@@ -1288,6 +1297,10 @@ def build_report(
     The report is written beside ``out`` and moved into place only when every step has succeeded: when
     one fails (or on Ctrl-C) nothing is written, and a report already in ``out`` is left as it was.
     """
+    if params and models is not None and not isinstance(models, str):
+        raise ConfigError(
+            "params= goes with models given by name, or none: a ModelSpec carries its own params"
+        )
     run = _start(
         dataset,
         models,
@@ -1310,6 +1323,7 @@ def build_report(
         beyond=beyond,
         auc=auc,
         early_stopping=early_stopping,
+        params=params,
     )
     # written beside --out and moved into place when complete: a model that fails, or Ctrl-C, leaves
     # no half report (some charts, no index.html) and an old report it would replace (--force) intact
@@ -1437,6 +1451,7 @@ def _start(
     *,
     force: bool,
     item_features: str | None = None,
+    params: dict[str, dict[str, Any]] | None = None,
     **opts: Any,
 ) -> _Run:
     """Check the options, load the dataset, resolve the model specs and check the output folder."""
@@ -1475,10 +1490,13 @@ def _start(
         from movierec.features import available_families
 
         specs = _default_specs(
-            notes, without_ratings=ds.interactions.interactions_only, families=available_families(ds)
+            notes,
+            without_ratings=ds.interactions.interactions_only,
+            families=available_families(ds),
+            params=params,
         )
     elif isinstance(models, str):
-        specs = parse_models(models)
+        specs = parse_models(models, params)
     else:
         specs = list(models)
     if not specs:
