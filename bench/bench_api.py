@@ -296,15 +296,17 @@ def main() -> None:
         res = run_variant(artifact, workers, rec_cache, client, urls, args)
         m = res["median"]
         ok = m["rps"] >= 1000 and m["p99_ms"] < 20 and m["errors"] == 0
+        judged = name == "svd"  # issue 6's target is the svd server's; other models' rows are figures only
         for r in res["runs"]:
             print(f"   {r['rps']:,.0f} req/s, p50 {r['p50_ms']:.2f} ms, p90 {r['p90_ms']:.2f} ms, p99 "
                   f"{r['p99_ms']:.2f} ms, errors {r['errors']}, load {r['load_before']} -> {r['load_after']}")  # fmt: skip
         print(
-            f"   median: {m['rps']:,.0f} req/s, p99 {m['p99_ms']:.2f} ms -> {'meets' if ok else 'misses'} the target"
+            f"   median: {m['rps']:,.0f} req/s, p99 {m['p99_ms']:.2f} ms"
+            + (f" -> {'meets' if ok else 'misses'} the target" if judged else " (the target is svd's)")
         )
         quality = {k: round(v, 3) if isinstance(v, float) else v for k, v in m.items()}
         quality.update({
-            "client": client, "meets_target": ok,
+            "client": client, **({"meets_target": ok} if judged else {}),
             "all_runs_rps": [round(r["rps"]) for r in res["runs"]],
             "all_runs_p99_ms": [round(r["p99_ms"], 2) for r in res["runs"]],
             "load_1min_before_after": [[r["load_before"][0], r["load_after"][0]] for r in res["runs"]],
