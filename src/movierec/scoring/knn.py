@@ -14,6 +14,7 @@ there is the plain mean of their r − μ − b_i, as BiasScorer() places a pers
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np
@@ -102,33 +103,53 @@ class SimilarRows:
 
 
 class KnnIndex:
-    """Column access to best-first neighbour lists: for the items a user rated, the lists they appear in."""
+    """Column access to best-first neighbour lists: for the items a user rated, the lists they appear in.
+
+    Scores need only the lists as the model's kernel reads them; the column index and the per-entry arrays
+    that explanations read (:meth:`terms`) are built on first use (0.15 of the 0.17 s a build took on
+    ml-latest-small's item-kNN lists, paid by every visitor a model folded in and every knn server start)."""
 
     def __init__(self, arrays: dict[str, np.ndarray]) -> None:
         indptr = arrays["neighbours_indptr"]
         n = len(indptr) - 1
-        nnz = len(arrays["neighbours_indices"])
         self.n = n
-        self.rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
-        self.sims = arrays["neighbours_weights"].astype(np.float64)
-        self.indices = np.asarray(arrays["neighbours_indices"], dtype=np.int64)
         self.indptr = np.asarray(indptr, dtype=np.int64)
         # the lists as the model's kernel reads them (accel.predict_dense_items: int32 neighbours, float32
         # similarities), converted once rather than per scored user
         self._nb_idx = np.ascontiguousarray(arrays["neighbours_indices"], dtype=np.int32)
         self._nb_sim = np.ascontiguousarray(arrays["neighbours_weights"], dtype=np.float32)
+        self._weights = arrays["neighbours_weights"]
         self._all = np.arange(n, dtype=np.int64)
         self._no_offset = np.zeros(n)
-        # positions + 1 (so none is a stored zero), as CSC: column j = every list that contains j
-        pos = sp.csr_matrix(
-            (np.arange(1, nnz + 1, dtype=np.float64), arrays["neighbours_indices"], indptr), shape=(n, n)
-        )
-        self.by_col = pos.tocsc()
         self.x_off = arrays["knn_x_offset"]
         self.x_scale = arrays.get("knn_x_scale")  # KNNWithZScore's σ per item (None: 1)
         self.k = int(arrays["knn_k"])
         self.min_k = int(arrays["knn_min_k"])
         self.rule = int(arrays["knn_rule"])
+
+    @cached_property
+    def rows(self) -> np.ndarray:
+        """Each list entry's list (target item)."""
+        return np.repeat(np.arange(self.n, dtype=np.int64), np.diff(self.indptr))
+
+    @cached_property
+    def sims(self) -> np.ndarray:
+        """Each list entry's similarity, float64."""
+        return np.asarray(self._weights, dtype=np.float64)
+
+    @cached_property
+    def indices(self) -> np.ndarray:
+        """Each list entry's neighbour, int64."""
+        return self._nb_idx.astype(np.int64)
+
+    @cached_property
+    def by_col(self) -> sp.csc_matrix:
+        """Positions + 1 (so none is a stored zero) as CSC: column j = every list that contains j."""
+        nnz = len(self._nb_idx)
+        pos = sp.csr_matrix(
+            (np.arange(1, nnz + 1, dtype=np.float64), self._nb_idx, self.indptr), shape=(self.n, self.n)
+        )
+        return pos.tocsc()
 
     def scores(
         self,
