@@ -118,7 +118,6 @@ class KnnIndex:
         # similarities), converted once rather than per scored user
         self._nb_idx = np.ascontiguousarray(arrays["neighbours_indices"], dtype=np.int32)
         self._nb_sim = np.ascontiguousarray(arrays["neighbours_weights"], dtype=np.float32)
-        self._weights = arrays["neighbours_weights"]
         self._all = np.arange(n, dtype=np.int64)
         self._no_offset = np.zeros(n)
         self.x_off = arrays["knn_x_offset"]
@@ -134,13 +133,8 @@ class KnnIndex:
 
     @cached_property
     def sims(self) -> np.ndarray:
-        """Each list entry's similarity, float64."""
-        return np.asarray(self._weights, dtype=np.float64)
-
-    @cached_property
-    def indices(self) -> np.ndarray:
-        """Each list entry's neighbour, int64."""
-        return self._nb_idx.astype(np.int64)
+        """Each list entry's similarity as the kernel reads it (an artifact's are float32), in float64."""
+        return self._nb_sim.astype(np.float64)
 
     @cached_property
     def by_col(self) -> sp.csc_matrix:
@@ -253,8 +247,8 @@ class KnnIndex:
         # scoring per user.
         mine = np.zeros(self.n, dtype=bool)
         mine[items] = True
-        running = np.zeros(len(self.indices) + 1, dtype=np.int64)  # running[p]: the user's movies before p
-        np.cumsum(mine[self.indices], out=running[1:])
+        running = np.zeros(len(self._nb_idx) + 1, dtype=np.int64)  # running[p]: the user's movies before p
+        np.cumsum(mine[self._nb_idx], out=running[1:])
         rank = running[pos] - running[self.indptr[rows]]
         keep = rank < self.k
         if came is not None:  # equal similarities go by when the rating came, not by list order: in a list
