@@ -102,6 +102,24 @@ def test_one_score_in_cli_python_and_api(bundled: Dataset, svd_small: tuple, api
         assert all(0.5 <= r["predictedRating"] <= 5.0 for r in rows)
 
 
+def test_the_search_box_lists_whole_words_before_matches_inside_a_word(api: str) -> None:
+    """ "heat" on ml-latest-small: Mystery Science Theater 3000 (23 ratings) matches only inside "theater" and
+    was fourth, above In the Heat of the Night, Body Heat and White Heat, when hits were ranked by popularity
+    after the titles that start with the query; a title's word starting with it now ranks first."""
+    titles = [
+        m["title"]
+        for m in httpx.get(f"{api}/movies", params={"q": "heat", "limit": 12}, timeout=30).json()["movies"]
+    ]
+    assert titles[0] == "Heat (1995)" and set(titles[:3]) == {
+        "Heat (1995)",
+        "Heathers (1989)",
+        "Heat, The (2013)",
+    }
+    worded = [i for i, t in enumerate(titles) if t.startswith(("In the Heat of", "Body Heat", "White Heat"))]
+    inside = [i for i, t in enumerate(titles) if "Theater" in t]  # Mystery Science Theater 3000, Louis C.K. …
+    assert len(worded) == 3 and inside and max(worded) < min(inside)
+
+
 def _cli(capsys, *args: str) -> list:
     with pytest.raises(SystemExit) as exc:
         main(list(args))

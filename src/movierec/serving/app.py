@@ -512,7 +512,8 @@ def _movie_routes(app: FastAPI, art: Artifact) -> None:
             str, Query(max_length=200, description="The same as search, by the name most search APIs use.")
         ] = "",
     ) -> Response:
-        """Movies whose title contains ``search`` (prefix matches and popular movies first); empty: most rated.
+        """Movies whose title contains ``search`` (titles, then words, starting with it first; then by popularity);
+        empty: the most rated.
 
         ``unrated`` names the catalogue movies containing it that nobody rated (the model cannot use them).
         When nothing contains it, ``didYouMean`` lists titles spelled like it. ``q`` is another name for

@@ -71,6 +71,7 @@ from movierec.titles import (
     outside_movierec,
     respelled,
     search_key,
+    search_rank,
     suggest_titles,
     title_keys,
     typed_title,
@@ -1912,7 +1913,8 @@ class Artifact(IdMapped):
 
     # --- titles -----------------------------------------------------------------------
     def search(self, text: str, limit: int = 20) -> list[dict[str, Any]]:
-        """Movies whose title contains ``text`` (case- and accent-insensitive); prefix matches first, then popular ones.
+        """Movies whose title contains ``text`` (case- and accent-insensitive): titles that start with it first,
+        then titles with a word that does, then the rest (:func:`movierec.titles.search_rank`), each by popularity.
 
         An empty query lists the most-rated movies.
         """
@@ -1925,18 +1927,14 @@ class Artifact(IdMapped):
         hits = [i for i, key in enumerate(self._keys) if q in key]
         typed = None if hits else typed_title(text, self.titles)  # 'star wars episode iv', 'Batman 1989'
         hits = [typed] if typed is not None else hits
-        hits.sort(
-            key=lambda i: (
-                not (self._keys[i].startswith(q) or f"| {q}" in self._keys[i]),
-                -self._popularity[i],
-            )
-        )
+        hits.sort(key=lambda i: (search_rank(self._keys[i], q), -self._popularity[i]))
         return [self.movie_row(i) for i in hits[:limit]]
 
     def unrated_matches(self, text: str, limit: int = 20) -> list[dict[str, Any]]:
         """``{movieId, title}`` of the catalogue movies nobody rated whose title contains ``text``, as
-        :meth:`search` matches (prefix matches first); empty for an empty query or an artifact exported before
-        the manifest recorded them. The model knows nothing of these movies, so :meth:`search` cannot list
+        :meth:`search` matches and orders them (by title within a rank); empty for an empty query or an
+        artifact exported before the manifest recorded them. The model knows nothing of these movies, so
+        :meth:`search` cannot list
         them: a search for 'niagara' on ml-latest-small answered "no title matches" with unrelated titles,
         where the movie is in movies.csv with no ratings (``GET /movies``' ``unrated``)."""
         q = fold_title(text).strip()
@@ -1945,7 +1943,7 @@ class Artifact(IdMapped):
             return []
         keyed = [(search_key(title), raw, title) for raw, title in unrated.items()]
         hits = [h for h in keyed if q in h[0]]
-        hits.sort(key=lambda h: (not (h[0].startswith(q) or f"| {q}" in h[0]), h[0]))  # prefix first
+        hits.sort(key=lambda h: (search_rank(h[0], q), h[0]))  # title starts, then a word starts
         as_int = not self._item_str
         return [
             {"movieId": int(raw) if as_int and raw.lstrip("-").isdigit() else raw, "title": title}
