@@ -193,7 +193,12 @@ def test_a_visitor_is_placed_as_lenskit_places_a_query_user(fold, fitted, tmp_pa
         _, flags = model._predict(np.full(train.n_items, u), np.arange(train.n_items))
         own = art.scorer.fold_in(train.items[rows].astype(np.int64), train.ratings[rows])
         assert flags.sum() > 0
-        np.testing.assert_allclose(own, model.predicted_scores(np.array([u]))[0], rtol=1e-5, atol=1e-5)
+        mine = model.predicted_scores(np.array([u]))[0]
+        np.testing.assert_allclose(own, mine, rtol=1e-5, atol=1e-5)
+        # as a known user, to the bit, fallback rows too: the artifact holds the fallback's μ, b_u, b_i in
+        # float64 as the model does (its float32 copies were up to 4.8e-7 off)
+        np.testing.assert_array_equal(art.scorer.known(u), mine)
+        np.testing.assert_array_equal(art.user_scores(u), model.score(np.array([u]))[0])
     assert 0 < np.sum(np.isclose(want, mu + b_i + b_u)) < train.n_items  # both kinds of rows
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(model.raw_new_user(items, ratings), want, rtol=1e-5, atol=1e-5)

@@ -660,4 +660,20 @@ class KNNBaseline(_KNN):
         return bx, by, train.global_mean
 
     def _base(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        return float(self.global_mean_) + self.user_bias_[users].astype(np.float64) + self.item_bias_[items]
+        """b_ui = μ + b_u + b_i in float64: the two offsets the neighbours' residuals are taken from
+        (``x_offset_`` μ + b_x, ``y_offset_`` b_y), added as the served artifact adds them (``knn_x_offset``
+        + ``knn_y_offset``, :class:`movierec.scoring.knn.KnnIndex`), so the two score to the bit. It added
+        the float32 ``global_mean_``, ``user_bias_`` and ``item_bias_`` before (up to 4.8e-7 from the
+        artifact on ml-latest-small; Surprise adds float64 biases too)."""
+        x, y = (users, items) if self.user_based else (items, users)
+        return self.x_offset_[x] + self.y_offset_[y]
+
+    def _fallback(self, users: np.ndarray, items: np.ndarray, ku: np.ndarray, ki: np.ndarray) -> np.ndarray:
+        """The baseline parts that exist (μ, plus b_u or b_i where that side is known), as :meth:`_base` adds
+        them for a user and movie in the training data's range (one without ratings has a bias of 0, so μ
+        + b_u for a movie nobody rated, as the artifact scores it); the float32 parts for an index beyond
+        it (an unknown id)."""
+        est = super()._fallback(users, items, ku, ki)
+        inside = (users >= 0) & (users < self.n_users_) & (items >= 0) & (items < self.n_items_)
+        est[inside] = self._base(users[inside], items[inside])
+        return est

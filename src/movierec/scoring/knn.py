@@ -52,13 +52,12 @@ def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported
         "knn_min_k": np.int64(model.min_k),
         # 0: Σs·r/Σs or fallback; 1: base + dev; 2: m_i + dev or LensKit's bias fallback (_RULES)
         "knn_rule": np.int64(_RULES.get(model.name, 1)),
-        "global_mean": np.float32(gm),
-        "user_bias": np.zeros(n_users, np.float32)
-        if ub is None or not has_biases
-        else np.asarray(ub, np.float32),
-        "item_bias": np.zeros(n_items, np.float32)
-        if ib is None or not has_biases
-        else np.asarray(ib, np.float32),
+        # the fallback's μ, b_u, b_i as the model holds them (float64 in itemknn-explicit, float32 values
+        # in knn-baseline), so the artifact's fallback is the model's to the bit; float32 copies were up to
+        # 4.8e-7 off itemknn-explicit's (an artifact that holds them still loads, and computes in float32)
+        "global_mean": np.float64(gm),
+        "user_bias": np.zeros(n_users) if ub is None or not has_biases else np.asarray(ub, np.float64),
+        "item_bias": np.zeros(n_items) if ib is None or not has_biases else np.asarray(ib, np.float64),
     }
     if z_scores:
         arrays["knn_x_scale"] = np.asarray(model.x_std_, dtype=np.float64)
@@ -161,9 +160,10 @@ class KnnIndex:
         The deviations and neighbour counts come from the kernel the model predicts with
         (:func:`movierec.models.kernels.accel.predict_dense_items`, as ``models.knn`` calls it) over a one-row
         CSR of the user's ratings: one implementation of the rule, the model's. On every seventh
-        ml-latest-small user, knn-basic, knn-means and knn-zscore score exactly as the model's
-        ``predicted_scores``; knn-baseline's base and itemknn-explicit's bias fallback are within 1e-6 of
-        it (the models add their float32 biases there, the artifact its float64 offsets). A numpy gather
+        ml-latest-small user, knn-basic, knn-means, knn-zscore, knn-baseline and itemknn-explicit score
+        exactly as the model's ``predicted_scores`` (knn-baseline's base is its float64 offsets, as here;
+        itemknn-explicit's bias fallback the float64 μ + b_u + b_i :func:`export` writes; both were up to
+        4.8e-7 off before, float32 on one side). A numpy gather
         over every list entry did this before, at 2-3x the CPU per user. A movie given twice counts once,
         with its last rating (an artifact's visitor keeps one per movie already)."""
         dev, actual = self._deviations(items, ratings, y_off, came)
@@ -342,12 +342,13 @@ class Scorer(base.Scorer):
         ub = 0.0
         if self.index.rule == 2:  # no user offset in the prediction; the fallback's b_u, undamped (LensKit's)
             bu = float(np.mean(values - a["global_mean"] - a["item_bias"][items]))
-            return values, ub, a["global_mean"] + np.float32(bu) + a["item_bias"]
+            return values, ub, a["global_mean"] + a["item_bias"].dtype.type(bu) + a["item_bias"]
         if self.has_user_offset:
             ub = float(
                 np.sum(values - a["global_mean"] - a["item_bias"][items]) / (len(items) + USER_OFFSET_SHRINK)
             )
-        return values, ub, a["global_mean"] + np.float32(ub) + a["item_bias"]
+        # b_u in the biases' own precision (float64; float32 in an artifact that holds float32 copies)
+        return values, ub, a["global_mean"] + a["item_bias"].dtype.type(ub) + a["item_bias"]
 
     def neighbour_rows(self) -> sp.csr_matrix | None:
         return self.s
