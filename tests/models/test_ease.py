@@ -188,6 +188,58 @@ def test_time_window_needs_timestamps_and_valid_values() -> None:
         EASE(time_window=3, time_weight=-0.5).fit(train)
 
 
+@pytest.mark.parametrize(("n_users", "n_items"), [(8, 40), (60, 25)])
+def test_time_term_inverse_is_the_identity_solves(n_users: int, n_items: int) -> None:
+    """With an extra term P comes from the Cholesky factor's own inverse (potri, one triangle mirrored),
+    not a solve against the identity: the same P to rounding, a symmetric one, and B from it."""
+    import scipy.linalg as sla
+
+    from movierec.models.ease import ease_solve
+
+    x, train = _timed(n_users, n_items, 11)
+    extra = 0.5 * time_adjacency(train.users, train.items, train.timestamps, n_items, 5)
+    l2 = 2.0 - min(np.linalg.eigvalsh(x.T @ x + extra.toarray()).min(), 0.0)  # G + c·T + Λ positive definite
+    b, diag = ease_solve(sp.csr_matrix(x), l2, extra=extra)
+    gram = x.T @ x + extra.toarray() + l2 * np.eye(n_items)
+    ref = sla.cho_solve(sla.cho_factor(gram), np.eye(n_items))  # what the fit solved before
+    np.testing.assert_allclose(diag, np.diag(ref), rtol=1e-12)
+    b_ref = -ref / np.diag(ref)[None, :]
+    np.fill_diagonal(b_ref, 0.0)
+    np.testing.assert_allclose(b, b_ref, rtol=1e-6, atol=1e-12)
+    p = (np.eye(n_items) - b.astype(np.float64)) * diag[None, :]  # P rebuilt from B: symmetric
+    np.testing.assert_allclose(p, p.T, rtol=1e-5, atol=1e-12)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_mirror_upper_fills_the_lower_triangle_across_blocks(order: str) -> None:
+    from movierec.models.ease import _mirror_upper
+
+    a = np.asarray(np.random.default_rng(3).random((10, 10)), order=order)
+    upper = np.triu(a)
+    _mirror_upper(a, block=3)  # blocks of 3 rows: 10 is not a multiple, the last block is 1 row
+    np.testing.assert_array_equal(np.triu(a), upper)
+    np.testing.assert_array_equal(a, a.T)
+
+
+def test_an_indefinite_time_term_falls_back_to_lu_and_a_singular_one_is_a_data_error() -> None:
+    """c·T need not keep G + Λ positive definite: the Cholesky factor fails and an LU inverse gives B; a
+    singular matrix is a DataError naming the extra term."""
+    from movierec.models.ease import ease_solve
+
+    x, _train = _timed(30, 12, 5)
+    extra = sp.csr_matrix(-np.diag(np.linspace(20.0, 40.0, 12)))  # pushes some eigenvalues below zero
+    gram = x.T @ x + extra.toarray() + 1.0 * np.eye(12)
+    assert np.linalg.eigvalsh(gram).min() < 0
+    b, diag = ease_solve(sp.csr_matrix(x), 1.0, extra=extra)
+    p = np.linalg.inv(gram)
+    b_ref = -p / np.diag(p)[None, :]
+    np.fill_diagonal(b_ref, 0.0)
+    np.testing.assert_allclose(diag, np.diag(p), rtol=1e-10)
+    np.testing.assert_allclose(b, b_ref, rtol=1e-5, atol=1e-6)
+    with pytest.raises(DataError, match="singular"):  # G + Λ − Λ = 0 for users without interactions
+        ease_solve(sp.csr_matrix((3, 4)), 1.0, extra=sp.csr_matrix(-np.eye(4)))
+
+
 @pytest.mark.parametrize(("n_users", "n_items"), [(25, 60), (60, 25)])  # Woodbury path and item-side solve
 def test_item_features_match_a_direct_solve_of_collective_ease(n_users: int, n_items: int) -> None:
     """Collective EASE (Jeunen et al. 2020): B from the Gram matrix XᵀX + c·F̃F̃ᵀ, F̃ each feature column
