@@ -21,15 +21,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
-from movierec.errors import ConfigError, DataError, Doors
-from movierec.features import ItemFeatures, read_features_file
-from movierec.interactions import IdMap
+from movierec.errors import ConfigError, DataError, Doors, FeatureValueError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pandas and the feature readers only where a users table is read (fit, not serving)
+    import pandas as pd
+
     from movierec.datasets import Dataset
+    from movierec.features import ItemFeatures
+    from movierec.interactions import IdMap
 
 __all__ = [
     "AGE_BUCKETS",
@@ -60,14 +61,6 @@ AGE_BUCKETS: tuple[tuple[int, str], ...] = (
 FIELDS = ("age", "gender", "occupation", "zip")
 FAMILY = "demographics"
 _ZIP = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{1,9}$")
-
-
-class FeatureValueError(ConfigError):
-    """A user feature value the schema does not know; ``field`` names the offending field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def age_bucket(age: int) -> str:
@@ -308,6 +301,8 @@ def aligned_users(dataset: Dataset, user_map: IdMap) -> pd.DataFrame:
             "; give a userId,feature[,weight] CSV"  # each door's setting (one line named both: 250 columns)
         )
         raise DataError(Doors(f"{said} (user_features='FILE.csv')", f"{said} (--user-features FILE.csv)"))
+    import pandas as pd
+
     frame = dataset.users.drop_duplicates("userId").set_index("userId")
     ids = pd.Index(user_map.ids)
     try:
@@ -370,6 +365,8 @@ def build_user_features(
     DataError otherwise; a CSV file (``userId,feature[,weight]`` or ``userId,field,field…``) is read by
     :func:`movierec.features.read_features_file`; both may be combined.
     """
+    from movierec.features import ItemFeatures, read_features_file
+
     user_map = user_map if user_map is not None else dataset.interactions.user_map
     demo, path = parse_user_features(spec)
     out = ItemFeatures(sp.csr_matrix((len(user_map), 0), dtype=np.float32), [])

@@ -99,6 +99,14 @@ class ConfigError(MovierecError, ValueError):
     """A parameter, option or configuration value is invalid; the message names it and says why."""
 
 
+class FeatureValueError(ConfigError):
+    """A user feature value the schema does not know; ``field`` names the offending field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class UnknownIdError(MovierecError, KeyError):
     """A user or item id that the data or model does not know."""
 

@@ -22,8 +22,7 @@ from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from movierec.demographics import FeatureValueError
-from movierec.errors import ConfigError, MovierecError, UnknownIdError
+from movierec.errors import ConfigError, FeatureValueError, MovierecError, UnknownIdError
 from movierec.serving.artifact import Artifact
 from movierec.serving.dispatch import api_key_ok, served_model
 from movierec.serving.docs import install_docs

@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
 from movierec.display import (
@@ -53,7 +52,15 @@ from movierec.interactions import (
 from movierec.jsonsafe import to_jsonable
 from movierec.output_folders import check_artifact_target, move_aside, temporary_folder
 from movierec.serving.origin import code_identity, exported_by, version_note
-from movierec.serving.validate import ArtifactParts, sign_manifest, validate_artifact
+from movierec.serving.validate import (
+    ArtifactParts,
+    Columns,
+    frame_columns,
+    raw_ids,
+    read_columns,
+    sign_manifest,
+    validate_artifact,
+)
 from movierec.serving.visitor import visitor_export
 from movierec.titles import (
     check_genres,
@@ -79,6 +86,9 @@ from movierec.titles import (
     unknown_user,
     unrated_movie,
 )
+
+if TYPE_CHECKING:  # pandas only where a frame is built (export, Python's lists): a server imports none
+    import pandas as pd
 
 __all__ = [
     "FORMAT_VERSION",
@@ -298,7 +308,7 @@ def serving_view(
     manifest.update(model_version="unsaved", files={})
     csr = _seen_arrays(dataset, train, manifest, lift=False)
     ids, items = _ids_frame(train.user_map, train.item_map), _items_frame(dataset, train)
-    art = Artifact(Path("."), ArtifactParts(manifest, arrays, csr, ids, items))
+    art = Artifact(Path("."), ArtifactParts(manifest, arrays, csr, frame_columns(ids), frame_columns(items)))
     art.defer_lift(lambda: _lift_table(train, manifest))  # computed if a list by lift is asked for
     return art
 
@@ -477,6 +487,8 @@ def _rank(
 
 def _ids_frame(user_map: IdMap, item_map: IdMap) -> pd.DataFrame:
     """Long table ``kind, index, id_int, id_str``: integer raw ids stay integers, strings stay strings."""
+    import pandas as pd
+
     parts = []
     for kind, m in (("user", user_map), ("item", item_map)):
         ids = m.ids
@@ -517,6 +529,8 @@ def _unrated_movies(dataset: Any) -> dict[str, str]:
 
 
 def _items_frame(dataset: Any, train: Interactions) -> pd.DataFrame:
+    import pandas as pd
+
     if hasattr(dataset, "item_table") and dataset.interactions.item_map == train.item_map:
         table = dataset.item_table()
     else:
@@ -548,6 +562,8 @@ def _items_frame(dataset: Any, train: Interactions) -> pd.DataFrame:
 
 def links_table(dataset: Any) -> pd.DataFrame | None:
     """MovieLens' links.csv beside the ratings (movieId → IMDb and TMDb ids), when there is one."""
+    import pandas as pd
+
     source = str(getattr(dataset, "source", "") or "")
     path = Path(source) / "links.csv" if source else None
     if path is None or not path.is_file():
@@ -599,8 +615,8 @@ def load_artifact(path: str | Path) -> Artifact:
         from movierec.models.base import read_npz
 
         arrays, seen_parts = read_npz(root / "factors.npz"), read_npz(root / "seen.npz")
-        ids = pd.read_parquet(root / "ids.parquet")
-        items = pd.read_parquet(root / "items.parquet")
+        ids = read_columns(root / "ids.parquet")
+        items = read_columns(root / "items.parquet")
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise ArtifactError(f"{root}: unreadable artifact data ({exc})") from exc
     parts = ArtifactParts(manifest, arrays, seen_parts, ids, items)
@@ -644,12 +660,9 @@ def _create_one(said: str, where: str) -> Doors:
     )
 
 
-def _id_map(ids: pd.DataFrame, kind: str) -> IdMap:
-    part = ids[ids["kind"] == kind].sort_values("index")
-    if part["id_int"].notna().all():
-        raw: Any = part["id_int"].to_numpy(dtype=np.int64)
-    else:
-        raw = part["id_str"].astype(object).to_numpy()
+def _id_map(ids: Columns, kind: str) -> IdMap:
+    mask = ids["kind"] == kind
+    raw = raw_ids(ids, mask)[np.argsort(ids["index"][mask], kind="stable")]
     return IdMap(raw, kind="user" if kind == "user" else "movie")
 
 
@@ -802,6 +815,8 @@ class Artifact(IdMapped):
 
     def to_frame(self) -> pd.DataFrame:
         """The artifact's catalogue, row ``i`` = item index ``i``: ``movieId, title, year, genres, ratings``."""
+        import pandas as pd
+
         return pd.DataFrame([self.movie_row(i) for i in range(self.n_items)])
 
     # --- facts ------------------------------------------------------------------------
@@ -1268,6 +1283,8 @@ class Artifact(IdMapped):
         it counts (:attr:`count_column`: ``n_liked`` where the model learned from ratings ≥ its threshold,
         else ``n_ratings``). The HTTP API's JSON rows are :meth:`recommend_rows`.
         """
+        import pandas as pd
+
         if isinstance(user_raw_id, (list, tuple, np.ndarray, pd.Series, pd.Index)):
             return self._recommend_many(list(user_raw_id), k, **options)
         if options.get("exclude") is not None:  # titles too, as Recommender.recommend's exclude=
@@ -1973,6 +1990,8 @@ class Artifact(IdMapped):
         ml-latest-small, so no model has learned anything about it", the words a trained model's
         ``movierec.Recommender`` uses, not "no movie title matches" with unrelated suggestions. Artifacts
         exported before the manifest recorded ``dataset.unrated_movies`` answer ``None``."""
+        import pandas as pd
+
         unrated = (self.manifest.get("dataset") or {}).get("unrated_movies") or {}
         if not unrated:
             return None
@@ -2160,6 +2179,8 @@ def recommendations_frame(
     for similar movies), the genre list is ``|``-joined and ``because`` reads "Title; Title" as in
     :meth:`movierec.Recommender.recommend`; the columns in :data:`FRAME_COLUMNS`' order, ``because`` last.
     """
+    import pandas as pd
+
     renamed = {"ratings": count, "predictedRating": "predicted_rating", "score": score}
     joined = {"genres": lambda v: "|".join(v), "because": lambda v: "; ".join(b["title"] for b in v)}
     records = [{renamed.get(key, key): joined.get(key, lambda v: v)(v) for key, v in r.items()} for r in rows]
@@ -2201,18 +2222,18 @@ def _legacy_spec(manifest: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-def _item_rows(items: pd.DataFrame, raw_items: np.ndarray) -> list[dict[str, Any]]:
+def _item_rows(items: Columns, raw_items: np.ndarray) -> list[dict[str, Any]]:
     """The item table in index order as ready-to-serialise rows (with IMDb/TMDb ids when exported). A movie
     named by its id is named as :func:`movierec.titles.id_title` names it, 'movieId 318', also in an artifact
     exported when its items.parquet said 'item 318': the API and the page say what the CLI says."""
-    items = items.sort_values("index")
-    years = items["year"].astype("Int64").to_numpy(dtype=object, na_value=None)
-    links = {
-        col: items[col].astype("string").to_numpy(dtype=object, na_value=None) if col in items else None
-        for col in ("imdbId", "tmdbId")
-    }
+    order = np.argsort(items["index"], kind="stable")
+    items = {name: values[order] for name, values in items.items()}
+    years = [None if y is None or y != y else y for y in items["year"].tolist()]  # NaN: no year
+    links = {col: items[col].tolist() if col in items else None for col in ("imdbId", "tmdbId")}
     rows: list[dict[str, Any]] = []
-    for i, (title, year, genres) in enumerate(zip(items["title"], years, items["genres"], strict=True)):
+    for i, (title, year, genres) in enumerate(
+        zip(items["title"].tolist(), years, items["genres"], strict=True)
+    ):
         mid = raw_items[i]
         row = {
             "movieId": int(mid) if isinstance(mid, (int, np.integer)) else str(mid),

@@ -20,10 +20,9 @@ import os
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import (
     Column,
     Float,
@@ -44,6 +43,9 @@ from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, Operati
 from movierec.errors import ConfigError, DataError, MovierecError, Spelled, labelled, spelled
 from movierec.interactions import INT_ID_RULE, Interactions, looks_numeric, parse_int_id
 from movierec.provenance import shown_url, sqlite_file
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "FeedbackConflict",
@@ -425,6 +427,8 @@ class FeedbackStore:
         ``with_version=True`` adds ``modelVersion`` and ``model``: the artifact that served the user, by its
         version hash and its model's name (``None`` in rows stored before schema 3 recorded it).
         """
+        import pandas as pd
+
         with self.engine.connect() as conn:
             rows = conn.execute(select(feedback_table).order_by(feedback_table.c.id)).all()
         frame = pd.DataFrame(
@@ -613,6 +617,8 @@ def merge_feedback(dataset: Any, db_url: str | Path, option: str = WITH_FEEDBACK
     change. A rating for a (user, movie) pair already present replaces it when it is newer.
     Ratings outside the dataset's scale are a :class:`DataError`.
     """
+    import pandas as pd
+
     url = normalise_url(db_url)
     fb = read_feedback(db_url, option)
     inter: Interactions = dataset.interactions

@@ -21,12 +21,14 @@ import hmac
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
-import pandas as pd
 
 from movierec.errors import ArtifactError, Doors
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["KEY_ENV", "SIGNATURE", "ArtifactParts", "sign_manifest", "validate_artifact", "verify_signature"]
 
@@ -130,27 +132,88 @@ def _finite_number(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and bool(np.isfinite(x))
 
 
-def _tables(root: Path, ids: pd.DataFrame, items: pd.DataFrame, n_users: int, n_items: int) -> None:
-    missing = {"kind", "index", "id_int", "id_str"} - set(ids.columns)
+#: a table as its columns (nulls as None in object columns): what ids.parquet and items.parquet are read as,
+#: without pandas (a server needs none)
+Columns = dict[str, np.ndarray]
+
+
+def read_columns(path: Path) -> Columns:
+    """A parquet file's columns as numpy arrays (pyarrow's ParquetFile, which, unlike ``read_table`` and
+    ``pd.read_parquet``, imports no pandas): a column with nulls, or of lists, is an object array."""
+    import pyarrow.parquet as pq
+
+    return _arrow_columns(pq.ParquetFile(path).read())
+
+
+def frame_columns(frame: pd.DataFrame) -> Columns:
+    """A frame as :func:`read_columns` reads it back from the parquet file it is written to."""
+    import pyarrow as pa
+
+    return _arrow_columns(pa.Table.from_pandas(frame, preserve_index=False))
+
+
+def _arrow_columns(table: Any) -> Columns:
+    """Integer and float columns without nulls as numpy views of their buffers, any other as an object array of
+    its Python values (``None`` for null). pyarrow's own ``to_numpy`` imports pandas, which a server needs not."""
+    import pyarrow as pa
+
+    out: Columns = {}
+    for name in table.column_names:
+        col = table.column(name).combine_chunks()
+        if not len(col):
+            arr = np.empty(0, dtype=object)
+        elif not col.null_count and (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)):
+            dtype = np.dtype(col.type.to_pandas_dtype())  # the numpy dtype of a primitive type
+            arr = np.frombuffer(
+                col.buffers()[1], dtype=dtype, count=len(col), offset=col.offset * dtype.itemsize
+            )
+        else:
+            values = col.to_pylist()
+            arr = np.empty(len(values), dtype=object)
+            arr[:] = values
+        out[str(name)] = arr
+    return out
+
+
+def _tables(root: Path, ids: Columns, items: Columns, n_users: int, n_items: int) -> None:
+    missing = {"kind", "index", "id_int", "id_str"} - set(ids)
     if missing:
         raise _fail(root, f"ids.parquet lacks columns {sorted(missing)}")
     for kind, n in (("user", n_users), ("item", n_items)):
-        part = ids[ids["kind"] == kind]
-        if len(part) != n:
-            raise _fail(root, f"ids.parquet has {len(part)} {kind} ids, the manifest says {n}")
-        index = np.sort(part["index"].to_numpy())
-        if not np.array_equal(index, np.arange(n)):
+        mask = ids["kind"] == kind
+        count = int(np.count_nonzero(mask))
+        if count != n:
+            raise _fail(root, f"ids.parquet has {count} {kind} ids, the manifest says {n}")
+        if not _permutation(ids["index"][mask], n):
             raise _fail(root, f"ids.parquet {kind} indices are not 0..{n - 1} each once")
-        raw = part["id_int"] if part["id_int"].notna().all() else part["id_str"]
-        if raw.isna().any() or not raw.is_unique:
+        raw = raw_ids(ids, mask)
+        values = raw.tolist()
+        if any(v is None for v in values) or len(set(values)) != len(values):
             raise _fail(root, f"ids.parquet {kind} ids are missing or repeated")
-    missing = {"index", "title", "year", "genres"} - set(items.columns)
+    missing = {"index", "title", "year", "genres"} - set(items)
     if missing:
         raise _fail(root, f"items.parquet lacks columns {sorted(missing)}")
-    if len(items) != n_items or not np.array_equal(np.sort(items["index"].to_numpy()), np.arange(n_items)):
-        raise _fail(
-            root, f"items.parquet must list each of the {n_items} items once, it has {len(items)} rows"
-        )
+    rows = len(items["index"])
+    if rows != n_items or not _permutation(items["index"], n_items):
+        raise _fail(root, f"items.parquet must list each of the {n_items} items once, it has {rows} rows")
+
+
+def _permutation(index: np.ndarray, n: int) -> bool:
+    """Whether ``index`` holds 0..n-1 each once (an index column with a null is an object array: not)."""
+    if not len(index):
+        return n == 0
+    return index.dtype.kind in "iu" and bool(np.array_equal(np.sort(index), np.arange(n)))
+
+
+def raw_ids(ids: Columns, mask: np.ndarray) -> np.ndarray:
+    """The raw ids of ids.parquet's rows under ``mask``: its ``id_int`` as int64 where none is missing, else
+    its ``id_str`` (an object array)."""
+    ints = ids["id_int"][mask]
+    if ints.dtype.kind in "iu":
+        return ints.astype(np.int64, copy=False)
+    if all(v is not None for v in ints.tolist()):
+        return np.asarray(ints.tolist(), dtype=np.int64)
+    return ids["id_str"][mask].astype(object)
 
 
 def _csr(
@@ -278,8 +341,8 @@ class ArtifactParts(NamedTuple):
     manifest: dict[str, Any]
     arrays: dict[str, np.ndarray]  # factors.npz
     seen: dict[str, np.ndarray]  # seen.npz: the training interactions as CSR parts (+ every rated movie)
-    ids: pd.DataFrame
-    items: pd.DataFrame
+    ids: Columns  # ids.parquet (read_columns)
+    items: Columns  # items.parquet
 
 
 def validate_artifact(root: Path, parts: ArtifactParts) -> None:

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from movierec.demographics import DemographicSchema, FeatureValueError
-from movierec.errors import spelled
+from movierec.demographics import DemographicSchema
+from movierec.errors import FeatureValueError, spelled
 
 __all__ = ["visitor_export", "visitor_scores"]
 
