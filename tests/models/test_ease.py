@@ -33,6 +33,16 @@ def test_weights_match_direct_solve(n_users: int, n_items: int, dropout: float) 
     np.testing.assert_allclose(got, _direct(x, 3.0, dropout), rtol=1e-4, atol=1e-6)
 
 
+def test_a_gram_matrix_that_is_not_positive_definite_is_refused_on_the_item_side() -> None:
+    """The item-side solve (as many users as items or more) takes P from the Cholesky factor (potri); a
+    Gram matrix that is not positive definite (here λ < 0 on a matrix of zeros) is a LinAlgError, as
+    cho_factor's was, not a wrong B."""
+    from movierec.models.ease import ease_solve
+
+    with pytest.raises(np.linalg.LinAlgError, match="positive definite"):
+        ease_solve(sp.csr_matrix((30, 4)), -1.0)
+
+
 def test_items_without_interactions_are_left_out_and_score_zero() -> None:
     rng = np.random.default_rng(2)
     x = (rng.random((20, 12)) < 0.3).astype(np.float32)
