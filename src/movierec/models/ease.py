@@ -111,8 +111,8 @@ def ease_solve(
 
     ``extra`` (a symmetric items × items matrix, e.g. :func:`time_adjacency`'s c·T) is added to XᵀX; the
     Gram matrix is then no longer of rank ≤ n_users, so the item-side solve runs, and as such a term
-    need not keep G + Λ positive definite, an LU inverse takes over where Cholesky fails (P otherwise comes
-    from the Cholesky factor's inverse, :func:`_inverse_with_extra`).
+    need not keep G + Λ positive definite, an LU inverse takes over where Cholesky fails. The item-side
+    P comes from the Cholesky factor's inverse (:func:`_cholesky_inverse`).
     """
     x = sp.csr_matrix(x, dtype=np.float64)
     n_users, n_items = x.shape
@@ -151,38 +151,40 @@ def _add_sparse(dense: np.ndarray, extra: sp.spmatrix) -> None:
     dense[rows, m.indices] += m.data  # (row, column) pairs are distinct after sum_duplicates
 
 
-def _inverse_spd(gram: np.ndarray) -> np.ndarray:
-    """(G + Λ)⁻¹ of a positive definite Gram matrix (overwritten) from its Cholesky factor: LAPACK potrf,
-    then potri for one triangle, mirrored (:func:`_mirror_upper`); ``LinAlgError`` where the factor fails,
-    as ``cho_factor`` raised. The item-side solve of plain EASE (as many users as items or more: ml-1m and
-    up) solved against the identity before, about 2.3× the time: 2.05 → 0.61 s at 3,706 items (ml-1m's
-    count), P within 2e-15 relative of that solve, so B moves by a float32 rounding here and there."""
+def _cholesky_inverse(gram: np.ndarray, *, overwrite: bool) -> np.ndarray | None:
+    """(G + Λ)⁻¹ from the Cholesky factor, ``None`` where ``gram`` is not positive definite: LAPACK potrf
+    (cho_factor's own factor, upper), then potri for one triangle, mirrored (:func:`_mirror_upper`). potri
+    forms U⁻¹U⁻ᵀ in about n³/3 + n³/3 flops where solving against the identity (cho_solve, what EASE did
+    before) took 2n³: 2.05 → 0.61 s at 3,706 items (ml-1m's count), 5,720 items on ml-latest-small with the
+    time term 5.3 → 2.6 s a fit; P agrees with that solve to rounding (≈2e-15 relative), so B moves by a
+    float32 rounding here and there. ``overwrite``: ``gram`` may be destroyed (else it is kept, for LU)."""
     from scipy.linalg import lapack
 
-    factor, info = lapack.dpotrf(gram, lower=False, overwrite_a=True, clean=False)
-    if info == 0:
-        p, info = lapack.dpotri(factor, lower=False, overwrite_c=True)
+    factor, info = lapack.dpotrf(gram, lower=False, overwrite_a=overwrite, clean=False)
     if info != 0:
-        raise np.linalg.LinAlgError(f"EASE: the Gram matrix is not positive definite (LAPACK info {info})")
+        return None
+    p, info = lapack.dpotri(factor, lower=False, overwrite_c=True)
+    if info != 0:
+        return None
     _mirror_upper(p)
     return np.asarray(p)
 
 
-def _inverse_with_extra(gram: np.ndarray) -> np.ndarray:
-    """(G + c·T + Λ)⁻¹ for :func:`ease_solve` with an extra term: the inverse from the Cholesky factor
-    (LAPACK potrf, then potri for one triangle, mirrored), or, as c·T need not keep the matrix positive
-    definite, an LU inverse where the factor fails. The factor is cho_factor's own (potrf, upper);
-    potri forms U⁻¹U⁻ᵀ in about n³/3 + n³/3 flops where solving against the identity (cho_solve)
-    took 2n³, the bulk of a time-term fit: 5,720 items on ml-latest-small. P agrees with that solve to
-    rounding (≈1e-15 relative)."""
-    from scipy.linalg import lapack
+def _inverse_spd(gram: np.ndarray) -> np.ndarray:
+    """(G + Λ)⁻¹ of plain EASE's item-side solve (as many users as items or more: ml-1m and up), ``gram``
+    overwritten; ``LinAlgError`` where it is not positive definite, as ``cho_factor`` raised."""
+    p = _cholesky_inverse(gram, overwrite=True)
+    if p is None:
+        raise np.linalg.LinAlgError("EASE: the Gram matrix is not positive definite")
+    return p
 
-    factor, info = lapack.dpotrf(gram, lower=False, overwrite_a=False, clean=False)  # gram kept for LU
-    if info == 0:
-        p, info = lapack.dpotri(factor, lower=False, overwrite_c=True)
-        if info == 0:
-            _mirror_upper(p)
-            return np.asarray(p)
+
+def _inverse_with_extra(gram: np.ndarray) -> np.ndarray:
+    """(G + c·T + Λ)⁻¹ for :func:`ease_solve` with an extra term: from the Cholesky factor, or, as c·T need
+    not keep the matrix positive definite, an LU inverse where the factor fails."""
+    p = _cholesky_inverse(gram, overwrite=False)  # gram kept for the LU fallback
+    if p is not None:
+        return p
     try:  # G + c·T + Λ indefinite: still invertible in practice
         return np.linalg.inv(gram)  # (scipy's inv crashed here on an indefinite matrix)
     except np.linalg.LinAlgError as exc:
