@@ -264,3 +264,21 @@ def test_slope_one_keeps_its_items_by_items_matrices_in_the_order_its_products_r
     reference.dev_ = np.asfortranarray(reference.dev_)  # the order the fit gave before
     reference.co_rated_ = np.asfortranarray(reference.co_rated_)
     assert np.array_equal(model.predicted_scores(users), reference.predicted_scores(users))
+
+
+def test_surprise_normal_predictor_is_seeded_by_random_state(whole_stars: Interactions) -> None:
+    """Surprise's NormalPredictor draws from numpy's global generator with no seed of its own; the
+    reference's ``random_state`` seeds it per call (it did nothing before) and leaves the caller's state."""
+    pytest.importorskip("surprise")
+    users, items = np.zeros(50, np.int64), np.arange(50, dtype=np.int64)
+    first = create("surprise:normal-predictor", random_state=3).fit(whole_stars)
+    again = create("surprise:normal-predictor", random_state=3).fit(whole_stars)
+    other = create("surprise:normal-predictor", random_state=4).fit(whole_stars)
+    np.random.seed(11)
+    expected = np.random.random_sample(3)
+    np.random.seed(11)
+    a = first.predict(users, items, clip=False)
+    assert np.array_equal(a, first.predict(users, items, clip=False))
+    assert np.array_equal(a, again.predict(users, items, clip=False))
+    assert not np.array_equal(a, other.predict(users, items, clip=False))
+    assert np.array_equal(np.random.random_sample(3), expected)

@@ -340,7 +340,10 @@ class SurpriseKNNWithZScore(_PerPairSurprise):
 
 
 class SurpriseNormalPredictor(_PerPairSurprise):
-    """Surprise's ``NormalPredictor`` (draws from numpy's global generator)."""
+    """Surprise's ``NormalPredictor``. It draws from numpy's global generator and takes no seed, so each
+    prediction call seeds that generator with ``random_state`` and puts the caller's state back afterwards:
+    the same call gives the same draws (as our ``normal-predictor``'s do), and code around it that uses
+    ``np.random`` is left as it was. ``random_state=None`` draws unseeded, as Surprise itself does."""
 
     name: ClassVar[str] = "surprise:normal-predictor"
 
@@ -348,3 +351,13 @@ class SurpriseNormalPredictor(_PerPairSurprise):
 
     def _make(self) -> Any:
         return surprise.NormalPredictor()
+
+    def _estimate(self, users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.random_state is None:
+            return super()._estimate(users, items)
+        state = np.random.get_state()
+        np.random.seed(self.random_state)  # Surprise reads only the legacy global generator
+        try:
+            return super()._estimate(users, items)
+        finally:
+            np.random.set_state(state)
