@@ -992,6 +992,42 @@ def test_evaluate_given_the_dataset_says_it_takes_a_splits_parts(bundled: Datase
         )
 
 
+def test_a_surprise_users_own_train_and_test_frames_are_refused_with_the_way_in(bundled: Dataset) -> None:
+    """A notebook with its own train/test DataFrames: ``evaluate(rec, train_df, test_df)`` failed with
+    "AttributeError: 'DataFrame' object has no attribute 'n_ratings'", ``compare(..., split=(train_df,
+    test_df))`` named Interactions but not how to get them, and ``make_split(ds, (train_df, test_df))`` printed
+    both frames (40 lines) into its message. Each is one line naming ``make_split(ds, test=...)``, and the
+    call it names scores those rows."""
+    import movierec
+
+    rows = bundled.to_frame().sort_values("timestamp", kind="stable")
+    train_df, test_df = rows.iloc[:80_000], rows.iloc[80_000:]
+    rec = movierec.Recommender(bundled, "baseline").fit()
+    way_in = (
+        "train, test, _ = movierec.make_split(ds, test=test_frame) holds out a frame's rows "
+        "(raw userId, movieId) and trains on the rest"
+    )
+    for args, part in (((train_df, test_df), "train"), ((bundled.interactions, test_df), "test")):
+        with pytest.raises(ConfigError) as err:
+            E.evaluate(rec, *args, "rating")
+        assert (
+            str(err.value)
+            == f"evaluate() takes a split's {part} part (Interactions), not a DataFrame: {way_in}"
+        )
+    with pytest.raises(ConfigError) as err:
+        movierec.compare(bundled, ["baseline"], split=(train_df, test_df), progress=False)
+    assert str(err.value).endswith(f"got a tuple of DataFrame, DataFrame; {way_in}")
+    with pytest.raises(ConfigError) as err:
+        movierec.make_split(bundled, (train_df, test_df))  # type: ignore[arg-type]
+    assert str(err.value) == (
+        f"the split is a name such as 'ratings-holdout', not a tuple of DataFrame, DataFrame; {way_in}"
+    )
+    train, test, _ = movierec.make_split(bundled, test=test_df)
+    assert (train.n_ratings, test.n_ratings) == (80_000, len(test_df))
+    row = E.evaluate(movierec.Recommender(bundled, "baseline").fit(train), train, test, "rating")
+    assert row.n_users == test_df.userId.nunique() and 0.5 < row.metrics["rmse"] < 1.5
+
+
 def test_a_metric_or_a_word_of_a_protocol_names_the_protocol(tiny: Interactions) -> None:
     """``compare --protocols ranking`` answered "did you mean 'rating'?" (difflib's nearest spelling) where
     'ranking' is the word full-ranking is named by; ``--protocols rmse`` or ``ndcg@10`` (a metric where a

@@ -1167,6 +1167,10 @@ def _given_model(model: Any, train: Any, test: Any, warn: bool) -> tuple[Recomme
     "no attribute 'n_ratings'"), and a Recommender fitted on the test part's ratings is warned about
     (:func:`_test_in_fitted_data`)."""
     for part, given in (("train", train), ("test", test)):
+        if isinstance(given, pd.DataFrame):
+            raise ConfigError(
+                f"evaluate() takes a split's {part} part (Interactions), not a DataFrame: {S.FRAME_AS_PART}"
+            )
         if isinstance(getattr(given, "interactions", None), Interactions):
             raise ConfigError(
                 f"evaluate() takes a split's {part} part, not the Dataset: train, test, _ = "
@@ -2143,6 +2147,7 @@ def _given_split(split: Any, inter: Interactions, cv: int | None, test_size: flo
             "split is a name such as 'ratings-holdout', what make_split returns (train, test, description), "
             "a (train, test) pair of Interactions, or RecBole's (train, valid, test); "
             f"got a {type(split).__name__} of {found}"
+            + (f"; {S.FRAME_AS_PART}" if any(isinstance(p, pd.DataFrame) for p in data) else "")
         )
     train, valid, test = (data[0], None, data[1]) if len(data) == 2 else data
     for part, what in ((train, "train"), (valid, "valid"), (test, "test")):

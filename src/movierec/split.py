@@ -757,12 +757,26 @@ def unknown_split(name: object, choices: Iterable[str]) -> str:
     )
 
 
+#: how a frame of raw ids becomes a split's part, for the refusals of a DataFrame where one goes (evaluate,
+#: compare's and make_split's ``split``): ``evaluate(rec, train_df, test_df)`` said "'DataFrame' object has no
+#: attribute 'n_ratings'", and ``compare(..., split=(train_df, test_df))`` named Interactions but not how
+FRAME_AS_PART = (
+    "train, test, _ = movierec.make_split(ds, test=test_frame) holds out a frame's rows "
+    "(raw userId, movieId) and trains on the rest"
+)
+
+
 def split_key(name: object, choices: tuple[str, ...] = ("auto", *SPLIT_NAMES)) -> str:
     """A split's name as the splitters look it up (trimmed, lower case); a number in its place is one
     ConfigError saying where a test share goes, then the valid ``choices``: ``make_split(ds, 0.25)`` is
     Surprise's ``train_test_split(data, .25)``, whose second argument is the test size, ours the split."""
     if isinstance(name, str):
         return name.strip().lower()
+    if isinstance(name, (tuple, list)):  # make_split(ds, (train_df, test_df)) printed both frames, 40 lines
+        parts = ", ".join(type(p).__name__ for p in name) or "nothing"
+        raise ConfigError(
+            f"the split is a name such as 'ratings-holdout', not a {type(name).__name__} of {parts}; {FRAME_AS_PART}"
+        )
     share = isinstance(name, (int, float, np.integer, np.floating)) and not isinstance(name, bool)
     why = f": give the part held out as test_size={name!r}" if share else ""
     raise ConfigError(
