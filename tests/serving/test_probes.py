@@ -62,3 +62,51 @@ def test_an_app_without_the_probe_layer_answers_the_same_bodies(svd_artifact, tm
     r = client.get("/readyz")
     assert r.status_code == 200 and r.text == f'{{"status":"ready","modelVersions":["{art.model_version}"]}}'
     jsonschema.validate(r.json(), _declared(spec, "/readyz", 200))
+
+
+def test_every_get_answers_head_with_its_status_and_headers_and_no_body(server) -> None:
+    """``curl -I URL`` and an uptime monitor's HEAD probe: a real ``movierec serve`` answers HEAD wherever it
+    answers GET, with the GET's status, Content-Type and Content-Length and no body (RFC 9110 9.3.2). Every
+    FastAPI route (GET only) answered ``405 Method Not Allowed``, ``allow: GET``: /health, /healthz, the page,
+    /docs and the recommendation lists alike. A POST route still refuses HEAD, naming POST."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    host = urlsplit(server.url)
+    paths = [
+        "/health",
+        "/healthz",
+        "/readyz",
+        "/",
+        "/docs",
+        "/openapi.json",
+        "/movies?search=toy",
+        "/movies/21",
+    ]
+    paths += [
+        "/users/1/recommendations?k=3",
+        "/users/1/recommendations?k=3&genres=Comedy",
+        "/users/99999/recommendations",
+    ]
+    for path in paths:
+        conn = http.client.HTTPConnection(host.hostname, host.port, timeout=30)
+        conn.request("GET", path)
+        get = conn.getresponse()
+        body = get.read()
+        conn.request(
+            "HEAD", path
+        )  # on the same keep-alive connection: an unread body would break the next one
+        head = conn.getresponse()
+        assert head.read() == b"", path
+        assert head.status == get.status, (path, head.status, head.getheaders())
+        for name in ("content-type", "content-length", "x-model-version"):
+            assert head.getheader(name) == get.getheader(name), (path, name)
+        assert int(head.getheader("content-length")) == len(body), path
+        conn.request("GET", "/healthz")
+        assert conn.getresponse().read() == b'{"status":"ok"}', path
+        conn.close()
+    conn = http.client.HTTPConnection(host.hostname, host.port, timeout=30)
+    conn.request("HEAD", "/recommendations")
+    refused = conn.getresponse()
+    assert (refused.status, refused.getheader("allow"), refused.read()) == (405, "POST", b"")
+    conn.close()

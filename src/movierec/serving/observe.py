@@ -226,6 +226,9 @@ class Observability:
         path = scope["path"]
         start = time.perf_counter()
         seen: dict[str, Any] = {"status": 500, "version": ""}
+        inner = scope
+        if scope["method"] == "HEAD":  # answered as GET without its body (RFC 9110 9.3.2); logged as HEAD
+            inner, send = {**scope, "method": "GET"}, _without_body(send)
 
         async def observed_send(message: dict) -> None:
             if message["type"] == "http.response.start":
@@ -235,11 +238,11 @@ class Observability:
                         seen["version"] = value.decode("latin-1")
             await send(message)
 
-        if scope["method"] == "GET" and await self._probe(path, observed_send):
+        if inner["method"] == "GET" and await self._probe(path, observed_send):
             self._log_plain(scope, int(seen["status"]), time.perf_counter() - start)
             return
         try:
-            await self.app(scope, receive, observed_send)
+            await self.app(inner, receive, observed_send)
         finally:
             seconds = time.perf_counter() - start
             self._record(scope, seen, seconds)
@@ -282,6 +285,21 @@ class Observability:
                 "client": f"{client[0]}:{client[1]}" if client[0] else "",
             }
             print(json.dumps(line, separators=(",", ":")), file=self.log_stream, flush=True)
+
+
+def _without_body(send: Any) -> Any:
+    """``send`` for a HEAD request answered as its GET: the status and headers (``Content-Length`` the GET's),
+    no body bytes. FastAPI's routes take GET only, so ``curl -I /health``, ``HEAD /healthz`` (an uptime
+    monitor's probe) and ``HEAD /`` were 405 Method Not Allowed, where HTTP asks every GET to answer HEAD."""
+
+    async def headless(message: dict) -> None:
+        if message["type"] == "http.response.body":
+            if message.get("more_body", False):
+                return
+            message = {"type": "http.response.body", "body": b""}
+        await send(message)
+
+    return headless
 
 
 def uvicorn_log_config(log_level: str) -> dict[str, Any]:
