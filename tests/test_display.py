@@ -517,6 +517,29 @@ def test_comparison_plot_shows_one_metric_best_first_with_intervals(ds: movierec
         comp.plot(protocol="sampled")
 
 
+def test_a_metric_named_as_the_printed_table_heads_it_is_that_metric(ds: movierec.Dataset) -> None:
+    """print(comparison) heads its columns NDCG@10, P@10, R@10, HR@10 ("P = precision; R = recall" under
+    them); typed back, plot("P@10") said "no row has 'P@10' (did you mean 'map@10'?)", plot("NDCG@10") was
+    refused, and tune's metric "R@10" said "did you mean 'hit_rate@10'?". A header is the metric it heads."""
+    pytest.importorskip("plotly")
+    from movierec.metrics import metric_name, parse_metric
+    from movierec.tables import SHORT_NAMES
+
+    comp = compare(ds, ["popularity", "ease"], protocols=["full-ranking"], seed=3, progress=False)
+    printed = str(comp)
+    for header, metric in (("NDCG@10", "ndcg@10"), ("P@10", "precision@10"), ("R@10", "recall@10")):
+        assert header in printed
+        bar = comp.plot(header).data[0]
+        assert list(bar.x) == sorted((r.metrics[metric] for r in comp.rows), reverse=True), header
+        assert parse_metric(header).label == metric
+    assert comp.plot("HR@10").layout.title.text.startswith("hit_rate@10 ")
+    assert comp.plot("Cov@10").layout.title.text.startswith("coverage@10 ")
+    with pytest.raises(ConfigError, match=r"^no row has 'P@5' \(did you mean 'precision@10'\?\)"):
+        comp.plot("P@5")
+    # every header the tables print reads back as its metric (tables.SHORT_NAMES and metrics kept in step)
+    assert all(metric_name(header) == base for base, header in SHORT_NAMES.items())
+
+
 def test_a_printed_list_keeps_text_ids_whole() -> None:
     """A shop's list printed at 80 columns read 'SKU-003…' in its movieId column: text columns other than
     title, genres and because were cut first, ids included, and a cut id cannot be typed back. Ids stay whole;

@@ -684,11 +684,16 @@ _RANKING_METRICS = ("ndcg", "recall", "precision", "map", "hit_rate", "mrr", "au
 _WHOLE_RANKING = ("mrr", "auc")
 # one metric vocabulary with evaluation.py; older spellings still parse
 _METRIC_ALIASES = {"hr": "hit_rate", "hitrate": "hit_rate", "hit": "hit_rate"}
+#: the printed tables' short headers (movierec.tables.SHORT_NAMES) read back as the metrics they head, so
+#: 'P@10' copied from a table is precision@10: plot("P@10") said "did you mean 'map@10'?" and "R@10"
+#: "did you mean 'hit_rate@10'?". Not offered as spellings to a typo (one letter is close to too much).
+_TABLE_HEADERS = {"p": "precision", "r": "recall", "cov": "coverage"}
 
 
 def metric_name(text: str) -> str:
-    """A metric's name as every option spells it: lower case, an older spelling read as the name it
-    stands for (``hr``, ``hitrate``, ``hit`` → ``hit_rate``), a cut-off kept (``HR@10`` → ``hit_rate@10``).
+    """A metric's name as every option spells it: lower case, an older spelling or a table's header read as
+    the name it stands for (``hr``, ``hitrate``, ``hit`` → ``hit_rate``; ``P``, ``R``, ``Cov`` → ``precision``,
+    ``recall``, ``coverage``), a cut-off kept (``HR@10`` → ``hit_rate@10``).
 
     The one reading of a metric's name for :func:`parse_metric` (``--metric``, ``--early-stopping``) and
     :func:`movierec.objective.parse_objective` (an objective's terms, ``--pareto``): the objective's own
@@ -696,7 +701,7 @@ def metric_name(text: str) -> str:
     hr@10,arp@10`` was refused. Text that names no metric comes back lower-cased, for the caller to refuse.
     """
     base, at, k = str(text).strip().lower().partition("@")
-    return _METRIC_ALIASES.get(base, base) + at + k
+    return _METRIC_ALIASES.get(base, _TABLE_HEADERS.get(base, base)) + at + k
 
 
 def parse_metric(text: str, *, model_kind: str | None = None) -> Metric:

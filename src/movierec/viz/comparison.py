@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from movierec.errors import ConfigError, did_you_mean
-from movierec.metrics import ERROR_METRICS
+from movierec.metrics import ERROR_METRICS, metric_name
 
 __all__ = ["LOWER_IS_BETTER", "comparison_figure", "default_metric", "tuning_figure"]
 
@@ -58,12 +58,14 @@ def comparison_figure(c: Any, metric: str | None = None, protocol: str | None = 
         )
     if metric is None:
         metric, protocol = default_metric(c, protocol)
+    elif metric not in c.metric_names() and metric_name(metric) in c.metric_names():
+        metric = metric_name(metric)  # a printed table's header, 'NDCG@10' or 'P@10' (was refused)
     if protocol is None:
         having = [p for p in order if any(r.protocol == p and metric in r.metrics for r in c.rows)]
         if not having:
             names = c.metric_names()  # plot("ndgc@10") or plot("ndcg@5") at k=10: the likely fix first
             raise ConfigError(
-                f"no row has {metric!r}{did_you_mean(metric, names)}; metrics here: {', '.join(names)}"
+                f"no row has {metric!r}{did_you_mean(metric_name(metric), names)}; metrics here: {', '.join(names)}"
             )
         protocol = having[0]
     rows = [r for r in c.rows if r.protocol == protocol and r.metrics.get(metric) is not None]
