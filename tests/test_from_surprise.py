@@ -133,6 +133,39 @@ def test_test_takes_raw_ids_in_a_frame_and_refuses_what_it_cannot_read(bundled: 
         movierec.Recommender(bundled, "popularity").fit(train).test(test)
 
 
+def test_a_testset_test_cannot_read_is_refused_with_the_line_that_reads_it(bundled: movierec.Dataset) -> None:
+    """Surprise's testset is a list of ``(uid, iid, r_ui)`` tuples, and a ported frame often keeps Surprise's
+    ``uid, iid, r_ui`` or its own column names; ``rec.test`` said "not list", or "missing userId, movieId
+    (found: uid, iid, r_ui)", with no way on. Each refusal now ends in the call that reads it, and that
+    call gives the predictions."""
+    rec = movierec.Recommender(bundled, "baseline").fit()
+    testset = [(1, 1, 4.0), (1, 260, 5.0)]
+    with pytest.raises(ConfigError) as err:
+        rec.test(testset)  # type: ignore[arg-type]
+    fix = "rec.test(pd.DataFrame(testset, columns=['userId', 'movieId', 'rating']))"
+    assert str(err.value) == (
+        f"test() takes a split's test part (make_split) or a DataFrame, not list; a testset of (uid, iid, r_ui) "
+        f"tuples is {fix}"
+    )
+    expected = rec.test(pd.DataFrame(testset, columns=["userId", "movieId", "rating"]))
+    assert expected["rating"].tolist() == [4.0, 5.0]
+    surprise = pd.DataFrame(testset, columns=["uid", "iid", "r_ui"])
+    own = pd.DataFrame(testset, columns=["user", "item", "stars"]).assign(rating=[4.0, 5.0])
+    for frame, rename in (
+        (surprise, {"uid": "userId", "iid": "movieId", "r_ui": "rating"}),
+        (own[["user", "item", "rating"]], {"user": "userId", "item": "movieId"}),
+        (surprise.rename(columns={"uid": "userId"}), {"iid": "movieId", "r_ui": "rating"}),
+        (own, {"YOUR_USER_COLUMN": "userId", "YOUR_MOVIE_COLUMN": "movieId"}),  # 3 candidates for 2 columns
+    ):
+        with pytest.raises(ConfigError) as err:
+            rec.test(frame)
+        assert str(err.value).endswith(f": frame.rename(columns={rename!r})"), str(err.value)
+        if "YOUR_USER_COLUMN" not in rename:  # the rename it names reads the frame
+            pd.testing.assert_frame_equal(rec.test(frame.rename(columns=rename)), expected)
+    with pytest.raises(ConfigError, match=r"or a DataFrame, not str$"):
+        rec.test("test.csv")  # type: ignore[arg-type]
+
+
 def test_a_number_in_text_that_is_a_movieid_and_a_title_is_refused_not_guessed(
     bundled: movierec.Dataset,
 ) -> None:

@@ -514,12 +514,19 @@ class Recommender:
             if missing:
                 raise ConfigError(
                     f"test() reads raw ids from columns userId and movieId; missing {', '.join(missing)} "
-                    f"(found: {', '.join(map(str, testset.columns))})"
+                    f"(found: {', '.join(map(str, testset.columns))}): {_renamed(testset, missing)}"
                 )
             frame = testset.reset_index(drop=True)
         else:
+            # Surprise's testset, a list of (uid, iid, r_ui) tuples, was "not list" with no way on
+            surprise = (
+                "; a testset of (uid, iid, r_ui) tuples is "
+                "rec.test(pd.DataFrame(testset, columns=['userId', 'movieId', 'rating']))"
+                if isinstance(testset, (list, tuple))
+                else ""
+            )
             raise ConfigError(
-                f"test() takes a split's test part (make_split) or a DataFrame, not {type(testset).__name__}"
+                f"test() takes a split's test part (make_split) or a DataFrame, not {type(testset).__name__}{surprise}"
             )
         users = self._indices(testset, frame, "userId")
         items = self._indices(testset, frame, "movieId")
@@ -1487,3 +1494,22 @@ def _rating_value(movie: object, rating: object) -> float:
     if not np.isfinite(float(rating)):
         raise ConfigError(f"ratings: the rating of {movie!r} must be a finite number, got {rating!r}")
     return float(rating)
+
+
+def _renamed(frame: pd.DataFrame, missing: list[str]) -> str:
+    """The rename that gives ``test()`` its columns: ``uid``/``iid`` (Surprise's names) or the frame's own
+    columns other than the rating and time, in order, when there are as many as are missing
+    (``user, item, rating`` → ``{'user': 'userId', 'item': 'movieId'}``), else a placeholder per column;
+    Surprise's ``r_ui`` is named ``rating`` too, so the predictions keep it."""
+    known = {"userId", "movieId", "rating", "timestamp", "r_ui"}
+    own = [c for c in frame.columns if c not in known]
+    if {"uid", "iid"} <= set(frame.columns):
+        own = [c for c in ("uid", "iid") if {"uid": "userId", "iid": "movieId"}[c] in missing]
+    pairs = (
+        dict(zip(own, missing, strict=True))
+        if len(own) == len(missing)
+        else {f"YOUR_{m.removesuffix('Id').upper()}_COLUMN": m for m in missing}
+    )
+    if "r_ui" in frame.columns and "rating" not in frame.columns:
+        pairs["r_ui"] = "rating"
+    return f"frame.rename(columns={pairs!r})"
