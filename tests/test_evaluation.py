@@ -599,6 +599,23 @@ def test_test_candidates_is_skipped_once_where_it_cannot_separate_models(bundled
     assert [r.protocol for r in mixed.rows] == ["test-candidates"]
 
 
+def test_test_candidates_is_skipped_on_the_leave_last_out_split(bundled) -> None:
+    """``compare --split leave-last-out`` with the default protocols: each user's one test movie was their
+    whole candidate list, so every model read P@10 0.1000, R@10 1.0000, HR@10 1.0000 with a ★ each."""
+    comp = E.compare(
+        bundled,
+        ["popularity", "markov"],
+        protocols=["test-candidates", "full-ranking"],
+        split="leave-last-out",
+    )
+    assert [r.protocol for r in comp.rows] == ["full-ranking", "full-ranking"]
+    skipped = [n for n in comp.notes if n.startswith("test-candidates skipped")]
+    assert len(skipped) == 1 and "only relevant test items (one each on this split)" in skipped[0]
+    # the full ranking still tells them apart
+    ndcg = {r.model: r.metrics["ndcg@10"] for r in comp.rows}
+    assert ndcg["markov"] != ndcg["popularity"]
+
+
 def test_a_protocol_implements_evaluate_once_through_the_template() -> None:
     """Protocol.evaluate is the one public signature; a protocol writes _evaluate and gets EvalOptions."""
     seen: list[E.EvalOptions] = []

@@ -327,11 +327,25 @@ class TestCandidatesProtocol(Protocol):
     description = "candidates = the user's test items (optimistic; the notebook's)"
 
     def data_skip_reason(self, test: Interactions, threshold: float | None) -> str | None:
-        """Every test item relevant (an implicit split holds positives only): every model scores the same."""
+        """Every test item relevant (an implicit split holds positives only), or every scored user's (the
+        leave-last-out split's one test movie each): every model scores the same. ``compare --split
+        leave-last-out`` printed P@10 0.1000, R@10 1.0000, HR@10 1.0000 and a ★ for every model."""
         thr = -np.inf if threshold is None else threshold
-        if test.n_ratings and bool(np.all(test.ratings >= thr)):
+        if not test.n_ratings:
+            return None
+        rel = test.ratings >= thr
+        if bool(np.all(rel)):
             return (
                 "every test item is relevant (the split holds positives only), so ranking a user's own test "
+                "items gives every model the same figures"
+            )
+        n_items = np.bincount(test.users, minlength=test.n_users)
+        n_rel = np.bincount(test.users[rel], minlength=test.n_users)
+        scored = n_rel > 0
+        if scored.any() and np.array_equal(n_rel[scored], n_items[scored]):
+            each = " (one each on this split)" if int(n_items[scored].max()) == 1 else ""
+            return (
+                f"every user it scores has only relevant test items{each}, so ranking a user's own test "
                 "items gives every model the same figures"
             )
         return None
