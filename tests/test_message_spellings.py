@@ -68,6 +68,14 @@ CASES = [
         "(--split last-session)",
         id="next-item-in-session-without-its-split",
     ),
+    pytest.param(  # the half that is missing: '--split last-session' alone was told '(--split last-session)'
+        {"split": "last-session"},
+        ["--split", "last-session"],
+        "the next-item-in-session protocol and the last-session split go together",
+        "(protocols=['next-item-in-session'])",
+        "(--protocols next-item-in-session)",
+        id="last-session-without-its-protocol",
+    ),
     pytest.param(
         {"protocols": "rating", "rerank": "mmr:0.3"},
         ["--protocols", "rating", "--rerank", "mmr:0.3"],

@@ -513,6 +513,7 @@ class FullRankingProtocol(Protocol):
 #: door its own (a :class:`Doors`, put in a message by :func:`framed`; one line named both)
 _LEAVE_LAST_OUT_SPLIT = Doors("split='leave-last-out'", "--split leave-last-out")
 _LAST_SESSION_SPLIT = Doors("split='last-session'", "--split last-session")
+_SESSION_PROTOCOL = Doors("protocols=['next-item-in-session']", "--protocols next-item-in-session")
 #: a validation part given beside the training and test parts (RecBole's valid), as each door spells it
 _GIVEN_VALID = Doors("split=(train, valid, test)", "--valid FILE")
 
@@ -2582,7 +2583,9 @@ def _split_key(
         )
     if any(p.name == "next-item-in-session" for p in protos) != (key == "last-session"):
         together = "the next-item-in-session protocol and the last-session split go together"
-        raise ConfigError(framed(_LAST_SESSION_SPLIT, lambda split: f"{together} ({split})"))
+        # the fix is the half that is missing: ``--split last-session`` alone was told '(--split last-session)'
+        missing = _LAST_SESSION_SPLIT if key != "last-session" else _SESSION_PROTOCOL
+        raise ConfigError(framed(missing, lambda fix: f"{together} ({fix})"))
     return key
 
 
