@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from servehelp import mounted_api
+from servehelp import Server, mounted_api
 
 import movierec
 from clihelp import run_process
@@ -41,6 +41,17 @@ def test_a_user_the_model_learned_nothing_of_gets_the_visitors_fallback(tmp_path
     assert all(r["because"] == [] for r in body["recommendations"])
     assert body["fallback"].startswith("popularity: user 442 has no rating of 4 or more")
     assert other.status_code == 200 and "fallback" not in other.json()
+    # the plain request (k and exclude_seen only) is answered by serve's shortcut, not the route: it listed the
+    # most-liked movies without the fallback that says why, where the route's answer (any other parameter) had it
+    srv = Server(tmp_path / "ease", "none").wait()
+    try:
+        plain = httpx.get(f"{srv.url}/users/442/recommendations?k=5", timeout=60)
+        routed = httpx.get(f"{srv.url}/users/442/recommendations?k=05&exclude_seen=True", timeout=60)
+        known = httpx.get(f"{srv.url}/users/1/recommendations?k=5", timeout=60)
+    finally:
+        srv.stop()
+    assert plain.status_code == routed.status_code == 200 and plain.content == routed.content
+    assert plain.json()["fallback"] == body["fallback"] and "fallback" not in known.json()
 
     cli = run_process("recommend", "--user", "442", "-k", "5", "--json", cwd=tmp_path)
     assert cli.returncode == 0, cli.stderr

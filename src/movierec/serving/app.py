@@ -754,9 +754,8 @@ def _middleware(app: FastAPI, art: Artifact, settings: ServeSettings) -> None:
 
     def user_recs_body(user_id: str, k: int, exclude_seen: bool) -> bytes:
         u = art.user_index(user_id)
-        return bytes(
-            _rec_response(art, art.raw_user(u), art.recommend_index(u, k, exclude_seen=exclude_seen)).body
-        )
+        rows = art.recommend_index(u, k, exclude_seen=exclude_seen)
+        return bytes(_rec_response(art, art.raw_user(u), rows, art.known_fallback(u)).body)
 
     app.add_middleware(
         FastRecommendations, build=user_recs_body, cache_size=settings.rec_cache_size
