@@ -115,6 +115,30 @@ def test_nonfinite_and_negative_values_are_rejected():
         Interactions.from_frame(pd.DataFrame({"userId": [1], "movieId": [1]}))
 
 
+def test_a_missing_column_names_the_keyword_that_reads_the_frame():
+    """A frame of userId, movieId, rating (Surprise's load_from_df shape), mapped as docs/from-lightfm.md
+    does with Interactions.from_frame, was refused with "data: missing column 'timestamp' (found: userId,
+    movieId, rating)" and no way on; each missing column now names its keyword, and the one named reads it."""
+    three = pd.DataFrame({"userId": [1, 2], "movieId": [10, 10], "rating": [4.0, 3.0]})
+    with pytest.raises(DataError) as err:
+        Interactions.from_frame(three)
+    assert str(err.value) == (
+        "data: missing column 'timestamp' (found: userId, movieId, rating); "
+        "name it with time_col=COLUMN (or time_col=None for none)"
+    )
+    assert Interactions.from_frame(three, time_col=None).n_ratings == 2
+    for renamed, said in (
+        ({"userId": "user"}, "name it with user_col=COLUMN$"),
+        ({"movieId": "item"}, "name it with item_col=COLUMN$"),
+        (
+            {"rating": "stars"},
+            r"name it with rating_col=COLUMN \(or rating_col=None for a frame without ratings: every row a positive of 1\)$",
+        ),
+    ):
+        with pytest.raises(DataError, match=said):
+            Interactions.from_frame(three.rename(columns=renamed), time_col=None)
+
+
 def test_views_counts_and_implicit(tiny):
     assert tiny.csr().shape == tiny.shape and tiny.csc().nnz == tiny.n_ratings
     assert tiny.user_counts().sum() == tiny.n_ratings and tiny.item_counts().sum() == tiny.n_ratings

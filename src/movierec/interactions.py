@@ -478,10 +478,22 @@ class Interactions(IdMapped):
         ``UserWarning`` saying which unit it took.
         """
         check_distinct_columns(source, user_col, item_col, rating_col)
-        for col in [user_col, item_col, rating_col, time_col]:
+        # each refusal names its keyword: a frame of three columns (Surprise's load_from_df) met the default
+        # time_col with "missing column 'timestamp' (found: userId, movieId, rating)" and no way on
+        unnamed = {
+            "rating_col": " (or rating_col=None for a frame without ratings: every row a positive of 1)",
+            "time_col": " (or time_col=None for none)",  # the words of load()'s refusal
+        }
+        for key, col in (
+            ("user_col", user_col),
+            ("item_col", item_col),
+            ("rating_col", rating_col),
+            ("time_col", time_col),
+        ):
             if col is not None and col not in df.columns:
                 raise DataError(
-                    f"{source}: missing column {col!r} (found: {', '.join(map(str, df.columns))})"
+                    f"{source}: missing column {col!r} (found: {', '.join(map(str, df.columns))}); "
+                    f"name it with {key}=COLUMN{unnamed.get(key, '')}"
                 )
         if len(df) == 0:
             raise DataError(f"{source}: no ratings")
