@@ -76,6 +76,14 @@ CASES = [
         "(--protocols next-item-in-session)",
         id="last-session-without-its-protocol",
     ),
+    pytest.param(  # in docs/protocols.md's table, a command of its own: compare said 'unknown protocol'
+        {"protocols": "cold-users"},
+        ["--protocols", "cold-users"],
+        "cold-users is not a compare protocol",
+        "run movierec.cold_users.cold_users(dataset, models)",
+        "run movierec cold-users (docs/new-users.md)",
+        id="cold-users-is-a-command-of-its-own",
+    ),
     pytest.param(
         {"protocols": "rating", "rerank": "mmr:0.3"},
         ["--protocols", "rating", "--rerank", "mmr:0.3"],

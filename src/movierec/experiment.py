@@ -523,6 +523,11 @@ class Experiment(_Worded):
 
         out = [p.strip().lower().replace("_", "-") for p in v]
         for p in out:
+            if p == "cold-users":  # docs/protocols.md lists it; it is a command of its own
+                raise ValueError(
+                    "'cold-users' is not a compare protocol: it holds users out whole and reveals their ratings; "
+                    "run movierec cold-users (docs/new-users.md)"
+                )
             if p not in PROTOCOLS:
                 raise ValueError(
                     f"unknown protocol {p!r}{did_you_mean(p, PROTOCOLS)}; valid: {', '.join(PROTOCOLS)}"
