@@ -284,6 +284,44 @@ def test_start_over_is_a_new_visitor_and_undo_gives_the_old_one_back(browser, se
     ctx.close()
 
 
+def test_two_tabs_keep_each_others_ratings(browser, server) -> None:
+    """Ratings live in localStorage, which every tab of the address shares, but each tab kept its own copy from when
+    it opened and wrote the whole of it back on each rating: Toy Story 2 rated in a second tab was gone after the
+    first tab rated Amélie and was reloaded (the feedback store had it; the page did not). A tab now takes the
+    ratings another tab saved, and the visitor id a "Start over" there took."""
+    ctx, first = _open(browser, server.url, "svd")
+    search_toy_story(first)
+    first.click("#results li[data-movie-id='21'] .star[data-stars='5']")
+    second = ctx.new_page()
+    second.goto(server.url + "/")
+    second.wait_for_selector("#rated li[data-movie-id='21']")
+    search_toy_story(second)
+    second.click("#results li[data-movie-id='31'] .star[data-stars='4']")
+    first.wait_for_selector("#rated li[data-movie-id='31']")  # shown in the first tab without a reload
+    first.fill("#search", "amelie")
+    first.wait_for_selector("#results li[data-movie-id='1']")
+    first.click("#results li[data-movie-id='1'] .star[data-stars='3']")
+    for page in (first, second):
+        page.reload()
+        page.wait_for_selector("#rated li[data-movie-id='1']")
+        rated = page.eval_on_selector_all("#rated li", "ls => ls.map((l) => l.dataset.movieId)")
+        assert sorted(rated) == ["1", "21", "31"], rated
+        assert (
+            page.locator("#rated li[data-movie-id='31'] .star[aria-checked='true']").get_attribute(
+                "data-stars"
+            )
+            == "4"
+        )
+    second.click("#clear")  # "Start over" in one tab: the other tab is the next person too
+    fresh = second.evaluate("localStorage.getItem('movierec.visitor')")
+    page_until(
+        first, lambda: first.locator("#rated li").count() == 0, "the first tab kept the cleared ratings"
+    )
+    assert first.evaluate("state.visitor") == fresh
+    first.evaluate("localStorage.clear()")
+    ctx.close()
+
+
 # --- 3. two artifacts of different kinds: each list says what its counts are -------------------------------------
 
 
@@ -486,14 +524,18 @@ def test_a_switch_to_other_data_at_the_same_address(browser, svd_artifact, tmp_p
             "data was served at this address, and this server's data does not hold them."
         )
         rated = "(lis) => lis.map((li) => li.dataset.movieId)"
-        fresh = ctx.new_page()  # opened after the switch: the saved ratings are checked as they load
+        # opened after the switch: the saved ratings are checked as they load (in a context of its own, with a copy
+        # of the saved ratings: a tab of the same context would take the ratings it leaves, and the page open
+        # through the switch would no longer meet the 404 this test is about; test_two_tabs_keep_each_others_ratings)
+        fresh_ctx = browser.new_context(storage_state=ctx.storage_state())
+        fresh = fresh_ctx.new_page()
         fresh.goto(srv.url + "/")
         fresh.locator("#rated-gone").wait_for(timeout=15_000)
         assert fresh.locator("#rated-gone").inner_text() == said
         assert fresh.locator("#rated li").evaluate_all(rated) == ["1"]
         header = fresh.locator("#model-info").inner_text()
         assert "other-movies" in header, header
-        fresh.close()
+        fresh_ctx.close()
         sent: list[dict] = []
         page.on(
             "request",

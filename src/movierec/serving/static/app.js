@@ -782,6 +782,23 @@ function loadRatings() {
   } catch (e) { /* ignore */ }
 }
 
+// Every tab of this address shares localStorage, but each tab kept the ratings it read when it opened and wrote the
+// whole of them back on each rating: a movie rated in a second tab was gone once the first tab rated another. A
+// change another tab saved (a rating, "Start over", its Undo) is taken here at once: its ratings and visitor id.
+// A tab opened after a reload onto other data leaves out the movies that data lacks: this one then reads GET
+// /health too, so its stars go on the scale served now (its next press no longer meets the 404 that told it).
+function otherTab(ev) {
+  if (ev.storageArea !== localStorage) return;
+  if (ev.key === null || ev.key === "movierec.ratings") {
+    state.ratings = new Map();
+    loadRatings();
+    renderRated();
+    renderList("results", lastResults, { stars: true, similar: true });
+    caughtUp();
+  }
+  if (ev.key === null || ev.key === "movierec.visitor") state.visitor = visitorId();
+}
+
 // The header's line about the model, one span per item: a line ends only between items, so a dataset or
 // model name is never cut (as one run of text, 390 px wide cut "trained on ml-" from "latest-small").
 function showModelInfo(items) {
@@ -846,6 +863,7 @@ async function init() {
     $("undo").addEventListener(on, fn);
   }
   window.addEventListener("pagehide", flushFeedback);
+  window.addEventListener("storage", otherTab);
   new ResizeObserver(placeBar).observe($("actions")); // its height: Undo's row, the width it wraps at
   window.addEventListener("resize", placeBar);
   watchBarEdge();
