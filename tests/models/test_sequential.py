@@ -86,3 +86,20 @@ def test_sequential_popularity_prefers_recent_items():
     plain = create("popularity").fit(inter)
     p = plain.score(np.array([2]))[0]
     assert p[inter.item_map.index(10)] > p[inter.item_map.index(20)]
+
+
+def test_the_docs_markov_history_example_prints_what_its_comment_says(bundled) -> None:
+    """docs/sequential.md's ``rec.recommend_for([1, 260, 1196], k=5)`` said 'Raiders 0.109, Return of the Jedi
+    0.066'; run as written it printed 0.0616 and 0.0569 (the tie rule's hash reorders tied histories)."""
+    import re
+    from pathlib import Path
+
+    from movierec.recommender import Recommender
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "sequential.md").read_text(encoding="utf-8")
+    said = re.search(r"after Empire: Raiders ([\d.]+), Return of the Jedi ([\d.]+)", page)
+    assert said is not None
+    recs = Recommender(bundled, "markov").fit().recommend_for([1, 260, 1196], k=5)
+    assert list(recs["movieId"][:2]) == [1198, 1210]  # Raiders of the Lost Ark, Return of the Jedi
+    shown = [f"{s:.{len(v.split('.')[1])}f}" for s, v in zip(recs["score"][:2], said.groups(), strict=True)]
+    assert shown == list(said.groups())
