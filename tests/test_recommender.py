@@ -179,12 +179,24 @@ def test_a_title_asked_of_data_without_titles_says_there_are_none(tmp_path) -> N
 
 
 def test_a_seed_numpy_cannot_take_is_a_config_error() -> None:
-    """-1 reached numpy and failed there with its own ValueError; now it is refused where it comes in."""
+    """-1 reached numpy and failed there with its own ValueError; now it is refused where it comes in.
+    A bad ``seed=`` is named as the seed: ``compare(ds, ["svd"], seed="1")`` and ``Recommender(ds, "svd",
+    seed=2**32)`` said "svd: random_state must be an int seed …", a keyword the notebook never passed
+    (compare with popularity alone said "seed must be …"). ``random_state=`` itself keeps its own words."""
     ds = movierec.load("ml-latest-small")
     with pytest.raises(ConfigError, match=r"seed must be a whole number in 0 … 2\*\*32 - 1, got -1"):
         movierec.compare(ds, ["popularity"], seed=-1)
+    for bad in ("1", 2**32, -1, 1.5, True):
+        said = f"seed must be a whole number in 0 … 2**32 - 1, got {bad!r}"
+        with pytest.raises(ConfigError) as err:
+            movierec.compare(ds, ["svd", "popularity"], seed=bad, progress=False)  # type: ignore[arg-type]
+        assert str(err.value) == said
+        with pytest.raises(ConfigError) as err:
+            movierec.Recommender(ds, "svd", seed=bad)  # type: ignore[arg-type]
+        assert str(err.value) == said
+    assert movierec.Recommender(ds, "svd", seed=None).model.random_state is None  # unseeded, as before
     with pytest.raises(ConfigError, match="random_state must be an int seed in 0"):
-        movierec.Recommender(ds, "svd", seed=2**32).fit()
+        movierec.Recommender(ds, "svd", random_state=2**32).fit()
 
 
 def test_an_empty_similar_list_warns_why(ease_rec: movierec.Recommender) -> None:

@@ -29,6 +29,7 @@ from movierec.errors import (
     NotFittedError,
     did_you_mean,
     framed,
+    is_seed,
     refuses_foreign_keywords,
     some_of,
 )
@@ -2371,6 +2372,8 @@ def _seeded_specs(models: Sequence[Any], seed: int) -> list[tuple[str, dict[str,
     specs = [(m, {}) if isinstance(m, str) else (m[0], dict(m[1])) for m in models]
     if not specs:
         raise ConfigError("no models to compare; pass at least one model name")
+    if not is_seed(seed):  # compare(..., seed="1") said "svd: random_state must be …", a keyword not passed
+        raise ConfigError(f"seed must be a whole number in 0 … 2**32 - 1, got {seed!r}")
     for name, params in specs:
         if (
             "random_state" not in params

@@ -26,7 +26,14 @@ import pandas as pd
 
 from movierec.datasets import Dataset, load_given
 from movierec.display import ABOUT, fallback_score, score_count, score_meaning, similarity_meaning
-from movierec.errors import ConfigError, DataError, NotFittedError, UnknownIdError, refuses_foreign_keywords
+from movierec.errors import (
+    ConfigError,
+    DataError,
+    NotFittedError,
+    UnknownIdError,
+    is_seed,
+    refuses_foreign_keywords,
+)
 from movierec.interactions import (
     Interactions,
     rating_model_without_ratings,
@@ -169,6 +176,8 @@ class Recommender:
     ) -> None:
         from movierec.models.registry import create, idle_notes
 
+        if seed is not None and not is_seed(seed):  # seed='1' was "svd: random_state must be …", unpassed
+            raise ConfigError(f"seed must be a whole number in 0 … 2**32 - 1, got {seed!r}")
         self.dataset = dataset if isinstance(dataset, Dataset) else _load_dataset(dataset, model)
         self.model: Any  # a registered model or the caller's own object following the contract
         model = _model_for(self.dataset, model)
