@@ -744,6 +744,22 @@ def test_dataframe_options_are_checked():
         load(frame, movies=pd.DataFrame({"movieId": [1]}))
 
 
+def test_a_ratings_files_options_are_checked(tmp_path):
+    """A misspelt option to ``load(path)`` was ``TypeError: read_ratings() got an unexpected keyword argument
+    'user_column'``, naming a function the caller never called; now the one line a frame's gets, with the
+    options a file takes (and pandas' ``sep``, the name a notebook reaches for, said to be ``delimiter``)."""
+    path = tmp_path / "semi.csv"
+    path.write_text("uid;sku;stars\n1;10;4\n2;10;3\n")
+    with pytest.raises(
+        DataError, match=r"^unknown option\(s\) user_column: use user_col, item_col, .*header$"
+    ):
+        load(path, user_column="uid")
+    with pytest.raises(DataError, match=r"^unknown option\(s\) sep: .* \(pandas' sep is delimiter=\)$"):
+        load_ratings_file(path, sep=";")
+    ds = load(path, delimiter=";", user_col="uid", item_col="sku", rating_col="stars")
+    assert ds.interactions.n_ratings == 2
+
+
 def test_recommender_and_compare_take_a_dataframe():
     import movierec
 

@@ -700,6 +700,10 @@ def load_ratings_file(
     knows (``"cp1252"`` for a file Excel saved on Windows, ``"latin-1"``); recorded with the other options
     so an experiment file loads the same text. Parquet files carry their own.
     """
+    unknown = sorted(set(columns) - set(_FILE_OPTIONS))
+    if unknown:  # was read_ratings()'s TypeError, naming a function the caller never called
+        pandas = " (pandas' sep is delimiter=)" if "sep" in unknown else ""
+        raise DataError(f"unknown option(s) {', '.join(unknown)}: use {', '.join(_FILE_OPTIONS)}{pandas}")
     path = Path(path).expanduser()
     encoding = check_encoding(encoding)
     if encoding is not None:
@@ -764,6 +768,8 @@ def load_ratings_file(
 
 #: a ratings file's options a dataset records (defaults left out) and their defaults
 _RECORDED = ("user_col", "item_col", "rating_col", "time_col", "header", "delimiter", "encoding")
+#: the column options a ratings file takes beside load_ratings_file's own keywords (read_ratings' own)
+_FILE_OPTIONS = ("user_col", "item_col", "rating_col", "time_col", "delimiter", "header")
 _DEFAULT_COLUMNS: dict[str, Any] = {
     "user_col": "userId",
     "item_col": "movieId",
