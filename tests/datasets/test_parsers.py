@@ -223,6 +223,19 @@ def test_duplicates_keep_latest_and_are_counted():
     assert ds.summary()["dropped_duplicates"] == 3 and "dropped 3 duplicate" in ds.notes[0]
 
 
+def test_a_count_of_duplicates_is_written_as_every_other_count(tmp_path):
+    """A 1M-row export said 'note: dropped 71681 duplicate (user, item) ratings' above a table and a
+    repr that write '71,681': the note groups its thousands too."""
+    path = tmp_path / "clicks.csv"
+    path.write_text(
+        "userId,movieId,rating,timestamp\n" + "".join(f"1,1,4,{t}\n" for t in range(1_201)) + "2,1,3,5\n"
+    )
+    ds = load(path)
+    assert ds.interactions.dropped_duplicates == 1_200
+    assert ds.notes == ["dropped 1,200 duplicate (user, item) ratings, kept the latest"]
+    assert "1,200 duplicates dropped" in repr(ds)
+
+
 # --- bad input: one readable line naming file and line --------------------------------------
 
 BAD = [

@@ -478,7 +478,7 @@ def _load_folder(
             f"{NO_TIME_COLUMN}, so time-based splits (temporal, leave-last-out) and time features are unavailable"
         )
     if inter.dropped_duplicates:
-        notes.append(f"dropped {inter.dropped_duplicates} duplicate (user, movie) ratings, kept the latest")
+        notes.append(f"dropped {inter.dropped_duplicates:,} duplicate (user, movie) ratings, kept the latest")
     users = next((read_users(folder / f, fmt=fmt) for f, fmt in USER_FILES if (folder / f).is_file()), None)
     return Dataset(name, inter, movies, tags, digest.result(), str(folder), notes, users)
 
@@ -531,7 +531,7 @@ def _load_notes(inter: Interactions, auto_time: bool, ratings: pd.DataFrame, tim
         notes.append(framed(time_option, lambda option: f"{said}; name another column {option}"))
     if inter.dropped_duplicates:
         kept = "the latest" if inter.timestamps is not None else "the last row of each in the file (no times)"
-        notes.append(f"dropped {inter.dropped_duplicates} duplicate (user, item) ratings, kept {kept}")
+        notes.append(f"dropped {inter.dropped_duplicates:,} duplicate (user, item) ratings, kept {kept}")
     if assumes_threshold(inter):
         notes.append(without_ratings_note(inter))
     return notes
