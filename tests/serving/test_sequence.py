@@ -101,6 +101,29 @@ def test_markov_artifact_reproduces_the_model(markov_artifact, chain: Dataset) -
         art.recommend_for_history([31337])
 
 
+def test_a_markov_list_says_its_back_off_rows_over_http(markov_server: Server, chain: Dataset) -> None:
+    """`movierec recommend --user 1 -m markov` says under its table which rows no one rated right after the user's
+    latest movie (their scores are the popularity back-off), as the notebook and an artifact's frame do; the API's
+    list for the same user said nothing, its scores read 0.14 then 0.0005 … without a word. Its ``note`` says it
+    now, from the shortcut (the plain request) and the route alike."""
+    from movierec.scoring.markov import back_off_note
+
+    frame = chain.to_frame()
+    latest = int(frame[frame["userId"] == 1].sort_values("timestamp")["movieId"].iloc[-1])
+    url = markov_server.url + "/users/1/recommendations"
+    plain = httpx.get(url + "?k=5", timeout=30)
+    routed = httpx.get(url + "?k=05&exclude_seen=True", timeout=30)
+    assert plain.status_code == routed.status_code == 200 and plain.content == routed.content
+    body = plain.json()
+    assert body["recommendations"][0]["movieId"] == nxt(latest)  # the one movie that ever followed it
+    assert body["note"] == back_off_note([True] + [False] * 4, f"Movie {latest} (1999)", "user 1's")
+    assert body["note"].startswith(
+        f"rows 2-5: in training no one rated them next after Movie {latest} (1999)"
+    )
+    other = httpx.get(url + f"?k=3&exclude={nxt(latest)}", timeout=30).json()  # only back-off rows left
+    assert other["note"].startswith("every row: in training no one rated them next after"), other
+
+
 def test_post_recommendations_with_an_ordered_history(markov_server: Server) -> None:
     with httpx.Client(base_url=markov_server.url, timeout=10.0) as c:
         body = c.post("/recommendations", json={"history": [110, 30, 150], "k": 3, "userId": "v1"}).json()

@@ -606,7 +606,10 @@ def _recommendation_routes(app: FastAPI, art: Artifact) -> None:
             u, k, exclude_seen=exclude_seen, genres=wanted, rerank=rerank, explain=explain, exclude=denied
         )
         note = art.because_note(rows) if explain else None  # a k-NN rating model's rows may have no reason
-        return _rec_response(art, art.raw_user(u), rows, art.known_fallback(u), because_note=note)
+        back_off = art.back_off_note(u, rows)  # markov's rows no one rated next after the user's latest movie
+        return _rec_response(
+            art, art.raw_user(u), rows, art.known_fallback(u), because_note=note, note=back_off
+        )
 
     @app.post("/recommendations", **_RECS, responses=responses(404, 413))
     async def visitor_recommendations(body: RecommendRequest) -> Response:
@@ -755,7 +758,8 @@ def _middleware(app: FastAPI, art: Artifact, settings: ServeSettings) -> None:
     def user_recs_body(user_id: str, k: int, exclude_seen: bool) -> bytes:
         u = art.user_index(user_id)
         rows = art.recommend_index(u, k, exclude_seen=exclude_seen)
-        return bytes(_rec_response(art, art.raw_user(u), rows, art.known_fallback(u)).body)
+        back_off = art.back_off_note(u, rows)
+        return bytes(_rec_response(art, art.raw_user(u), rows, art.known_fallback(u), note=back_off).body)
 
     app.add_middleware(
         FastRecommendations, build=user_recs_body, cache_size=settings.rec_cache_size

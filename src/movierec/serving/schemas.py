@@ -210,7 +210,11 @@ class RecommendationsResponse(BaseModel):
     )
     note: str | None = Field(
         default=None,
-        description="GET /movies/{movieId}/similar only: set when the list by lift rests on one or two people "
+        description="GET /users/{userId}/recommendations from markov: which rows no one rated right after the "
+        "user's latest movie in training, so their scores are the popularity back-off ('rows 2-10: in training no "
+        "one rated them next after 20 Dates (1998), user 1's latest movie; their scores are the popularity "
+        "back-off (most ratings first)'), the line under `movierec recommend --user 1 -m markov`'s table. "
+        "GET /movies/{movieId}/similar: set when the list by lift rests on one or two people "
         "(the movie has one or two training likes, ratings ≥ GET /health's likedFrom), so it is their other "
         "likes, not a pattern across many people: 'only one person liked Tokyo Story (Tôkyô monogatari) "
         "(1953) in training (ratings ≥ 4): the list is the other movies they liked, not a pattern across "
