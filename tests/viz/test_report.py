@@ -837,6 +837,36 @@ def test_the_next_command_fits_80_columns_with_the_default_report_folder() -> No
     ), joined
 
 
+def test_the_next_line_of_a_report_on_files_ends_no_line_in_a_space(tmp_path: Path) -> None:
+    """docs/tuning.md's report on train.csv and test.csv printed 'next: serve ease, the best ranker here;
+    export trains it on every file given ' at 80 columns, the line rich wrapped ending in a space."""
+    import io
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from movierec.viz.report import print_summary
+
+    report = SimpleNamespace(
+        reading="",
+        timings={"train": 1.0},
+        out=tmp_path,
+        best_config=tmp_path / "best.toml",
+        best_label="ease",
+        trains_on="every file given (train.csv + test.csv)",
+    )
+    text = io.StringIO()
+    print_summary(Console(file=text, width=80), report, table=False)  # type: ignore[arg-type]
+    lines = text.getvalue().splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("next: "))
+    said = lines[at : at + 2]
+    assert not [line for line in said if line.endswith(" ")], said
+    assert " ".join(said) == (
+        "next: serve ease, the best ranker here; export trains it on every file given "
+        "(train.csv + test.csv), all the data you gave:"
+    )
+
+
 def test_the_timing_line_breaks_between_steps_not_inside_one() -> None:
     """docs/data.md's report on a ratings file ended '118.4 s in all: load 0.0 s, dataset 2.4 s, train +
     evaluate 35.4 s, curves 14.4' over 's, charts 9.2 s, …' at 80 columns: word-wrapped, a step's seconds

@@ -2030,6 +2030,8 @@ def _beyond(
 def print_summary(console: Any, report: Report, *, table: bool = True) -> None:
     """Print the model table (``table=False``: the caller printed its own), the reading, the time each step
     took and where the report is (what ``movierec report`` shows at the end)."""
+    from rich.text import Text
+
     from movierec.tables import print_lines  # wrapped lines without the trailing spaces rich leaves
 
     if table:
@@ -2042,7 +2044,8 @@ def print_summary(console: Any, report: Report, *, table: bool = True) -> None:
         label = report.best_label or "the best model"
         on = getattr(report, "trains_on", None)  # a split of files: export trains on every file
         trains = f"; export trains it on {on}, all the data you gave" if on else ""
-        console.print(f"next: serve {label}, the best ranker here{trains}:", soft_wrap=False)
+        # wrapped without the trailing space rich leaves ('… on every file given ' at 80 columns)
+        print_lines(console, Text(f"next: serve {label}, the best ranker here{trains}:"))
         # serve needs its extra, which make demo leaves out: the command installs it first where it is missing
         import importlib.util
 
