@@ -276,20 +276,28 @@ def test_a_headerless_file_whose_first_line_has_an_empty_field_is_still_headerle
     from movierec.datasets.parsers import first_line_is_data
 
     rows = "1,1029,3.0,1260759179\n2,10,4.0,835355493\n"
-    for name, first, said in (
-        ("rating.csv", "1,31,,1260759144", "rating.csv, line 1: rating is missing (empty or NaN)"),
-        ("time.csv", "1,31,2.5,", "time.csv, line 1: timestamp is missing (empty or NaN)"),
+    no_times = "; a timestamp is seconds since 1970 or an ISO date (2019-11-21), or load without times: "
+    for name, first, said, python, cli in (
+        ("rating.csv", "1,31,,1260759144", "rating.csv, line 1: rating is missing (empty or NaN)", "", ""),
+        (
+            "time.csv",
+            "1,31,2.5,",
+            "time.csv, line 1: timestamp is missing (empty or NaN)",
+            f"{no_times}time_col=None",
+            f"{no_times}--time-col ''",
+        ),
     ):
         (tmp_path / name).write_text(f"{first}\n{rows}")
-        assert _one_line(run_process("data", "info", "--ratings", name, cwd=tmp_path)) == said
+        assert _one_line(run_process("data", "info", "--ratings", name, cwd=tmp_path)) == said + cli
         with pytest.raises(DataError) as exc:
             movierec.load(tmp_path / name)
-        assert str(exc.value) == f"{tmp_path}/{said}"
+        assert str(exc.value) == f"{tmp_path}/{said}{python}"
         headed = tmp_path / f"headed-{name}"  # the same row under a header: the same words, a line on
         headed.write_text(f"userId,movieId,rating,timestamp\n{first}\n{rows}")
-        assert _one_line(run_process("data", "info", "--ratings", headed.name, cwd=tmp_path)) == said.replace(
-            name, headed.name
-        ).replace("line 1", "line 2")
+        assert (
+            _one_line(run_process("data", "info", "--ratings", headed.name, cwd=tmp_path))
+            == said.replace(name, headed.name).replace("line 1", "line 2") + cli
+        )
     assert first_line_is_data("1,31,,1260759144", ",") and first_line_is_data("1\t31\t\t", "\t")
     assert not first_line_is_data("userId,movieId,,", ",")  # names with a blank: still a header
     assert not first_line_is_data(",,,", ",") and not first_line_is_data("", ",")  # nothing to judge by

@@ -219,9 +219,12 @@ class BadRowsError(DataError):
     ``where(row)`` names a row (0 = the table's first): ``line N`` of a file by default; :meth:`render`
     words the same rows again, for a DataFrame's positions or a file whose blank lines pyarrow skipped."""
 
-    def __init__(self, source: str, problems: Sequence[RowProblem], first_line: int = 1) -> None:
+    def __init__(
+        self, source: str, problems: Sequence[RowProblem], first_line: int = 1, hint: str = ""
+    ) -> None:
         self.source = source
         self.problems = [p for p in problems if p.mask.any()]
+        self.hint = hint  # the way forward, after the rows (a Doors: each door's words)
         super().__init__(self.render(_at_line(first_line)))
 
     def render(self, where: Callable[[int], str]) -> str:
@@ -233,7 +236,8 @@ class BadRowsError(DataError):
             return next(p for p in self.problems if p.mask[row])
 
         if len(rows) == 1:
-            return f"{self.source}, {where(int(rows[0]))}: {first(int(rows[0])).said(int(rows[0]))}"
+            one = f"{self.source}, {where(int(rows[0]))}: {first(int(rows[0])).said(int(rows[0]))}"
+            return framed(self.hint, lambda hint: one + hint) if self.hint else one
         if len(self.problems) == 1:
             kinds = self.problems[0].kind
         else:
@@ -242,7 +246,8 @@ class BadRowsError(DataError):
             _with_value(where(int(r)), first(int(r)).shown(int(r))) for r in rows[:BAD_ROWS_SHOWN]
         )
         more = f" and {len(rows) - BAD_ROWS_SHOWN:,} more" if len(rows) > BAD_ROWS_SHOWN else ""
-        return f"{self.source}: {len(rows):,} bad rows ({kinds}): {shown}{more}"
+        text = f"{self.source}: {len(rows):,} bad rows ({kinds}): {shown}{more}"
+        return framed(self.hint, lambda hint: text + hint) if self.hint else text
 
 
 def parse_int_id(text: str) -> int | None:

@@ -303,6 +303,35 @@ def test_a_rating_column_with_no_value_names_the_load_without_ratings(tmp_path, 
         load(path)
 
 
+def test_timestamps_a_file_cannot_read_name_the_load_without_times(tmp_path, capsys):
+    """A spreadsheet's dd/mm/yyyy dates stopped with '3 bad rows (timestamp neither a number nor an ISO
+    date): line 2 (timestamp '21/11/2019'), …' and nothing after: no word of the forms a time takes nor of
+    loading the ratings without them. Now the line says both, in each door's spelling, and that load works;
+    a file with a bad rating as well is told only its rows (leaving out the times would not mend it)."""
+    from clihelp import run_cli
+
+    path = tmp_path / "export.csv"
+    path.write_text("userId,movieId,rating,timestamp\n1,10,4,21/11/2019\n1,20,3,22/11/2019\n2,10,5,\n")
+    rows = (
+        "export.csv: 3 bad rows (timestamp neither a number nor an ISO date): "
+        "line 2 (timestamp '21/11/2019'), line 3 (timestamp '22/11/2019'), line 4 (timestamp empty)"
+    )
+    forms = "; a timestamp is seconds since 1970 or an ISO date (2019-11-21), or load without times: "
+    with pytest.raises(DataError) as err:
+        load(path)
+    assert str(err.value) == f"{path.parent}/{rows}{forms}time_col=None"
+    code, _, stderr = run_cli(["data", "info", "--ratings", str(path)], capsys)
+    assert (
+        code == 2 and " ".join(stderr.split()) == f"movierec: error: {path.parent}/{rows}{forms}--time-col ''"
+    )
+    assert load(path, time_col=None).interactions.n_ratings == 3
+    both = tmp_path / "both.csv"
+    both.write_text("userId,movieId,rating,timestamp\n1,10,good,5\n1,20,3,21/11/2019\n")
+    with pytest.raises(DataError) as err:
+        load(both)
+    assert str(err.value).endswith("line 2 (rating 'good'), line 3 (timestamp '21/11/2019')")
+
+
 def test_missing_file_and_folder(tmp_path):
     with pytest.raises(DataError, match=r"nope.csv: no such file"):
         load_ratings_file(tmp_path / "nope.csv")

@@ -906,6 +906,17 @@ def _parse_timestamps(
     return arr, note, problems
 
 
+#: the kinds of bad row :func:`_parse_timestamps` counts for a time it cannot read (a negative one or one past
+#: 9999 is read, and wrong as a time: its line says so)
+_TIME_KINDS = ("timestamp neither a number nor an ISO date", "timestamp missing")
+#: what a ratings table whose only bad rows are times it cannot read is told after them: the forms a time
+#: takes, and how to load the ratings without times (a dd/mm/yyyy export stopped with no way on)
+_TIMES_HINT = Doors(
+    "; a timestamp is seconds since 1970 or an ISO date (2019-11-21), or load without times: time_col=None",
+    "; a timestamp is seconds since 1970 or an ISO date (2019-11-21), or load without times: --time-col ''",
+)
+
+
 def _filled(vals: np.ndarray, bad: np.ndarray) -> np.ndarray:
     """``vals`` with the ``bad`` rows set to a good row's value (0 when none is good), so a unit is read
     from the good rows alone while the bad ones are counted."""
@@ -1007,7 +1018,9 @@ def _canonical_ratings(
         cols["timestamp"], note, bad_times = _parse_timestamps(df[time_col], label, line_offset)
         problems += bad_times
     if problems:
-        raise BadRowsError(label, problems, line_offset)
+        # only timestamps are wrong ('21/11/2019', empty): the rows, and the way on without mending them
+        hint = _TIMES_HINT if all(p.kind in _TIME_KINDS for p in problems) else ""
+        raise BadRowsError(label, problems, line_offset, hint)
     out = pd.DataFrame(cols, copy=False)
     if note is not None:  # timestamps in ms/µs/ns: the loader adds this to the dataset's notes
         out.attrs[TIME_NOTE] = note
