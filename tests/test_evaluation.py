@@ -610,10 +610,29 @@ def test_test_candidates_is_skipped_on_the_leave_last_out_split(bundled) -> None
     )
     assert [r.protocol for r in comp.rows] == ["full-ranking", "full-ranking"]
     skipped = [n for n in comp.notes if n.startswith("test-candidates skipped")]
-    assert len(skipped) == 1 and "only relevant test items (one each on this split)" in skipped[0]
+    assert len(skipped) == 1 and "each user has one test item on this split" in skipped[0]
     # the full ranking still tells them apart
     ndcg = {r.model: r.metrics["ndcg@10"] for r in comp.rows}
     assert ndcg["markov"] != ndcg["popularity"]
+
+
+def test_full_ranking_on_the_leave_last_out_split_ranks_every_users_next_item(bundled) -> None:
+    """The caption says 'relevance the next item' and a note 'each user's latest rating is the test item
+    whatever its value', yet the full-ranking rows counted only the 362 of 610 users whose latest rating
+    was ≥ 4. They count every user now, and read as the leave-last-out protocol's rows."""
+    comp = E.compare(
+        bundled,
+        ["popularity", "markov"],
+        protocols=["full-ranking", "leave-last-out"],
+        split="leave-last-out",
+    )
+    rows = {(r.model, r.protocol): r for r in comp.rows}
+    for model in ("popularity", "markov"):
+        full, lolo = rows[model, "full-ranking"], rows[model, "leave-last-out"]
+        assert full.n_users == lolo.n_users == bundled.interactions.n_users
+        for metric in ("ndcg@10", "hit_rate@10", "mrr"):
+            assert full.metrics[metric] == lolo.metrics[metric], (model, metric)
+        assert full.threshold is None
 
 
 def test_a_protocol_implements_evaluate_once_through_the_template() -> None:
