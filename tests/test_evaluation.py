@@ -1028,40 +1028,58 @@ def test_evaluate_given_the_dataset_says_it_takes_a_splits_parts(bundled: Datase
         )
 
 
-def test_a_surprise_users_own_train_and_test_frames_are_refused_with_the_way_in(bundled: Dataset) -> None:
+def test_a_surprise_users_own_train_and_test_frames_are_read_with_the_datasets_ids(bundled: Dataset) -> None:
     """A notebook with its own train/test DataFrames: ``evaluate(rec, train_df, test_df)`` failed with
-    "AttributeError: 'DataFrame' object has no attribute 'n_ratings'", ``compare(..., split=(train_df,
-    test_df))`` named Interactions but not how to get them, and ``make_split(ds, (train_df, test_df))`` printed
-    both frames (40 lines) into its message. Each is one line naming ``make_split(ds, test=...)``, and the
-    call it names scores those rows."""
+    "AttributeError: 'DataFrame' object has no attribute 'n_ratings'", and ``compare(..., split=(train_df,
+    test_df))`` (then a one-line refusal) named Interactions. Both read the frames with the dataset's ids
+    now, and score them as ``make_split(ds, test=test_df)`` scores the same rows, whatever the frames' row
+    order (svd trains by SGD in row order). An id the dataset lacks, a test row also in train, a frame
+    without ratings and a bare model (no dataset to read ids by) are one line each."""
     import movierec
 
     rows = bundled.to_frame().sort_values("timestamp", kind="stable")
-    train_df, test_df = rows.iloc[:80_000], rows.iloc[80_000:]
-    rec = movierec.Recommender(bundled, "baseline").fit()
-    way_in = (
-        "train, test, _ = movierec.make_split(ds, test=test_frame) holds out a frame's rows "
-        "(raw userId, movieId) and trains on the rest"
-    )
-    for args, part in (((train_df, test_df), "train"), ((bundled.interactions, test_df), "test")):
+    train_df, test_df = rows.iloc[:80_000], rows.iloc[80_000:]  # by time: not the dataset's order
+    given = movierec.make_split(bundled, test=test_df)
+    ref = movierec.compare(bundled, ["svd"], protocols="rating", split=given, progress=False)
+    own = movierec.compare(bundled, ["svd"], protocols="rating", split=(train_df, test_df), progress=False)
+    assert own.row("svd", "rating").metrics == ref.row("svd", "rating").metrics
+    assert own.row("svd", "rating").n_users == test_df.userId.nunique()
+    assert own.split == "given train/test (80,000 / 20,836 ratings)"
+    rec = movierec.Recommender(bundled, "svd").fit(given[0])
+    row = E.evaluate(rec, train_df, test_df, "rating")
+    assert row.metrics == E.evaluate(rec, given[0], given[1], "rating").metrics
+    assert row.metrics["rmse"] == ref.row("svd", "rating").metrics["rmse"]
+
+    def refused(split: tuple[pd.DataFrame, pd.DataFrame]) -> str:
         with pytest.raises(ConfigError) as err:
-            E.evaluate(rec, *args, "rating")
-        assert (
-            str(err.value)
-            == f"evaluate() takes a split's {part} part (Interactions), not a DataFrame: {way_in}"
-        )
-    with pytest.raises(ConfigError) as err:
-        movierec.compare(bundled, ["baseline"], split=(train_df, test_df), progress=False)
-    assert str(err.value).endswith(f"got a tuple of DataFrame, DataFrame; {way_in}")
+            movierec.compare(bundled, ["baseline"], split=split, progress=False)
+        return str(err.value)
+
+    stranger = pd.DataFrame({"userId": [9999, 9998, 9997, 9996], "movieId": 1, "rating": 4.0, "timestamp": 1})
+    assert refused((train_df, pd.concat([test_df, stranger]))) == (
+        "4 of the test frame's 20,840 rows have a userId the dataset does not have (9999, 9998, 9997 … 4 in "
+        "all): its ids are read as the dataset's; drop those rows, or use the dataset the frames come from"
+    )
+    assert refused((rows, test_df)) == (
+        "20,836 of the test part's 20,836 rows are also in the train part (the first: user 10, movie 296): a "
+        "rating belongs to one part of a split; drop them from train (make_split(ds, test=test_frame) trains "
+        "on every other rating)"
+    )
+    assert refused((train_df, test_df[["userId", "movieId"]])) == (
+        "the test frame has no rating column and the dataset has ratings: name them 'rating' "
+        "(its columns: userId, movieId)"
+    )
+    bare = movierec.Recommender(bundled, "baseline").fit(given[0]).model
+    with pytest.raises(
+        ConfigError,
+        match=r"^evaluate\(\) reads a DataFrame's raw ids by a Recommender's dataset; a bare Baseline has none",
+    ):
+        E.evaluate(bare, train_df, test_df, "rating")
     with pytest.raises(ConfigError) as err:
         movierec.make_split(bundled, (train_df, test_df))  # type: ignore[arg-type]
-    assert str(err.value) == (
-        f"the split is a name such as 'ratings-holdout', not a tuple of DataFrame, DataFrame; {way_in}"
+    assert str(err.value).startswith(
+        "the split is a name such as 'ratings-holdout', not a tuple of DataFrame"
     )
-    train, test, _ = movierec.make_split(bundled, test=test_df)
-    assert (train.n_ratings, test.n_ratings) == (80_000, len(test_df))
-    row = E.evaluate(movierec.Recommender(bundled, "baseline").fit(train), train, test, "rating")
-    assert row.n_users == test_df.userId.nunique() and 0.5 < row.metrics["rmse"] < 1.5
 
 
 def test_a_metric_or_a_word_of_a_protocol_names_the_protocol(tiny: Interactions) -> None:

@@ -304,10 +304,10 @@ def test_compare_runs_on_a_given_split(bundled: movierec.Dataset) -> None:
         movierec.compare(bundled, ["popularity"], split=given, cv=5)
     with pytest.raises(ConfigError, match=r"^test_size= sizes a named split"):
         movierec.compare(bundled, ["popularity"], split=given, test_size=0.1)
-    with pytest.raises(
-        ConfigError, match=r"got a tuple of Interactions, DataFrame; train, test, _ = movierec\.make_split"
-    ):
-        movierec.compare(bundled, ["popularity"], split=(train, rows))
+    framed = movierec.compare(bundled, ["popularity"], split=(train, rows), protocols="full-ranking")
+    assert framed.row("popularity", "full-ranking").metrics == pytest.approx(alone.metrics)  # LensKit's frame
+    with pytest.raises(ConfigError, match=r"got a tuple of Interactions, str, str$"):
+        movierec.compare(bundled, ["popularity"], split=(train, "a", "b"))
     with pytest.raises(ConfigError, match=r"train part has other users or movies than the dataset compared"):
         movierec.compare(bundled.to_frame().iloc[:5000], ["popularity"], split=(train, test))
 

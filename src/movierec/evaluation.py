@@ -1006,10 +1006,10 @@ def evaluate(
     checksum) and ``split`` defaults to the description :func:`make_split` gave these arrays.
 
     ``model`` is a fitted model or a fitted :class:`movierec.Recommender` (``rec.fit(train)``), whose
-    model is scored and whose dataset names the row when ``dataset`` is not given. ``rank_by="prediction"`` ranks a rating predictor by its unclipped predicted rating (LensKit's way),
+    model is scored and whose dataset names the row when ``dataset`` is not given (and reads DataFrame parts' raw ids: :func:`frame_part`). ``rank_by="prediction"`` ranks a rating predictor by its unclipped predicted rating (LensKit's way),
     not the support-shrunk score ``recommend`` ranks by (``"shrunk"``, :mod:`movierec.scoring.support`).
     """
-    model, front_door_dataset = _given_model(model, train, test, warn)
+    model, front_door_dataset, train, test = _given_model(model, train, test, warn)
     scored, ranked_by_prediction = _ranked(model, rank_by)
     if isinstance(dataset, str) and not dataset and front_door_dataset is not None:
         dataset = front_door_dataset
@@ -1187,16 +1187,31 @@ def _dropped_users_note(
     )
 
 
-def _given_model(model: Any, train: Any, test: Any, warn: bool) -> tuple[Recommender, Dataset | None]:
+def _frame_parts(model: Any, train: Any, test: Any) -> tuple[Any, Any]:
+    """:func:`evaluate`'s parts, a DataFrame among them read with the Recommender's dataset's ids
+    (:func:`frame_part`); a bare model, which keeps no dataset to read raw ids by, is refused so. It said
+    "'DataFrame' object has no attribute 'n_ratings'"."""
+    if not any(isinstance(p, pd.DataFrame) for p in (train, test)):
+        return train, test
+    data = getattr(getattr(model, "dataset", None), "interactions", None)
+    if not isinstance(data, Interactions):
+        raise ConfigError(
+            f"evaluate() reads a DataFrame's raw ids by a Recommender's dataset; a bare "
+            f"{type(model).__name__} has none: give it a Recommender, or Interactions: {S.FRAME_AS_PART}"
+        )
+    read = _read_frames(data, (train, test))
+    return read[0], read[1]
+
+
+def _given_model(
+    model: Any, train: Any, test: Any, warn: bool
+) -> tuple[Recommender, Dataset | None, Interactions, Interactions]:
     """:func:`evaluate`'s model to score and its Recommender's dataset (:func:`_scored_model`), once what it
     was given is checked: a Dataset in a part's place is refused in one line (``evaluate(rec, ds, ds)`` said
     "no attribute 'n_ratings'"), and a Recommender fitted on the test part's ratings is warned about
-    (:func:`_test_in_fitted_data`)."""
+    (:func:`_test_in_fitted_data`); with the parts, a DataFrame among them read by :func:`_frame_parts`."""
+    train, test = _frame_parts(model, train, test)
     for part, given in (("train", train), ("test", test)):
-        if isinstance(given, pd.DataFrame):
-            raise ConfigError(
-                f"evaluate() takes a split's {part} part (Interactions), not a DataFrame: {S.FRAME_AS_PART}"
-            )
         if isinstance(getattr(given, "interactions", None), Interactions):
             raise ConfigError(
                 f"evaluate() takes a split's {part} part, not the Dataset: train, test, _ = "
@@ -1206,7 +1221,7 @@ def _given_model(model: Any, train: Any, test: Any, warn: bool) -> tuple[Recomme
     scored, dataset = _scored_model(model)
     if leak is not None and warn:
         warnings.warn(leak, UserWarning, stacklevel=outside_movierec())
-    return scored, dataset
+    return scored, dataset, train, test
 
 
 def _scored_model(model: Any) -> tuple[Recommender, Dataset | None]:
@@ -1514,6 +1529,110 @@ def given_test_split(inter: Interactions, rows: pd.DataFrame) -> tuple[Interacti
     about = f"given test rows ({test.n_ratings:,} ratings of {len(np.unique(test.users)):,} users)"
     test._cache["split"] = about  # evaluate() records it, as it does a named split's
     return train, test, about
+
+
+#: how many unknown ids a frame's refusal names
+_UNKNOWN_SHOWN = 3
+
+
+def frame_part(inter: Interactions, frame: pd.DataFrame, part: str) -> Interactions:
+    """A split's ``part`` given as a DataFrame of raw ids, read with ``inter``'s id maps, so a userId or
+    movieId means in it what it means in the dataset (a Surprise user's own train and test frames).
+
+    Its columns are the dataset's, as ``ds.to_frame()`` and ``load(frame)`` name them: ``userId, movieId,
+    rating`` and, if it has one, ``timestamp`` (LensKit's ``user_id, item_id``, or ``user, item``, work
+    too); ``rating`` may be left out only where the dataset has none. Its ratings are its own, on the
+    dataset's scale; duplicate (user, movie) rows keep the latest, as :func:`movierec.load` does. An id the
+    dataset does not have is refused, naming a few (the frame's rows would otherwise be dropped or
+    mean another user); a user or movie of the dataset without a training rating is a cold one, as in
+    any split."""
+    cols = next(((u, i) for u, i in TEST_ROW_COLUMNS if u in frame.columns and i in frame.columns), None)
+    found = ", ".join(map(str, frame.columns)) or "none"
+    if cols is None:
+        raise ConfigError(
+            f"the {part} frame needs a user and a movie column: userId and movieId (LensKit's user_id and "
+            f"item_id, or user and item, work too); its columns: {found}"
+        )
+    if frame.empty:
+        raise ConfigError(f"the {part} frame has no rows")
+    rated = "rating" in frame.columns
+    if not rated and not inter.interactions_only:
+        raise ConfigError(
+            f"the {part} frame has no rating column and the dataset has ratings: name them 'rating' "
+            f"(its columns: {found})"
+        )
+    for col, ids in ((cols[0], inter.user_map), (cols[1], inter.item_map)):
+        values = pd.Index(frame[col].to_numpy())
+        unknown = ~values.isin(ids.ids)
+        if unknown.any():
+            names = pd.unique(values[unknown])
+            shown = ", ".join(
+                repr(v.item() if isinstance(v, np.generic) else v) for v in names[:_UNKNOWN_SHOWN]
+            )
+            more = f" … {len(names):,} in all" if len(names) > _UNKNOWN_SHOWN else ""
+            as_text = isinstance(names[0], str) and ids.ids.dtype.kind in "iu"
+            text = (
+                " (its ids are text, the data's numbers: convert them with .astype(int))" if as_text else ""
+            )
+            raise ConfigError(
+                f"{int(unknown.sum()):,} of the {part} frame's {len(frame):,} rows have a {col} the dataset "
+                f"does not have ({shown}{more}){text}: its ids are read as the dataset's; drop those rows, "
+                "or use the dataset the frames come from"
+            )
+    read = Interactions.from_frame(
+        frame,
+        user_col=cols[0],
+        item_col=cols[1],
+        rating_col="rating" if rated else None,
+        time_col="timestamp" if "timestamp" in frame.columns else None,
+        rating_scale=None if not rated else inter.rating_scale,
+        user_map=inter.user_map,
+        item_map=inter.item_map,
+        source=f"the {part} frame",
+    )
+    # in the dataset's row order (pairs it lacks after, as given): a model trained by SGD (svd) reads its
+    # rows in order, so a train frame sorted by time scored RMSE 1.0105 where make_split(ds, test=frame)'s
+    # part of the same rows scored 1.0103; the same rows now give the same figures, whatever their order
+    n_items = np.int64(max(inter.n_items, 1))
+    ours, first = np.unique(_pair_keys(inter, n_items), return_index=True)  # a log may repeat a pair
+    theirs = _pair_keys(read, n_items)
+    pos = np.searchsorted(ours, theirs).clip(max=len(ours) - 1)
+    at = np.where(ours[pos] == theirs, first[pos], len(inter.users) + np.arange(len(theirs)))
+    return read.subset(np.argsort(at, kind="stable"))
+
+
+def _read_frames(inter: Interactions, parts: Sequence[Any]) -> list[Any]:
+    """A split's parts, ``(train, test)`` or ``(train, valid, test)``, with each DataFrame among them
+    read by :func:`frame_part` (the others as they are). A test row that is also a training row is
+    refused when a frame was given: Surprise scores such a row (its model learned it), a given file
+    here is refused so (:mod:`movierec.split_files`), and ``make_split(ds, test=frame)`` trains on the
+    other ratings."""
+    names = ("train", "test") if len(parts) == 2 else ("train", "valid", "test")
+    read = [
+        frame_part(inter, p, n) if isinstance(p, pd.DataFrame) else p
+        for p, n in zip(parts, names, strict=True)
+    ]
+    if not any(isinstance(p, pd.DataFrame) for p in parts):
+        return read
+    train, test = read[0], read[-1]
+    if isinstance(train, Interactions) and isinstance(test, Interactions) and train.item_map == test.item_map:
+        n_items = np.int64(max(test.n_items, 1))
+        both = np.isin(_pair_keys(test, n_items), _pair_keys(train, n_items))
+        if both.any():
+            row = int(np.flatnonzero(both)[0])
+            u, i = (
+                v.item() if isinstance(v, np.generic) else v
+                for v in (
+                    test.user_map.to_raw(int(test.users[row])),
+                    test.item_map.to_raw(int(test.items[row])),
+                )
+            )
+            raise ConfigError(
+                f"{int(both.sum()):,} of the test part's {test.n_ratings:,} rows are also in the train part "
+                f"(the first: user {u!r}, movie {i!r}): a rating belongs to one part of a split; drop them "
+                "from train (make_split(ds, test=test_frame) trains on every other rating)"
+            )
+    return read
 
 
 # --- compare ---------------------------------------------------------------------------------
@@ -1975,10 +2094,10 @@ def compare(
     row a positive, said in the notes); the ``leave-last-out`` protocol takes the leave-last-out split. ``split``
     may also be a split made elsewhere: what :func:`make_split` returns (``make_split(ds, test=rows)``, a
     LensKit fold) or a ``(train, test)`` pair of the dataset's interactions (``per_user_split``'s parts, a
-    ``crossfold_users`` fold); every model fits on that train part and every protocol scores its test part,
-    the rows' split saying "given …" (no ``cv``: it is one pair); RecBole's ``(train, valid, test)`` trains
-    on train + valid. Implicit models train on ``train.to_implicit(threshold)``. ``beyond`` adds diversity,
-    popularity-bias, calibration, unexpectedness and per-user-group metrics to the full-ranking rows
+    ``crossfold_users`` fold) or of DataFrames (:func:`frame_part`); every model fits on that train part and
+    every protocol scores its test part, the rows' split saying "given …" (no ``cv``: one pair); RecBole's
+    ``(train, valid, test)`` trains on train + valid. Implicit models train on ``train.to_implicit(threshold)``.
+    ``beyond`` adds diversity, popularity-bias, calibration, unexpectedness and per-user-group metrics to the full-ranking rows
     (:mod:`movierec.beyond`; ``user_groups``: extra families such as gender, a label per user); ``rerank`` (``"mmr:0.3"``…,
     :mod:`movierec.rerank`) re-ranks every full-ranking list and labels those rows ``model+mmr:0.3``; ``auc``
     adds AUC to them (:func:`movierec.metrics.auc_full`; opt-in, it sorts every user's scores). ``cv`` runs
@@ -2167,13 +2286,14 @@ def _given_split(split: Any, inter: Interactions, cv: int | None, test_size: flo
     parts = tuple(split)
     about = parts[-1] if parts and isinstance(parts[-1], str) else None
     data = parts[:-1] if about is not None else parts
+    if len(data) in (2, 3):  # your own train and test DataFrames, read with the dataset's ids
+        data = tuple(_read_frames(inter, data))
     if not (len(data) in (2, 3) and all(isinstance(p, Interactions) for p in data)):
         found = ", ".join(type(p).__name__ for p in parts) or "nothing"
         raise ConfigError(
             "split is a name such as 'ratings-holdout', what make_split returns (train, test, description), "
-            "a (train, test) pair of Interactions, or RecBole's (train, valid, test); "
+            "a (train, test) pair of Interactions or DataFrames, or RecBole's (train, valid, test); "
             f"got a {type(split).__name__} of {found}"
-            + (f"; {S.FRAME_AS_PART}" if any(isinstance(p, pd.DataFrame) for p in data) else "")
         )
     train, valid, test = (data[0], None, data[1]) if len(data) == 2 else data
     for part, what in ((train, "train"), (valid, "valid"), (test, "test")):
