@@ -824,6 +824,25 @@ def test_cli_tune_into_the_same_folder_says_it_continues_the_study(tmp_path: Pat
     assert len(pd.read_csv(tmp_path / "o" / "trials.csv")) == 4
 
 
+def test_cli_tune_with_storage_says_the_study_continues_in_the_database(tmp_path: Path) -> None:
+    """With --storage, a second run into a new --out said 'continuing study 'baseline-rmse' in o2: 2 finished
+    trials there already; … (--study NAME or another --out starts a new one)': o2 was new and empty, the
+    trials were in s.db, and another --out had just continued the study. It names the database now."""
+    data = tmp_path / "ratings.csv"
+    _write_csv(data)
+    args = ("--model", "baseline", "--dataset", str(data), "--trials", "2", "--storage", "sqlite:///s.db")
+    first = _cli(*args, "--out", "o1", cwd=tmp_path)
+    assert first.returncode == 0 and "continuing study" not in first.stderr, first.stderr
+    again = _cli(*args, "--out", "o2", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    said = " ".join(again.stderr.split())
+    assert (
+        "note: continuing study 'baseline-rmse' in sqlite:///s.db: 2 finished trials there already; this run "
+        "adds 2 (--study NAME starts a new one)"
+    ) in said, said
+    assert len(pd.read_csv(tmp_path / "o2" / "trials.csv")) == 4  # the one study, in s.db
+
+
 def test_cli_tune_refuses_a_folder_of_someone_elses_files(tmp_path: Path) -> None:
     """``--out`` on a folder with the person's own trials.csv and best.toml overwrote both at the end of the
     study, and Optuna wrote its tables into an unrelated SQLite file named study.db: each is now one line

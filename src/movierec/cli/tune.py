@@ -434,20 +434,24 @@ def _study_guard(
         raise
 
 
-def _say_continued(info: dict[str, Any], out_dir: Path) -> None:
+def _say_continued(info: dict[str, Any], out_dir: Path, storage: str) -> None:
     """A rerun into the same folder adds its trials to the study there: say so before the first trial
     (:func:`movierec.tuning.tune`'s ``on_start``, called once the data and every other input are checked),
-    counting finished trials only, and how many trials dead processes had left running were closed."""
+    counting finished trials only, and how many trials dead processes had left running were closed. With
+    ``--storage`` the study is in that database, whatever ``--out``: the note named the (new, empty) --out
+    folder as holding the trials and said another --out would start a new study, which it does not."""
+    from movierec.provenance import shown_url
     from movierec.tuning import closed_note
 
     before, closed = info["finished"], info["closed"]
+    own = storage == f"sqlite:///{out_dir / 'study.db'}"  # the folder's study.db, not --storage
+    where, fresh = (out_dir, "--study NAME or another --out") if own else (shown_url(storage), "--study NAME")
     if before or closed:
         say(
             "note",
-            f"continuing study {info['study_name']!r} in {out_dir}: {before} finished "
+            f"continuing study {info['study_name']!r} in {where}: {before} finished "
             f"trial{'s' if before != 1 else ''} there already"
-            f"{closed_note(closed)}; this run adds {info['n_trials']} (--study NAME or another --out starts "
-            "a new one)",
+            f"{closed_note(closed)}; this run adds {info['n_trials']} ({fresh} starts a new one)",
         )
 
 
@@ -794,7 +798,7 @@ def _run_study(
 
         def start(info: dict[str, Any]) -> None:
             if not quiet:
-                _say_continued(info, out_dir)
+                _say_continued(info, out_dir, options["storage"])
                 # what is about to run: the bar's 'tuning svd (rmse)' named neither the data nor the folds;
                 # a sentence, as the nested run's (rich's wrap ended '… split of 80,668 training ' in a space)
                 print_prose(escape(f"tuning {model_name} for {options['metric']}: {info['plan']}"), err=True)
