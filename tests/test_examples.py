@@ -379,3 +379,44 @@ def test_tunes_start_line_in_a_notebook_is_one_line(tmp_path: Path) -> None:
     lines = shown["data"]["text/plain"].splitlines()
     start = "tuning baseline for rmse: 1 trial, one 20% validation split of 80,668 training ratings"
     assert lines[0] == start and lines[1].startswith("trial 1/1 "), lines
+
+
+def test_a_movierec_error_in_a_notebook_is_its_one_line_and_tb_shows_the_rest(tmp_path: Path) -> None:
+    """A user's mistake in a Jupyter cell (``create('nope')``) printed 8-9 frames of movierec's internals
+    above the one line that says what to change. The cell shows that line, as Python's last line names it,
+    and how to see the rest: ``%tb`` prints the full traceback. Any other exception (a bug) keeps it."""
+    nb = _cells(
+        "import movierec\nmovierec.models.create('nope')",
+        "%tb",
+        "import movierec.models.registry\nmovierec.models.registry.registered_name(None)",
+    )
+    nbclient.NotebookClient(
+        nb,
+        timeout=600,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(tmp_path)}},
+    ).execute()
+    error = [o for o in nb.cells[0].outputs if o.output_type == "error"]
+    assert len(error) == 1 and error[0].ename == "ConfigError", nb.cells[0].outputs
+    assert error[0].traceback == [
+        "ConfigError: unknown model 'nope'; e.g. svd, ease, als, popularity; all 52 models: "
+        "movierec.models.available()",
+        "(%tb shows the full traceback)",
+    ]
+    full = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(_text_and_tracebacks(nb.cells[1])))
+    assert (
+        "registry.py" in full
+        and "raise ConfigError" in full
+        and full.rstrip().endswith("movierec.models.available()")
+    ), full
+    bug = [o for o in nb.cells[2].outputs if o.output_type == "error"]
+    assert len(bug) == 1 and bug[0].ename == "AttributeError" and len(bug[0].traceback) > 2, bug
+
+
+def _text_and_tracebacks(cell: nbformat.NotebookNode) -> list[str]:
+    """A cell's printed text and its error's traceback lines (``%tb`` prints as a traceback does)."""
+    out: list[str] = []
+    for o in cell.outputs:
+        out += [*o.get("traceback", []), str(o.get("text", ""))]
+    return out

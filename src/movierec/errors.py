@@ -38,6 +38,23 @@ class MovierecError(Exception):
         threshold 0.5`` where Python's say ``threshold=0.5``), else the one message both doors share."""
         return str(self) if self.cli is None else self.cli
 
+    @property
+    def _render_traceback_(self) -> Callable[[], list[str]]:
+        """What IPython (Jupyter) shows for this error: its one line, as Python's last line names it, and how
+        to see the rest. A notebook printed 8 or 9 frames of movierec's internals above the line that says
+        what to change. IPython asks for this once, when the cell fails; after that the attribute is gone
+        for this raise (AttributeError, so ``hasattr`` is false), and ``%tb`` shows the real traceback
+        (``%debug`` reads it from ``sys.last_traceback`` anyway). Bugs (any other exception) keep IPython's
+        full traceback."""
+        if self.__traceback__ is not None and getattr(self, "_shown_for", None) == id(self.__traceback__):
+            raise AttributeError("_render_traceback_")
+        return self._one_line
+
+    def _one_line(self) -> list[str]:
+        # raised again later (a new traceback), it is one line again; an id, so the error still pickles
+        self._shown_for = id(self.__traceback__)
+        return [f"{type(self).__name__}: {self}", "(%tb shows the full traceback)"]
+
 
 class DataError(MovierecError):
     """A data file is missing, unreadable or malformed; the message names the file and line."""
