@@ -478,6 +478,11 @@ def run_on_socket(app: Any, socks: list[Any], **options: Any) -> None:
     from uvicorn.supervisors import Multiprocess
 
     host, port = socks[0].getsockname()[:2]
+    if "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters:
+        # a worker that replaces another on SIGHUP (a reload) gets 5 s to start, else uvicorn keeps the old one
+        # and says so only in its log: loading an artifact on a busy machine took longer, and a reload left a
+        # worker serving the old artifact
+        options = {"timeout_worker_healthcheck": 120, **options}
     config = uvicorn.Config(app, port=port, **options)
     address = f"[{host}]" if ":" in host else host
     logging.getLogger("uvicorn.error").info(
@@ -644,6 +649,8 @@ def _worker_environment(
             "MOVIEREC_MAX_BODY_BYTES": str(settings.max_body_bytes),
             "MOVIEREC_CORS_ORIGINS": ",".join(settings.cors_origins),
             "MOVIEREC_REC_CACHE": str(settings.rec_cache_size),
+            # uvicorn's supervisor runs in this process: a worker's POST /admin/reload signals it
+            "MOVIEREC_SUPERVISOR": str(os.getpid()),
         }
     )
 

@@ -138,6 +138,9 @@ class ModelRouter:
         self.max_body_bytes = max_body_bytes
         self.on_reload = on_reload
         self.on_shutdown = on_shutdown  # the server is stopping: close what it opened (the feedback store)
+        #: the other ``--workers`` processes, told after POST /admin/reload succeeded in this one (which alone
+        #: got the request): serve's supervisor replaces every worker (server.server_from_env sets it)
+        self.reload_others: Callable[[], None] | None = None
         self._lock = threading.Lock()
         # raises on a bad artifact, or artifacts of different data (serving.together): the server never starts
         self.served: tuple[Served, ...]
@@ -314,6 +317,9 @@ class ModelRouter:
             await _send_json(send, 401, {"detail": "missing or wrong API key (X-API-Key or a Bearer token)"})
             return
         ok, message = await asyncio.get_running_loop().run_in_executor(None, self.reload)
+        if ok and self.reload_others is not None:  # one process of several reloaded: the others served on
+            self.reload_others()
+            message += "; every worker process restarts on it"
         body = {"modelVersions": self.versions(), "detail": message, "notes": list(self.notes)}
         if ok:
             await _send_json(send, 200, {"status": "reloaded", **body})

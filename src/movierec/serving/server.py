@@ -108,4 +108,9 @@ def server_from_env() -> Observability:
         access_log=os.environ.get("MOVIEREC_ACCESS_LOG", "0") == "1",
     )
     install_sighup(router)
+    supervisor = int(os.environ.get("MOVIEREC_SUPERVISOR") or 0)
+    if supervisor and supervisor == os.getppid() and hasattr(signal, "SIGHUP"):
+        # POST /admin/reload reaches one worker: with --workers 2 it answered "reloaded" while the other worker
+        # served the old artifact on, half the requests; uvicorn's supervisor replaces every worker on SIGHUP
+        router.reload_others = lambda: os.kill(supervisor, signal.SIGHUP)
     return outer
