@@ -152,6 +152,26 @@ def test_an_empty_comparison_says_why_in_its_repr(ds: movierec.Dataset) -> None:
     assert max(len(line) for line in text.splitlines()) <= 80  # the reason was one 170-character line
 
 
+def test_a_rating_only_comparison_says_no_k_and_no_relevance(ds: movierec.Dataset) -> None:
+    """``compare(ds, ['baseline', 'svd'], protocols='rating')`` printed 'K=10 · relevance ≥ 4' in its caption
+    and 'k=10' in its repr and its card, though RMSE and MAE have neither. Left out where no ranking
+    protocol ran; a comparison with one keeps them."""
+    from movierec.tables import caption
+
+    comp = compare(ds, ["baseline", "svd"], protocols="rating", progress=False)
+    text, html = " ".join(str(comp).split()), comp._repr_html_()
+    said = [caption(comp), " ".join(repr(comp).split()), text, html]
+    assert not [s for s in said if re.search(r"\b[Kk]=10\b|relevance", s)], said
+    assert caption(comp).endswith(
+        "· split: ratings-holdout (0.2 of ratings, Surprise train_test_split, seed 42) · seed 42"
+    )
+    assert "ratings-holdout, models [baseline, svd]" in said[1]
+    assert "seed 42) · seed 42; bold = best" in html
+    both = compare(ds, ["popularity"], protocols=["rating", "full-ranking"], progress=False)
+    assert "K=10 · relevance ≥ 4 · seed 42" in caption(both) and "k=10" in repr(both)
+    assert "· k=10 · seed 42; bold = best" in both._repr_html_()
+
+
 def test_reprs_keep_within_80_columns_and_break_only_between_parts(tmp_path, ds: movierec.Dataset) -> None:  # type: ignore[no-untyped-def]
     """Comparison's first line was 133 characters, an Artifact's 114, a TuneResult's about 195: each broke
     at the terminal's edge, mid-word. They break after a part's comma, under the opening bracket; a part

@@ -639,7 +639,7 @@ def result_html(r: Any) -> str:
 
 
 def comparison_repr(c: Any) -> str:
-    from movierec.tables import model_cells
+    from movierec.tables import model_cells, ranked
 
     # each model as the tables name it ('warp+genres+tags'): the repr said 'warp' under a progress line
     # 'warp+genres+tags (3/3) · fitted', as if it had learned from no features
@@ -659,7 +659,13 @@ def comparison_repr(c: Any) -> str:
     split = c.split.split(" (")[0]
     text = call_text(
         "Comparison",
-        [repr(c.dataset), split, f"k={c.k}", f"models [{short}]", f"protocols [{', '.join(protos)}]"],
+        [
+            repr(c.dataset),
+            split,
+            *([f"k={c.k}"] if ranked(c) else []),
+            f"models [{short}]",
+            f"protocols [{', '.join(protos)}]",
+        ],
     )
     if best:
         best.append("print() it for the tables; to_frame() for every number")
@@ -763,7 +769,9 @@ def comparison_html(c: Any) -> str:
     notes = getattr(c, "notes", None) or []
     if notes:
         body += '<ul class="mr-note">' + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>"
-    note = f"{c.dataset} · {c.split} · k={c.k} · seed {c.seed}; bold = best"
+    from movierec.tables import ranked
+
+    note = f"{c.dataset} · {c.split} · {f'k={c.k} · ' if ranked(c) else ''}seed {c.seed}; bold = best"
     if bracketed:
         note += "; brackets: 95% bootstrap interval over users"
     return _card("Comparison", body, note)

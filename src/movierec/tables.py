@@ -238,10 +238,22 @@ def caption(comp: Any) -> str:
         else f"≥ {comp.threshold:g}"
     )
     users = getattr(comp, "user_features", None)
+    ranking = f"K={comp.k} · relevance {relevance} · " if ranked(comp) else ""
     return (
-        f"{comp.dataset} (sha256 {sha}…) · split: {comp.split} · K={comp.k} · "
-        f"relevance {relevance}{f' · user features {users}' if users else ''} · seed {comp.seed}"
+        f"{comp.dataset} (sha256 {sha}…) · split: {comp.split} · {ranking}"
+        f"{f'user features {users} · ' if users else ''}seed {comp.seed}"
     )
+
+
+def ranked(comp: Any) -> bool:
+    """Whether a ranking protocol ran in ``comp``: K and the relevance threshold apply to nothing else, yet a
+    rating-only comparison's caption read 'K=10 · relevance ≥ 4' and its repr 'k=10' above RMSE and MAE.
+    Without rows, its protocols say (none: true, as the report's caption, always over a ranking, passes)."""
+    rows = getattr(comp, "rows", None)
+    if rows:
+        return any(r.protocol != "rating" for r in rows)
+    protocols = getattr(comp, "protocols", None) or []
+    return not protocols or any(p != "rating" for p in protocols)
 
 
 #: what joins the caption's parts ('ml-latest-small (sha256 …) · split: … · K=10 · relevance ≥ 4 · seed 42')
