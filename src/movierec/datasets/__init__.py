@@ -603,7 +603,7 @@ def from_frame(
             first_line=0,
         )
         # a movies table may name its ids as the ratings do
-        meta = _read_catalog(movies, inter, columns.get("item_col", "movieId"))
+        meta, titles_notes = _read_catalog(movies, inter, columns.get("item_col", "movieId"))
     except BadRowsError as exc:  # each bad row by its position, and its label where df.loc differs
         raise DataError(exc.render(functools.partial(_frame_row, frame))) from None
     except DataError as exc:
@@ -617,7 +617,7 @@ def from_frame(
             label = label.item() if isinstance(label, np.generic) else label
             text = text.replace(row[0], f"DataFrame, row {row[1]} (index {label!r}):", 1)
         raise DataError(text) from None
-    notes = _load_notes(inter, auto_time, ratings, "with time_col=")
+    notes = _load_notes(inter, auto_time, ratings, "with time_col=") + titles_notes
     return Dataset(name, inter, meta, None, _frame_sha256(ratings), f"DataFrame ({len(frame):,} rows)", notes)
 
 
@@ -633,12 +633,13 @@ def _frame_row(frame: pd.DataFrame, row: int) -> str:
 
 def _read_catalog(
     movies: str | Path | pd.DataFrame | None, inter: Interactions, item_col: str, encoding: str | None = None
-) -> pd.DataFrame | None:
+) -> tuple[pd.DataFrame | None, list[str]]:
     """The titles of ``movies`` (a movies file or a DataFrame with the same columns), keyed by the ratings'
-    ``item_col`` or ``movieId``, as text when the ratings' item ids are text; a frame's errors name rows.
+    ``item_col`` or ``movieId``, as text when the ratings' item ids are text; a frame's errors name rows;
+    and the notes for the dataset (:func:`_titles_notes`).
     ``encoding``: the file's text encoding (default UTF-8), the ratings file's."""
     if movies is None:
-        return None
+        return None, []
     text_ids = inter.item_map.ids.dtype == object  # text item ids: the titles' keys are text too
     if not isinstance(movies, pd.DataFrame):
         meta = read_movies(movies, id_col=item_col, text_ids=text_ids, encoding=encoding)
@@ -650,7 +651,22 @@ def _read_catalog(
             raise DataError(str(exc).replace(", line ", ", row ", 1)) from None
         label = "movies DataFrame"
     _check_titles_join(meta, inter, label)
-    return meta
+    return meta, _titles_notes(meta, inter, label)
+
+
+def _titles_notes(meta: pd.DataFrame, inter: Interactions, label: str) -> list[str]:
+    """A note when ``meta`` titles fewer than half the rated movies: a movies file of another version or
+    catalogue than the ratings (some ids shared) gave lists of ``movieId 589`` headed by a title column and
+    no word why, while one sharing no id at all is refused (:func:`_check_titles_join`)."""
+    ids = inter.item_map.ids
+    has_title = pd.Index(ids).isin(meta["movieId"])
+    titled = int(has_title.sum())
+    if not len(ids) or titled * 2 >= len(ids):
+        return []
+    return [
+        f"{label} titles {titled:,} of the {len(ids):,} rated movies; the others are named by their id "
+        f"(movieId {ids[~has_title][0]}): check that its ids are the ratings' own"
+    ]
 
 
 def _check_titles_join(meta: pd.DataFrame, inter: Interactions, label: str) -> None:
@@ -745,11 +761,11 @@ def load_ratings_file(
             exc.render(row_lines(path if unpacked is None else unpacked, first_line == 2))
         ) from None
     try:
-        meta = _read_catalog(movies, inter, columns.get("item_col", "movieId"), encoding)
+        meta, titles_notes = _read_catalog(movies, inter, columns.get("item_col", "movieId"), encoding)
     except NotEncodedError as exc:
         raise exc.naming_encoding() from None
     # a file is read from both doors: each one's setting (the CLI shortens the note, cli.common._in_one_line)
-    notes = _load_notes(inter, auto_time, frame, Doors("with time_col=", "with --time-col"))
+    notes = _load_notes(inter, auto_time, frame, Doors("with time_col=", "with --time-col")) + titles_notes
     options = {k: v for k, v in columns.items() if k in _RECORDED and v != _DEFAULT_COLUMNS.get(k)}
     if movies is not None and not isinstance(movies, pd.DataFrame):
         options["movies"] = str(Path(movies).expanduser().resolve())
