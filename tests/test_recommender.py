@@ -310,6 +310,23 @@ def test_fit_given_the_dataset_a_frame_or_a_matrix_says_what_it_takes(svd_rec: m
     assert rec.fit(ds.interactions).train_ is not None  # Interactions, as before
 
 
+def test_fit_given_a_dense_array_names_the_way_in_as_a_sparse_matrix_does() -> None:
+    """create("ease").fit(np.ones((3, 3))) raised "AttributeError: 'numpy.ndarray' object has no attribute
+    'n_users'" where a sparse matrix already had a one-line hint; the array gets the same, and the call it
+    names fits."""
+    import scipy.sparse as sp
+
+    array = np.ones((3, 3))
+    with pytest.raises(ConfigError) as err:
+        create("ease").fit(array)
+    assert str(err.value) == (
+        "ease.fit() takes Interactions, not a numpy array: ease.fit(movierec.Interactions.from_csr("
+        "scipy.sparse.csr_matrix(array))) for a users × items matrix"
+    )
+    fitted = create("ease").fit(movierec.Interactions.from_csr(sp.csr_matrix(array)))
+    assert fitted.recommend(0, k=3) is not None
+
+
 def test_every_list_method_refuses_a_foreign_keyword_in_one_line(ease_rec: movierec.Recommender) -> None:
     """recommend(n=5) said 'k= is the list's length'; recommend_for(n=5), similar(item=1), similar_users(N=3),
     score(1, items=[1]) and map(n=3) raised Python's bare "TypeError: ... unexpected keyword argument"."""

@@ -378,8 +378,9 @@ def require_interactions(train: Interactions) -> None:
 
 def refuse_non_interactions(train: object, call: str, implicit: bool = False) -> None:
     """A ConfigError naming what to pass when ``call`` (``warp.fit``) is given the dataset, a ratings
-    DataFrame, or LightFM's sparse matrix instead of :class:`Interactions`: each failed deep inside
-    with "AttributeError: 'Dataset' object has no attribute 'n_users'". Other objects pass unchanged."""
+    DataFrame, LightFM's sparse matrix or a dense numpy array instead of :class:`Interactions`: each failed
+    deep inside with "AttributeError: 'Dataset' object has no attribute 'n_users'". Other objects pass
+    unchanged."""
     if isinstance(train, Interactions):
         return
     import pandas as pd
@@ -395,9 +396,12 @@ def refuse_non_interactions(train: object, call: str, implicit: bool = False) ->
         fix = f"{call}(movierec.load(frame).interactions)"
     elif sp.issparse(train):  # LightFM's fit(interactions) and implicit's fit(user_items)
         fix = f"{call}(movierec.Interactions.from_csr(matrix)) for a users × items matrix"
+    elif isinstance(train, np.ndarray):  # a dense users × items array: "no attribute 'n_users'" deep inside
+        fix = f"{call}(movierec.Interactions.from_csr(scipy.sparse.csr_matrix(array))) for a users × items matrix"
     else:
         return
-    raise ConfigError(f"{call}() takes Interactions, not a {type(train).__name__}: {fix}")
+    given = "numpy array" if isinstance(train, np.ndarray) else type(train).__name__  # not 'a ndarray'
+    raise ConfigError(f"{call}() takes Interactions, not a {given}: {fix}")
 
 
 #: registered models whose fitted state holds one vector per training user (``user_factors_``), so they have
