@@ -327,3 +327,63 @@ def test_the_report_names_each_version_s_model(svd_artifact, movies, tmp_path: P
     )
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
     assert f"--artifact {tmp_path}: no manifest.json" in bad.stderr, bad.stderr
+
+
+def test_report_reads_serve_s_default_database_without_db(tmp_path: Path) -> None:
+    """'movierec serve' writes sqlite:///feedback.db when no --db is given; 'feedback report' without --db said
+    "missing option '--db'". It reads the same default (and MOVIEREC_DB, as serve does), names it, and where
+    there is none says so in one line, naming serve's default."""
+    env: dict[str, str | None] = {"MOVIEREC_DB": None}
+    done = run_process("feedback", "report", cwd=tmp_path, env=env)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "missing option" not in done.stderr
+    assert "sqlite:///feedback.db" in done.stderr and "serve's default --db" in done.stderr, done.stderr
+    store = FeedbackStore(f"sqlite:///{tmp_path / 'feedback.db'}")
+    store.add("r1", "7", "21", 5.0, model_version="v1")
+    store.close()
+    done = run_process("feedback", "report", "--json", cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout)
+    assert got["db"] == "sqlite:///feedback.db" and got["versions"][0]["ratings"] == 1
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    via_env = run_process(
+        "feedback", "report", "--json", cwd=elsewhere, env={"MOVIEREC_DB": str(tmp_path / "feedback.db")}
+    )
+    assert via_env.returncode == 0 and json.loads(via_env.stdout)["versions"][0]["ratings"] == 1, (
+        via_env.stderr
+    )
+
+
+def test_a_copy_of_a_live_store_without_its_wal_says_why_it_is_empty(tmp_path: Path) -> None:
+    """'cp feedback.db copy.db' while serve runs: the rows, and the table, are still in feedback.db-wal, so the
+    copy read as "not a movierec feedback database (no table 'feedback')" with no word of the cause. It now
+    says the likely one and how to copy the store whole; the copy made that way reads."""
+    import shutil
+
+    live = tmp_path / "feedback.db"
+    store = FeedbackStore(f"sqlite:///{live}")  # open, as a running server's: nothing checkpointed yet
+    try:
+        store.add("r1", "7", "21", 5.0, model_version="v1")
+        assert (tmp_path / "feedback.db-wal").stat().st_size > 0
+        shutil.copy(live, tmp_path / "copy.db")
+        done = run_process("feedback", "report", "--db", str(tmp_path / "copy.db"), cwd=tmp_path)
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+        assert "no table 'feedback'" in done.stderr and "WAL mode" in done.stderr, done.stderr
+        assert 'sqlite3 feedback.db ".backup copy.db"' in done.stderr, done.stderr
+        src = sqlite3_connect(live)  # what the sqlite3 shell's .backup does
+        dst = sqlite3_connect(tmp_path / "whole.db")
+        src.backup(dst)
+        src.close()
+        dst.close()
+    finally:
+        store.close()
+    done = run_process("feedback", "report", "--db", str(tmp_path / "whole.db"), "--json", cwd=tmp_path)
+    assert done.returncode == 0 and json.loads(done.stdout)["versions"][0]["ratings"] == 1, done.stderr
+    other = tmp_path / "other.db"  # another program's database (no WAL) keeps the plain words
+    conn = sqlite3_connect(other)
+    conn.execute("create table t (x)")
+    conn.commit()
+    conn.close()
+    done = run_process("feedback", "report", "--db", str(other), cwd=tmp_path)
+    assert "no table 'feedback'" in done.stderr and "WAL" not in done.stderr, done.stderr

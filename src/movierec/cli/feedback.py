@@ -13,6 +13,9 @@ from movierec.cli.common import JSON, console, print_json, print_table
 
 # bare 'movierec feedback' shows its commands, as 'movierec data' and 'movierec spark' do (it said
 # 'missing command (see …)', the one group that did)
+#: serve's --db default (cli/serve.py), so that 'feedback report' run beside serve reads what it wrote
+_DEFAULT_DB = "sqlite:///feedback.db"
+
 feedback_app = typer.Typer(
     help="Inspect the feedback store: compare model versions on live ratings.", no_args_is_help=True
 )
@@ -21,7 +24,11 @@ feedback_app = typer.Typer(
 @feedback_app.command("report")
 def report_cmd(
     db: str = typer.Option(
-        ..., "--db", help="Feedback database URL (or a SQLite file path) that serve wrote."
+        _DEFAULT_DB,  # serve's default and variable: 'serve' then 'feedback report' read the same store
+        "--db",
+        envvar="MOVIEREC_DB",
+        help="Feedback database URL (or a SQLite file path) that serve wrote; serve's default, the "
+        "working folder's feedback.db, when not given.",
     ),
     liked: float = typer.Option(4.0, "--liked", help="A rating at or above this counts as liked."),
     artifacts: list[Path] = typer.Option(
@@ -35,11 +42,20 @@ def report_cmd(
 ) -> None:
     """Per model version and its model: ratings, users, mean rating and liked share with 95% intervals (users
     resampled with all their ratings), and each version's difference from the first."""
+    from movierec.provenance import sqlite_file
     from movierec.serving.abtest import compare_versions
     from movierec.serving.store import normalise_url, read_feedback, shown_url
 
     url = shown_url(normalise_url(db))  # printed and in --json: never the password
     named = _models_of(artifacts)
+    default = sqlite_file(normalise_url(_DEFAULT_DB))
+    if db == _DEFAULT_DB and default is not None and not default.is_file():  # said "missing option '--db'"
+        from movierec.errors import DataError
+
+        raise DataError(
+            f"no feedback database at {_DEFAULT_DB} ({default.absolute()}), serve's default --db; run "
+            "this where serve ran, or give --db with the database serve wrote (its banner names it)"
+        )
     frame = read_feedback(db, "--db", with_version=True)
     if len(frame) and liked > float(frame["rating"].max()):  # every share 0% [0%, 9%]: a table of nothing
         from movierec.errors import ConfigError

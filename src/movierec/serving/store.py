@@ -565,6 +565,35 @@ def _unreadable_here(path: Path) -> str | None:
     return None
 
 
+def _copied_without_wal(path: Path) -> str:
+    """The likely cause when ``path`` is a WAL-mode SQLite file with no table at all and no ``-wal`` beside
+    it (or an empty one), else ``""``: a copy of a live store (``cp feedback.db`` while serve runs). SQLite keeps a WAL
+    database's latest writes, its tables included, in the ``-wal`` file until a checkpoint, so such a
+    copy read as "no table 'feedback'" with nothing to say that its rows were left behind."""
+    import sqlite3
+
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(20)
+        wal = Path(f"{path}-wal")  # an empty one is what a read-only open of the copy leaves (ours too)
+        if head[18:20] != b"\x02\x02" or (wal.exists() and wal.stat().st_size):  # bytes 18-19: 2 is WAL
+            return ""
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        finally:
+            conn.close()
+    except (OSError, sqlite3.Error):
+        return ""
+    if tables:
+        return ""
+    return (
+        "; it looks like a copy of a database in WAL mode made without the -wal file beside it, which holds "
+        "the latest writes: read the database where serve writes it, or copy it whole with "
+        f'sqlite3 feedback.db ".backup {path.name}"'
+    )
+
+
 def read_feedback(db: str | Path, flag: str, *, with_version: bool = False) -> pd.DataFrame:
     """Every row of an existing feedback database (:meth:`FeedbackStore.frame`), never creating one.
 
@@ -583,7 +612,9 @@ def read_feedback(db: str | Path, flag: str, *, with_version: bool = False) -> p
             raise DataError(f"{labelled(flag, db)}: {unreadable}")
         why = why or _no_feedback_table(path)
         if why:  # refused before the store's connection could touch the file
-            raise DataError(f"{labelled(flag, db)}: not a movierec feedback database ({why})")
+            raise DataError(
+                f"{labelled(flag, db)}: not a movierec feedback database ({why}){_copied_without_wal(path)}"
+            )
     store = FeedbackStore(url, create=False, option=flag)
     try:
         try:
