@@ -568,3 +568,48 @@ def test_a_body_movieid_past_64_bits_or_over_128_characters_is_one_422_in_words(
             door,
             value,
         )
+
+
+def test_error_bodies_say_what_to_do_without_echoing_the_whole_body(
+    server, client: httpx.Client, error_schema: dict[str, Any]
+) -> None:
+    """Four error bodies a backend engineer met first, each checked against the service's own OpenAPI:
+    1,001 ratings (one past the limit) got a 422 echoing all of them back (27 KB): the echo is now the first
+    entries and a count; a POST /feedback without requestId said only "Field required": it says what a
+    requestId is; an unknown path said {"detail":"Not Found"}: it points at /docs; the 413's body was spaced
+    as no other body was ('{"detail": "…"}')."""
+    import jsonschema
+
+    spec = client.get("/openapi.json").json()
+    schema = {**spec["components"]["schemas"]["HTTPValidationError"], "components": spec["components"]}
+    message = {**spec["components"]["schemas"]["ErrorMessage"], "components": spec["components"]}
+    ratings = [{"movieId": 21, "rating": 4.0} for _ in range(1001)]
+    resp = client.post("/recommendations", json={"ratings": ratings})
+    (item,) = assert_422_shape(resp, error_schema)
+    jsonschema.validate(resp.json(), schema)
+    assert item["loc"] == ["body", "ratings"] and "at most 1000" in item["msg"], item
+    assert item["input"] == [*ratings[:3], "… and 998 more (1,001 in all)"], item["input"]
+    assert len(resp.content) < 1000, len(resp.content)
+    body = {"userId": "1", "movieId": 21, "rating": 4.0}
+    resp = client.post("/feedback", json={**body, "ratings": ratings[:20]})  # an extra field: still short
+    assert all(len(str(i.get("input"))) < 1000 for i in assert_422_shape(resp, error_schema))
+    resp = client.post("/feedback", json=body)
+    (item,) = assert_422_shape(resp, error_schema)
+    jsonschema.validate(resp.json(), schema)
+    assert item["loc"] == ["body", "requestId"] and item["type"] == "missing" and item["input"] == body
+    assert "client chooses" in item["msg"] and "retry is safe" in item["msg"], item["msg"]
+    assert "retry" in spec["components"]["schemas"]["FeedbackIn"]["properties"]["requestId"]["description"]
+    resp = client.get("/recommendation/1")
+    assert resp.status_code == 404
+    jsonschema.validate(resp.json(), message)
+    assert resp.json()["detail"] == "Not Found: no endpoint at /recommendation/1; see /docs for the endpoints"
+    unknown_user = client.get("/users/no-such-user/recommendations").json()["detail"]
+    assert "/docs" not in unknown_user  # a route's own 404 keeps its words
+    big = httpx.post(
+        f"{server.url}/recommendations",
+        content=b"a" * 300_000,
+        headers={"content-type": "application/json"},
+        timeout=10,
+    )
+    assert big.status_code == 413 and big.content.startswith(b'{"detail":"request body larger'), big.content
+    jsonschema.validate(big.json(), message)

@@ -128,7 +128,9 @@ class BodyLimit:
         await self.app(scope, limited_receive, guarded_send)
 
     async def _refuse(self, send: Any) -> None:
-        body = json.dumps({"detail": f"request body larger than {self.max_bytes} bytes"}).encode()
+        body = json.dumps(  # spaced as every other error body (errors._reply): none after ':' or ','
+            {"detail": f"request body larger than {self.max_bytes} bytes"}, separators=(",", ":")
+        ).encode()
         await send(
             {
                 "type": "http.response.start",

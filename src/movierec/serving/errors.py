@@ -64,6 +64,28 @@ def _reply(status: int, detail: Any, headers: dict[str, str] | None = None) -> R
     return Response(body.encode(), status_code=status, media_type="application/json", headers=headers)
 
 
+#: an echoed list longer than this shows its first :data:`_ECHO_HEAD` entries and a count; a text longer than
+#: :data:`_ECHO_CHARS` its start and its length. 1,001 ratings (one past the limit) were echoed whole: 27 KB
+#: of the client's own body around the one sentence that mattered
+_ECHO_ITEMS, _ECHO_HEAD, _ECHO_CHARS = 10, 3, 1000
+
+
+def _cut(value: Any) -> Any:
+    """An echoed ``input`` short enough to read: a long list's first entries then ``"… and 998 more (1,001 in
+    all)"``, a long text's first characters then ``"… (65,000 characters)"``, at any depth (a body's
+    ``ratings`` inside it too). The schema's ``input`` takes any JSON, so the body still matches it."""
+    if isinstance(value, list):
+        if len(value) > _ECHO_ITEMS:
+            more = len(value) - _ECHO_HEAD
+            return [*map(_cut, value[:_ECHO_HEAD]), f"… and {more:,} more ({len(value):,} in all)"]
+        return [_cut(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _cut(v) for k, v in value.items()}
+    if isinstance(value, str) and len(value) > _ECHO_CHARS:
+        return f"{value[: _ECHO_CHARS // 5]}… ({len(value):,} characters)"
+    return value
+
+
 def _items(errors: Any) -> list[dict[str, Any]]:
     """Validation errors as the schema's items: ``type``, ``loc``, ``msg`` and, when present, ``input``."""
     out = []
@@ -74,7 +96,7 @@ def _items(errors: Any) -> list[dict[str, Any]]:
             "msg": str(e["msg"]),
         }
         if "input" in e:
-            item["input"] = e["input"]
+            item["input"] = _cut(e["input"])
         if isinstance(e.get("ctx"), dict):
             item["ctx"] = e["ctx"]
         out.append(item)
@@ -130,6 +152,23 @@ _PATTERN_WORDS = {
 }
 
 
+#: what a required field is, where its name alone does not say it: pydantic's "Field required" left a client
+#: to guess what a requestId is and where it comes from
+_MISSING_WORDS = {
+    "requestId": "Field required: requestId is an id the client chooses for each rating (a UUID, say; letters, "
+    "digits and . _ : -, 1 to 128 characters); sending a rating again with the same requestId stores it once, "
+    "so a retry is safe",
+}
+
+
+def _missing_in_words(item: dict[str, Any]) -> dict[str, Any]:
+    """A missing body field said as what it is (:data:`_MISSING_WORDS`); type, loc and input stay pydantic's."""
+    words = _MISSING_WORDS.get(str(item["loc"][-1])) if item["loc"][:1] == ["body"] else None
+    if item["type"] != "missing" or words is None:
+        return item
+    return {**item, "msg": words}
+
+
 def _pattern_in_words(item: dict[str, Any]) -> dict[str, Any]:
     """A value that misses its field's pattern, said as what the field takes (:data:`_PATTERN_WORDS`); the
     type, loc, input and ctx (the pattern itself) stay pydantic's."""
@@ -179,14 +218,17 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         errors = [_id_in_words(request, e) for e in exc.errors()]
-        return _reply(422, [_pattern_in_words(_said_plainly(request, item)) for item in _items(errors)])
+        items = [_missing_in_words(_pattern_in_words(_said_plainly(request, i))) for i in _items(errors)]
+        return _reply(422, items)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> Response:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 400 and exc.__cause__ is not None:  # FastAPI could not parse the body
             msg = _undecodable(exc.__cause__)
             return _reply(422, [{"type": "json_invalid", "loc": ["body"], "msg": msg}])
         detail: Any = exc.detail
+        if exc.status_code == 404 and detail == "Not Found":  # the router's: no route at this path
+            detail = f"Not Found: no endpoint at {request.url.path[:200]}; see /docs for the endpoints"
         if exc.status_code == 422 and not isinstance(detail, list):
             detail = [{"type": "value_error", "loc": ["body"], "msg": str(detail)}]
         elif exc.status_code == 422:

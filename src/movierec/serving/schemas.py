@@ -329,7 +329,8 @@ class FeedbackIn(_Strict):
         min_length=1,
         max_length=128,
         pattern=r"^[A-Za-z0-9._:\-]+$",
-        description="Client-chosen unique id; sending the same request again stores it once.",
+        description="An id the client chooses for each rating (a UUID, say): sending the same rating again "
+        "with the same requestId stores it once, so a retry after a timeout or a 503 is safe.",
     )
 
 
