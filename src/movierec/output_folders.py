@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from movierec.errors import ConfigError, Spelled, labelled, spelled
+from movierec.errors import ConfigError, Doors, Spelled, labelled, spelled
 
 T = TypeVar("T")
 
@@ -138,8 +138,10 @@ def check_artifact_target(out: Path, force: bool, option: str = "--out") -> None
     if out.exists():
         if not out.is_dir():
             raise ConfigError(f"{labelled(option, out)}: is a file, not a folder; nothing was changed")
-        if not force:
-            raise ConfigError(f"{out} already exists; {force_words(option)}")
+        if not force:  # export reached from both doors (OUT): each says only its own spelling of force
+            said = f"{out} already exists; "
+            words = Doors(said + force_words("out="), said + force_words("--out"))
+            raise ConfigError(words if isinstance(option, Spelled) else said + force_words(option))
         if not is_artifact(out):
             raise ConfigError(
                 f"{labelled(option, out)}: refusing to replace a folder movierec did not write (no movierec manifest.json); "

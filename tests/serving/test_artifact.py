@@ -384,6 +384,24 @@ def test_missing_file_is_detected(copy: Path, name: str) -> None:
         load_artifact(copy)
 
 
+def test_a_missing_data_file_says_how_to_make_the_folder_whole(copy: Path) -> None:
+    """It said "…/copy: missing file seen.npz" and no more; each door now says to re-export it, in its own
+    words (the CLI's command names the manifest's model and the folder)."""
+    from clihelp import run_process
+
+    (copy / "seen.npz").unlink()
+    with pytest.raises(ArtifactError) as exc:
+        load_artifact(copy)
+    assert (
+        str(exc.value)
+        == f"{copy}: missing file seen.npz; re-export it (rec.export({str(copy)!r}, force=True))"
+    )
+    done = run_process("serve", "--check", "--artifact", str(copy), "--db", "none")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    want = f"missing file seen.npz; re-export it (movierec export --model svd --out {copy} --force)"
+    assert want in done.stderr and "rec.export" not in done.stderr, done.stderr
+
+
 def test_newer_format_version_is_refused(copy: Path) -> None:
     manifest = json.loads((copy / "manifest.json").read_text())
     manifest["format_version"] = FORMAT_VERSION + 1

@@ -63,6 +63,13 @@ def test_weights_and_buckets() -> None:
     for bad in ("80", "a,b", "-1,2", "0,0", "nan,1"):
         with pytest.raises(ConfigError):
             parse_weights(bad, 2)
+    # it said "1 weights for 2 artifacts", no fix
+    with pytest.raises(
+        ConfigError, match=r"^--weights '50': 1 weight for 2 artifacts; give one per --artifact, "
+    ):
+        parse_weights("50", 2)
+    with pytest.raises(ConfigError, match=r"e\.g\. --weights 80,10,10$"):
+        parse_weights("50,50", 3)
     counts = Counter(bucket(str(u), [0.9, 0.1]) for u in range(10_000))
     assert abs(counts[0] / 10_000 - 0.9) <= 0.02 and abs(counts[1] / 10_000 - 0.1) <= 0.02
     counts3 = Counter(bucket(f"user-{u}", [0.5, 0.3, 0.2]) for u in range(10_000))

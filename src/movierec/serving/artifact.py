@@ -605,8 +605,17 @@ def load_artifact(path: str | Path) -> Artifact:
     files = manifest.get("files") or {}
     for name in DATA_FILES:
         fpath = root / name
-        if not fpath.is_file():
-            raise ArtifactError(f"{root}: missing file {name}")
+        if not fpath.is_file():  # the folder is incomplete: only a new export makes it whole
+            said, model = (
+                f"{root}: missing file {name}; re-export it",
+                (manifest.get("model") or {}).get("name"),
+            )
+            raise ArtifactError(
+                Doors(
+                    f"{said} (rec.export({str(root)!r}, force=True))",
+                    f"{said} (movierec export --model {model or 'NAME'} --out {root} --force)",
+                )
+            )
         if name not in files:
             raise ArtifactError(f"{mpath}: no checksum recorded for {name}")
         if _sha256(fpath) != files[name]:

@@ -64,7 +64,11 @@ def parse_weights(text: str | None, n: int) -> list[float]:
     except ValueError:
         raise ConfigError(f"--weights {text!r}: expected numbers separated by commas, e.g. 80,20") from None
     if len(values) != n:
-        raise ConfigError(f"--weights {text!r}: {len(values)} weights for {n} artifacts")
+        example = ",".join([str(100 - 10 * (n - 1)), *["10"] * (n - 1)] if n < 10 else ["1"] * n)
+        raise ConfigError(
+            f"--weights {text!r}: {len(values)} weight{'s' * (len(values) != 1)} for {n} artifacts; give one "
+            f"per --artifact, in their order, e.g. --weights {example}"
+        )
     if any(not v >= 0 or v == float("inf") for v in values) or sum(values) <= 0:
         raise ConfigError(f"--weights {text!r}: weights must be finite, ≥ 0 and not all 0")
     total = sum(values)
