@@ -630,7 +630,8 @@ def render(rows: list[dict[str, Any]]) -> str:
         "`bench/results/results19.json`. Our rows use each model's **defaults**; defaults come from",
         "`bench/validation_study.py` (validation folds cut from training data only, never a test split;",
         "rows and commands in `bench/results/validation_study.json`). Timings were taken on a shared 2-core",
-        "machine; the load average of each row is in the JSON.",
+        "machine; the load average of each row is in the JSON. One table's rows again: `--only u1` (or `cv5`,",
+        "`topn`, `topn-tuned`, `mlls`, `mlls-seeds`), one model's: `--only u1 --models svd`.",
         "",
     ]
     for group, (title, metric) in TITLES.items():
