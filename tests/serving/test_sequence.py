@@ -124,6 +124,30 @@ def test_a_markov_list_says_its_back_off_rows_over_http(markov_server: Server, c
     assert other["note"].startswith("every row: in training no one rated them next after"), other
 
 
+def test_a_visitor_s_markov_list_says_its_back_off_rows(markov_server: Server, markov_artifact) -> None:
+    """A known user's markov list says which rows are the popularity back-off (8bf9db45); a visitor's, the same
+    scores after their latest movie (the last of history, else of the ratings), said nothing, over HTTP and
+    under 'recommend --rated'. Both say it now; a list every row of which followed it has no note."""
+    from movierec.scoring.markov import back_off_note
+
+    want = back_off_note([True] + [False] * 4, "Movie 150 (1999)", "the visitor's")
+    assert want is not None and want.startswith(
+        "rows 2-5: in training no one rated them next after Movie 150"
+    )
+    with httpx.Client(base_url=markov_server.url, timeout=10.0) as c:
+        body = c.post("/recommendations", json={"history": [110, 30, 150], "k": 5}).json()
+        assert body["recommendations"][0]["movieId"] == nxt(150) and body["note"] == want, body
+        rated = [{"movieId": 110, "rating": 5}, {"movieId": 150, "rating": 2}]
+        assert c.post("/recommendations", json={"ratings": rated, "k": 5}).json()["note"] == want
+        one = c.post("/recommendations", json={"history": [110, 30, 150], "k": 1}).json()
+        assert one["recommendations"][0]["movieId"] == nxt(150) and one.get("note") is None, one
+    done = run_process(
+        "recommend", "--artifact", str(markov_artifact[0]), "--rated", "110=5", "--rated", "150=2", "-k", "5"
+    )
+    assert done.returncode == 0, done.stderr
+    assert want in " ".join(done.stdout.split()), done.stdout
+
+
 def test_post_recommendations_with_an_ordered_history(markov_server: Server) -> None:
     with httpx.Client(base_url=markov_server.url, timeout=10.0) as c:
         body = c.post("/recommendations", json={"history": [110, 30, 150], "k": 3, "userId": "v1"}).json()

@@ -1529,8 +1529,12 @@ def _recommend_visitor(
         art, where = serving(m, ds, train), f"{m.name} trained on {ds.name}"
     out = art.visitor(pairs, k, min_support=min_support, explain=explain, genres=genres, exclude=denied)
     rows = out["recommendations"]
+    # markov's rows the last --rated movie never led to, as a known user's list says them
+    back_off = None if out["fallback"] else art.visitor_back_off_note(pairs[-1][0], rows)
     if as_json:
         print_json(out)
+        if back_off:  # JSON rows carry no notes: stderr, as a known user's
+            say("note", back_off)
     if not rows:  # a note, not an empty table
         floor = art.min_support if min_support is None else min_support
         every = lambda: art.visitor(pairs, art.n_items, min_support=0, genres=genres)["recommendations"]  # noqa: E731
@@ -1557,6 +1561,7 @@ def _recommend_visitor(
         counted=art.counted,
         fallback=bool(out["fallback"]),
         score_count=art.score_count,
+        back_off=back_off,
     )
 
 

@@ -649,8 +649,15 @@ def _recommendation_routes(app: FastAPI, art: Artifact) -> None:
             explain=body.explain,
             exclude=body.exclude,
         )
+        last = body.history[-1] if body.history else body.ratings[-1].movieId if body.ratings else None
+        back_off = None if out["fallback"] else art.visitor_back_off_note(last, out["recommendations"])
         return _rec_response(
-            art, body.userId, out["recommendations"], out["fallback"], because_note=out.get("becauseNote")
+            art,
+            body.userId,
+            out["recommendations"],
+            out["fallback"],
+            because_note=out.get("becauseNote"),
+            note=back_off,
         )
 
 

@@ -1459,14 +1459,23 @@ class Artifact(IdMapped):
         ``None``: every row followed it, the model is no markov chain, or the list is the fallback's."""
         if self.family != "markov" or not rows or self.known_fallback(u) is not None:
             return None
-        from movierec.scoring.markov import back_off_note, followed
+        return self._back_off(int(self.scorer.a["last_item"][u]), rows, f"user {self.raw_user(u)}'s")
 
-        last = int(self.scorer.a["last_item"][u])
+    def visitor_back_off_note(self, last_movie: object, rows: list[dict[str, Any]]) -> str | None:
+        """:meth:`back_off_note` for a visitor's markov list (:meth:`visitor`), whose latest movie is
+        ``last_movie``, the last of ``history`` or else of the ratings (their order is the history): the
+        known user's list said which rows were back-off rows and a visitor's, the same scores, did not."""
+        if self.family != "markov" or not rows:
+            return None
+        return self._back_off(self.item_index(last_movie), rows, "the visitor's")
+
+    def _back_off(self, last: int, rows: list[dict[str, Any]], whose: str) -> str | None:
         if last < 0:
             return None
+        from movierec.scoring.markov import back_off_note, followed
+
         ptr, idx = self.scorer.a["transitions_indptr"], self.scorer.a["transitions_indices"]
         items = np.asarray([self.item_index(r["movieId"]) for r in rows], dtype=np.int64)
-        whose = f"user {self.raw_user(u)}'s"
         return back_off_note(followed(ptr, idx, last, items).tolist(), self._rows[last]["title"], whose)
 
     @property
