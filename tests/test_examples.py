@@ -57,6 +57,26 @@ def test_examples_are_stored_without_outputs() -> None:
                 assert not cell.outputs and cell.execution_count is None, f"{path.name} holds outputs"
 
 
+def test_the_serving_notebook_says_when_its_server_does_not_start(tmp_path: Path) -> None:
+    """03's server cell picked its port by binding and closing a socket (another process could take the port
+    before the server bound it), and a server that never answered ended, a minute later, in "NameError: name
+    'health' is not defined". It passes --port 0 and reads the URL from the banner, as serve documents; a
+    server that exits first is a RuntimeError with what it printed. The cell runs here as it is stored, on a
+    folder that is no artifact."""
+    import tempfile
+
+    nb = nbformat.read(EXAMPLES / "03_serving.ipynb", as_version=4)
+    (cell,) = [c for c in nb.cells if c.cell_type == "code" and '"movierec", "serve"' in c.source]
+    assert '"--port", "0"' in cell.source and "socket" not in cell.source, cell.source
+    workspace = tempfile.TemporaryDirectory(dir=tmp_path)
+    names = {"Path": Path, "workspace": workspace, "folder": tmp_path / "no-artifact"}
+    with pytest.raises(
+        RuntimeError, match=r"(?s)movierec serve did not start; it printed:\n.*no-artifact: no such"
+    ):
+        exec(cell.source, names)  # the notebook's own code, not a copy of it
+    workspace.cleanup()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs(path: Path, tmp_path: Path) -> None:
