@@ -612,12 +612,16 @@ def test_report_force_never_writes_into_a_folder_that_holds_no_report(tmp_path: 
     (out / "results.json").write_text('{"mine": 1}\n')
     before = _snapshot(out)
     args = ["report", "-m", "popularity", "--ratings", str(good), "--projection", "pca", "--out", str(out)]
-    for force in ([], ["--force"]):
+    # with --force typed, the line said again "force replaces only a movierec report (--force)": it now says
+    # why --force does not apply here, naming a file movierec did not write, and what to do
+    for force, why in (([], " and no movierec report"), (["--force"], ", which --force never replaces")):
         code, err = _run(args + force, capsys)
         lines = [ln for ln in err.splitlines() if not ln.startswith("note:")]
         assert code == 2 and len(lines) == 1, err
-        assert "holds no movierec report; nothing was changed" in lines[0], err
-        assert "force replaces only a movierec report (--force)" in lines[0], err
+        assert lines[0] == (
+            f"movierec: error: --out {out}: holds files movierec did not write (results.json){why}; nothing "
+            "was changed — choose a new or empty folder"
+        ), err
         assert _snapshot(out) == before  # results.json as it was, no charts/ beside it
 
 

@@ -78,6 +78,28 @@ def test_resuming_a_misspelt_study_is_answered_with_the_closest_name(tmp_path: P
     assert typo.stderr.rstrip().endswith("(existing: svd-rmse)"), typo.stderr
 
 
+def test_resuming_where_no_study_was_made_says_there_is_none(tmp_path: Path) -> None:
+    """'tune --resume --study ease-ndcg@10' where no run had made tuning/ease-ndcg-10/ said 'storage
+    sqlite:///tuning/ease-ndcg-10/study.db cannot be opened: folder tuning/ease-ndcg-10 does not exist', as if
+    a database were broken; it says there is no study to resume there, and how to start one."""
+    file = Path("tuning") / "ease-ndcg-10" / "study.db"
+    for args, start in (
+        (["--resume", "--study", "ease-ndcg@10"], "give -m MODEL and drop --resume"),
+        (["-m", "ease", "--resume"], "drop --resume"),
+        (
+            ["-m", "ease", "--resume", "--storage", f"sqlite:///{file}"],
+            "drop --resume",
+        ),  # said 'cannot be opened'
+    ):
+        proc = run_process("tune", *args, cwd=tmp_path)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr == (
+            f"movierec: error: no study 'ease-ndcg@10' to resume: {file} does not exist; {start} to start it "
+            "(nothing was written)\n"
+        ), proc.stderr
+        assert list(tmp_path.iterdir()) == []
+
+
 def test_a_metric_typed_without_its_cut_off_is_said_to_be_read_at_10(tmp_path: Path) -> None:
     """'--metric ndcg' was tuned as ndcg@10 without a word (the reader found the @10 only in the study's
     name); '--early-stopping recall' the same. Each is now said once, with the way to another cut-off."""

@@ -713,9 +713,9 @@ _NO_MAP_CLI = (
     "vectors; "
 )
 _NOT_A_REPORT = (
-    ": folder is not empty and holds no movierec report; nothing was changed — choose another folder: force "
-    "replaces only a movierec report"
+    ": holds files movierec did not write (results.json), which {} never replaces; nothing was changed — "
 )
+_NOT_A_REPORT += "choose a new or empty folder"
 REPORT_CASES = [
     pytest.param(
         lambda home: __import__("movierec.viz.report").viz.report.build_map("ml-latest-small", "ease"),
@@ -748,8 +748,8 @@ REPORT_CASES = [
     pytest.param(
         _report_into_someones_folder,
         ["report", "-m", "popularity", "--projection", "pca", "--out", "DIR", "--force"],
-        f"out='DIR'{_NOT_A_REPORT} (force=True)",
-        f"--out DIR{_NOT_A_REPORT} (--force)",
+        "out='DIR'" + _NOT_A_REPORT.format("force=True"),
+        "--out DIR" + _NOT_A_REPORT.format("--force"),
         id="not-a-report",
     ),
 ]

@@ -190,6 +190,27 @@ def test_a_split_name_with_an_underscore_gets_the_likely_fix(bundled) -> None:  
         compare(bundled, ["popularity"], split="per_user", progress=False)
 
 
+@pytest.mark.parametrize(
+    ("typed", "hint"),
+    [
+        ("u1", "(did you mean 'ml100k-u1'?)"),  # was no guess: too short for difflib
+        ("ML-100K-ua", "(did you mean 'ml100k-ua'?)"),
+        ("ml100k-u6", "(ml-100k's canonical folds are ml100k-u1 … u5, ua and ub; there is no u6)"),  # was ub
+        ("u0", "(ml-100k's canonical folds are ml100k-u1 … u5, ua and ub; there is no u0)"),
+        ("random", "(the random hold-outs: ratings-holdout, interactions-holdout, per-user)"),  # was no guess
+        ("holdout", "(the random hold-outs: ratings-holdout, interactions-holdout, per-user)"),
+    ],
+)
+def test_a_split_name_gets_what_it_most_likely_meant(typed: str, hint: str) -> None:
+    """``--split u1`` and ``--split random`` listed the first names with no guess, and ``--split ml100k-u6``
+    guessed 'ml100k-ub' (one letter off, another fold): u1 is ml-100k's u1, a fold the family lacks names the
+    family, 'random' the splits that hold out a random part."""
+    with pytest.raises(ConfigError) as refused:
+        get_splitter(typed)
+    assert str(refused.value) == f"unknown split {typed!r} {hint}; all 15: movierec.evaluation.SPLITS"
+    assert refused.value.in_cli() == f"unknown split {typed!r} {hint}; all 15: movierec compare --help"
+
+
 def test_every_split_name_is_on_the_protocols_page() -> None:
     """docs/protocols.md's Splits section described the hold-outs in words and never gave ``--split``'s names:
     ``ratings-holdout``, ``interactions-holdout`` and the canonical ``ml100k-u1`` … ``ml1m-90-10`` (which

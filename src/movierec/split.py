@@ -744,12 +744,39 @@ def split_choices(choices: Iterable[str]) -> str:
     return ", ".join(names)
 
 
+#: what a person who types ``random`` (or ``holdout``) means: the splits that hold out a random part
+_RANDOM_WORDS = re.compile(r"(random|rand)([-_ ]?(hold-?out|split))?|hold-?out|random[-_ ]?ratings")
+#: a fold of ml-100k's canonical family, with or without its prefix: ``u1``, ``ml-100k-u6``, ``ml100k_ua``
+_ML100K_FOLD = re.compile(r"(?:ml[-_]?100k[-_ ]?)?(u[0-9a-z])")
+
+
+def _split_hint(name: object, choices: list[str]) -> str:
+    """What a split name that is no choice most likely meant, where difflib's guess is wrong or absent:
+    ``u1`` is ``ml100k-u1`` (no guess: too short), ``ml100k-u6`` a fold the family lacks (the guess was
+    ``ml100k-ub``, one letter off), ``random`` one of the random hold-outs (no guess)."""
+    typed = str(name).strip().lower()
+    folds = [c for c in choices if c.startswith("ml100k-")]
+    if folds and (m := _ML100K_FOLD.fullmatch(typed)):
+        meant = f"ml100k-{m.group(1)}"
+        if meant in folds:
+            return f" (did you mean {meant!r}?)"
+        tails = [f.removeprefix("ml100k-") for f in folds]
+        family = (
+            f"{folds[0]} … {tails[-3]}, {tails[-2]} and {tails[-1]}" if len(folds) > 3 else ", ".join(folds)
+        )
+        return f" (ml-100k's canonical folds are {family}; there is no {m.group(1)})"
+    randoms = [c for c in ("ratings-holdout", "interactions-holdout", "per-user") if c in choices]
+    if randoms and _RANDOM_WORDS.fullmatch(typed):
+        return f" (the random hold-outs: {', '.join(randoms)})"
+    return ""
+
+
 def unknown_split(name: object, choices: Iterable[str]) -> str:
     """The one line for a split name not among ``choices``: the closest, and where they are all listed;
     with none close, the first names and where the rest are (:func:`movierec.errors.some_of`; 197
     characters with the guess and the names, 166 with the names alone)."""
     choices = list(choices)
-    hint = did_you_mean(name, choices)
+    hint = _split_hint(name, choices) or did_you_mean(name, choices)
     python = "movierec.evaluation.SPLITS" if "auto" in choices else "movierec.split.SPLIT_NAMES"
     return Doors(  # where each door lists them: a notebook has no --help to read
         f"unknown split {name!r}{hint}; {some_of(choices, python, guessed=bool(hint))}",

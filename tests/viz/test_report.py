@@ -255,7 +255,14 @@ def test_same_report_again_is_allowed_a_different_one_is_refused(
     )
     assert result.exit_code != 0
     assert isinstance(result.exception, ConfigError)
-    assert "already holds a different report" in str(result.exception) and "--force" in str(result.exception)
+    said = (
+        result.exception.in_cli()
+    )  # the terminal's words only (it said "(force=True in Python, --force in the CLI)")
+    assert (
+        said.startswith(f"--out {report_dir}: already holds a different report (")
+        and "force=True" not in said
+    )
+    assert said.endswith("; pass --force to replace it or choose another folder"), said
     assert (report_dir / "results.json").is_file()  # untouched
 
 
@@ -450,15 +457,33 @@ def test_unwritable_output_folder_is_refused(tmp_path: Path) -> None:
 
 def test_folder_with_other_files_is_refused(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("mine")
-    with pytest.raises(ConfigError, match="holds no movierec report"):
+    with pytest.raises(ConfigError, match=r"\(notes.txt\) and no movierec report; nothing was changed"):
         check_output(tmp_path, {"dataset": "x"})
-    with pytest.raises(
-        ConfigError,
-        match=r"force replaces only a movierec report \(force=True\)$",
-    ):
+    with pytest.raises(ConfigError, match=r"\(notes.txt\), which force=True never replaces; nothing was"):
         check_output(tmp_path, {"dataset": "x"}, force=True)  # --force replaces a report, nothing else
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_a_refusal_of_the_folder_names_each_doors_setting(tmp_path: Path) -> None:
+    """``report --out FILE`` said "FILE (out= in Python, --out in the CLI): is a file, not a folder" in the
+    terminal, and a folder of someone's files "force replaces only a movierec report (--force)" to whoever had
+    typed --force: each door now names its own setting, and the folder's refusal names a file that is there
+    (a file before a folder) and, with force, why it does not apply."""
+    file = tmp_path / "f.txt"
+    file.write_text("mine")
+    with pytest.raises(ConfigError) as refused:
+        check_output(file, {"dataset": "x"})
+    assert str(refused.value) == f"out='{file}': is a file, not a folder"
+    assert refused.value.in_cli() == f"--out {file}: is a file, not a folder"
+    (tmp_path / "a-folder").mkdir()
+    with pytest.raises(ConfigError) as refused:
+        check_output(tmp_path, {"dataset": "x"}, force=True)
+    assert refused.value.in_cli() == (
+        f"--out {tmp_path}: holds files movierec did not write (f.txt, …), which --force never replaces; "
+        "nothing was changed — choose a new or empty folder"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-folder", "f.txt"]
 
 
 def test_parse_models_features_and_params() -> None:

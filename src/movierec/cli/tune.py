@@ -159,6 +159,7 @@ def tune_cmd(
     model_name, label, front_of = _model_and_metric(model, metric, pareto, resume, storage, study, out)
     fixed = _fixed_params(model_name, params, resume)
     study_name = study or _default_study(model_name, label, metric, storage, out)  # metric: as typed
+    _check_resumable(storage, study_name, out, resume=resume, model_given=model is not None)
     # a failure or Ctrl-C: the study database is kept when it holds finished trials, else removed
     with _study_guard(out, storage, study_name, force) as (out_dir, storage):
         options: dict[str, Any] = dict(
@@ -1024,7 +1025,25 @@ def _slug(text: str) -> str:
 def _stored(storage: str | None, study: str, out: Path | None) -> dict:
     from movierec.tuning import study_settings
 
+    _check_resumable(storage, study, out, resume=True, model_given=False)
     return study_settings(_study_url(storage, study, out), study)
+
+
+def _check_resumable(
+    storage: str | None, study: str, out: Path | None, *, resume: bool, model_given: bool
+) -> None:
+    """With ``resume``, a study whose SQLite file is not there: there is no study to resume, and how to start
+    one. It read 'storage sqlite:///tuning/ease-ndcg-10/study.db cannot be opened: folder
+    tuning/ease-ndcg-10 does not exist', as if the database were broken rather than never made."""
+    from movierec.provenance import sqlite_file
+
+    file = sqlite_file(_study_url(storage, study, out)) if resume else None
+    if file is None or file.is_file():
+        return
+    start = "drop --resume" if model_given else "give -m MODEL and drop --resume"
+    raise ConfigError(
+        f"no study {study!r} to resume: {file} does not exist; {start} to start it (nothing was written)"
+    )
 
 
 def _stored_model(storage: str | None, study: str, out: Path | None) -> str:

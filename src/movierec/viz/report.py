@@ -30,7 +30,7 @@ from movierec.errors import ConfigError, Doors, in_cli, labelled
 from movierec.interactions import resolve_threshold
 from movierec.jsonsafe import to_jsonable
 from movierec.models.base import BaseRecommender, Recommender
-from movierec.output_folders import OUT, STAGE_PREFIX, force_words, missing_folders, staged_output
+from movierec.output_folders import OUT, STAGE_PREFIX, missing_folders, staged_output
 
 __all__ = [
     "DEFAULT_MODELS",
@@ -204,11 +204,13 @@ def check_output(out: Path, fingerprint: dict[str, Any], *, force: bool = False)
     ``results.json``, ``index.html`` and ``charts/`` over files someone else wrote.
     """
     if out.exists() and not out.is_dir():
-        raise ConfigError(f"{labelled(OUT, out)}: is a file, not a folder")
+        raise ConfigError(_at_out(out, lambda _: "is a file, not a folder"))
     missing = missing_folders(out)
     base = missing[-1].parent if missing else out  # the nearest folder that exists
     if not base.is_dir():
-        raise ConfigError(f"{labelled(OUT, out)}: cannot create the folder ({base} is a file, not a folder)")
+        raise ConfigError(
+            _at_out(out, lambda _: f"cannot create the folder ({base} is a file, not a folder)")
+        )
     probe = base / f".movierec-write-test-{os.getpid()}"
     try:
         probe.write_bytes(b"")
@@ -216,9 +218,9 @@ def check_output(out: Path, fingerprint: dict[str, Any], *, force: bool = False)
     except OSError as exc:
         why = exc.strerror or exc
         if base == out:
-            raise ConfigError(f"{labelled(OUT, out)}: folder is not writable ({why})") from exc
+            raise ConfigError(_at_out(out, lambda _: f"folder is not writable ({why})")) from exc
         raise ConfigError(
-            f"{labelled(OUT, out)}: cannot create the folder ({base} is not writable: {why})"
+            _at_out(out, lambda _: f"cannot create the folder ({base} is not writable: {why})")
         ) from exc
     if base != out:
         return None
@@ -227,26 +229,37 @@ def check_output(out: Path, fingerprint: dict[str, Any], *, force: bool = False)
         return None
     old = _old_report(out)
     if old is None:
-        said = "folder is not empty and holds no movierec report; nothing was changed — choose another folder"
-        raise ConfigError(
-            Doors(
-                *(
-                    f"{labelled(o, out)}: {said}: force replaces only a movierec report ({f})"
-                    for o, f in (("out=", "force=True"), ("--out", "--force"))
-                )
-            )
-        )
+        raise ConfigError(_at_out(out, lambda f: _not_a_report(entries, f, force)))
     if old.get("fingerprint") != fingerprint and not force:
         what = ", ".join(
             f"{k}={v}"
             for k, v in old.get("fingerprint", {}).items()
             if k in ("dataset", "models", "seed", "projection", "split", "test_size")
         )
-        raise ConfigError(
-            f"{labelled(OUT, out)}: already holds a different report ({what}); {force_words(OUT)} or choose "
-            "another folder"
-        )
+        said = f"already holds a different report ({what})"
+        raise ConfigError(_at_out(out, lambda f: f"{said}; pass {f} to replace it or choose another folder"))
     return old
+
+
+def _at_out(out: Path, said: Callable[[str], str]) -> Doors:
+    """A refusal of the report's folder, in each door's words: ``out='r': …`` with ``force=True`` in
+    Python, ``--out r: …`` with ``--force`` in the CLI (``said`` takes the force setting's spelling). They
+    read ``r (out= in Python, --out in the CLI): …``, both spellings in a terminal."""
+    return Doors(
+        *(f"{labelled(o, out)}: {said(f)}" for o, f in (("out=", "force=True"), ("--out", "--force")))
+    )
+
+
+def _not_a_report(entries: list[Path], force_flag: str, force: bool) -> str:
+    """Why a folder of someone's files is refused, naming one of them (a file before a folder): with the
+    force setting given, that it never replaces such files (it replaces a movierec report), where the line
+    said "force replaces only a movierec report (--force)" to someone who had typed --force."""
+    names = [p.name + "/" * p.is_dir() for p in sorted(entries, key=lambda p: (p.is_dir(), p.name))]
+    one = names[0] if len(names) == 1 else f"{names[0]}, …"
+    why = f", which {force_flag} never replaces" if force else " and no movierec report"
+    return (
+        f"holds files movierec did not write ({one}){why}; nothing was changed — choose a new or empty folder"
+    )
 
 
 def _old_report(out: Path) -> dict[str, Any] | None:
