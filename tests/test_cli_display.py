@@ -558,6 +558,31 @@ def test_a_title_part_as_wide_as_the_terminal_keeps_its_mark_beside_a_word() -> 
     ], title
 
 
+def test_a_visitor_who_rated_thirty_movies_gets_a_heading_of_three_lines() -> None:
+    """A visitor who rated 30 well-known movies got a heading naming all 30 with their ratings: ten lines
+    at 80 columns above the table. Past five it names how many, the first three, any read from a near
+    spelling (the heading is the CLI's only word on which movie a misspelt title was read as) and how
+    many more; the list itself still rests on all 30."""
+    titles = ["Toy Story (1995)", "Matrix, The", "Pulp Fiction", "Forrest Gump", "Shawshank", "Fargo"]
+    titles += ["Silence of the Lambs", "Jurassic Park", "Braveheart", "Terminator 2", "Schindler's List"]
+    titles += ["Fight Club", "Usual Suspects", "Godfather, The", "Back to the Future (1985)", "Memento"]
+    titles += ["Titanic (1997)", "American Beauty", "Aladdin (1992)", "Lion King, The", "Gladiator (2000)"]
+    titles += ["Saving Private Ryan", "Sixth Sense", "Dark Knight, The", "Inception", "Shrek (2001)"]
+    titles += ["Finding Nmeo", "Apollo 13", "Speed (1994)", "Seven (a.k.a. Se7en)"]
+    assert len(titles) == 30
+    rated = [arg for t in titles for arg in ("--rated", f"{t}=4")]
+    proc = run("recommend", *rated, "-k", "3")
+    assert proc.returncode == 0, proc.stderr
+    heading = " ".join(proc.stdout.split("┏")[0].splitlines())
+    assert heading.startswith(
+        "top 3 for someone who rated 30 movies: Toy Story (1995) 4, Matrix, The (1999) 4, Pulp Fiction "
+        "(1994) 4, Finding Nemo (2003) 4 and 26 more · ease trained on ml-latest-small"
+    ), heading
+    assert len(proc.stdout.split("┏")[0].splitlines()) == 3, proc.stdout
+    seen = [row[2] for row in _table_rows(proc.stdout) if row[0]]
+    assert len(seen) == 3 and not {"Shawshank Redemption, The (1994)", "Finding Nemo (2003)"} & set(seen)
+
+
 def test_a_rating_models_lists_say_why_score_and_predicted_rating_differ(tmp_path: Path) -> None:
     """A known user's list and a visitor's both show the predicted rating beside the ranking score where
     there is room (at 80 columns it gives way to the titles: test_every_list_row_is_one_line_…), and a

@@ -1545,7 +1545,7 @@ def _recommend_visitor(
         say("note", out["fallback"])
     if out.get("becauseNote"):  # why some rows of a rating model's list have no reason (--explain)
         say("note", out["becauseNote"])
-    shown = ", ".join(f"{art.named(art.item_index(mid))} {r:g}" for mid, r in pairs)
+    shown = _rated_shown(art, pairs, rated)
     # the support floor holds here as in a known user's list, and its title says so there
     floor = art.min_support if min_support is None else min_support
     only = f" · {_floor_text(floor, art.counted)}"
@@ -1563,6 +1563,31 @@ def _recommend_visitor(
         score_count=art.score_count,
         back_off=back_off,
     )
+
+
+#: the most ``--rated`` movies a visitor list's heading names: thirty filled ten lines at 80 columns
+_RATED_NAMED = 5
+
+
+def _rated_shown(art: Any, pairs: list[tuple[object, float]], rated: list[str]) -> str:
+    """The rated movies a visitor list's heading names, each with its rating: all of them up to
+    :data:`_RATED_NAMED`; past that, how many, the first three, every one read from a near spelling (the
+    heading is where a misspelt title shows the movie it was read as: :func:`_movie_index` warns of none)
+    and how many more. Thirty well-known movies had filled ten lines above the table at 80 columns."""
+    from movierec.titles import respelled
+
+    named = [f"{art.named(art.item_index(mid))} {r:g}" for mid, r in pairs]
+    if len(named) <= _RATED_NAMED:
+        return ", ".join(named)
+    kept = []
+    for n, ((mid, _), text) in enumerate(zip(pairs, rated, strict=True)):
+        head, sep, _tail = text.strip().rpartition("=")
+        movie = head.strip() if sep else text.strip()  # as _visitor_pairs read it
+        title = str(art.movie_row(art.item_index(mid))["title"])
+        if n < 3 or (art.has_titles and movie != str(mid) and respelled(movie, title)):
+            kept.append(named[n])
+    more = f" and {len(named) - len(kept)} more" if len(kept) < len(named) else ""
+    return f"{len(named)} movies: {', '.join(kept)}{more}"
 
 
 def _floor_text(floor: int, counted: str) -> str:
