@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -386,6 +387,33 @@ def test_training_panels_count_whole_epochs_and_their_legend_sits_over_the_lines
                 legend._loc
             )  # matplotlib's codes: 1 upper right, 2 upper left, 3 lower left
         assert corners == {"validation rmse": 3, "validation ndcg@10": 2}, corners
+    finally:
+        pyplot().close(fig)
+
+
+@pytest.mark.parametrize("stacked", [False, True], ids=["wide", "phone"])
+def test_a_long_fits_epoch_labels_never_run_together(stacked: bool) -> None:
+    """The report's phone chart (one ~360 px panel a row) labelled bpr's 150 epochs 0, 20 … 140, eight
+    labels where three digits each fit five: '80100120140' read as one number under 'epoch'. The epoch
+    axis now takes as many whole-epoch ticks as its width holds; no two labels touch, wide or stacked."""
+    from movierec.viz.charts import pyplot, training_figure
+
+    history = [
+        {"epoch": e, "loss": 1.0 / e, **({"val_ndcg@10": 0.06} if e % 5 == 0 else {})} for e in range(1, 151)
+    ]
+    fig = training_figure({"bpr": history, "svd": history[:25]}, stacked=stacked)
+    try:
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        panels = [ax for ax in fig.axes if ax.get_title(loc="left") in ("bpr", "svd")]
+        assert len(panels) == 2
+        for ax in panels:
+            lo, hi = ax.get_xlim()
+            labels = [t for t in ax.get_xticklabels() if t.get_text() and lo <= t.get_position()[0] <= hi]
+            boxes = sorted((b.x0, b.x1) for b in (t.get_window_extent(renderer) for t in labels))
+            assert len(boxes) >= 3, [t.get_text() for t in labels]
+            gaps = [right[0] - left[1] for left, right in pairwise(boxes)]
+            assert min(gaps) >= 4, (ax.get_title(loc="left"), [t.get_text() for t in labels], gaps)
     finally:
         pyplot().close(fig)
 

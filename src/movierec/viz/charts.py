@@ -865,7 +865,9 @@ def training_figure(
                 loc=_freest_corner(ax, twin),
                 framealpha=0.9,
             )
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs: 1, 2, not 1.2, 1.4 …
+        # whole epochs (1, 2, not 1.2, 1.4 …), as many as the panel's width holds: ten on a ~360 px phone
+        # panel ran 150 epochs' labels together ('80100120140')
+        ax.xaxis.set_major_locator(MaxNLocator(nbins="auto", integer=True))
     if not models:
         axes[0][0].text(0.5, 0.5, "no iterative model in this report", ha="center", va="center")
     # stacked, the title on two lines: on one (445 px) it set the chart's width
