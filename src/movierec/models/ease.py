@@ -39,6 +39,7 @@ import scipy.sparse as sp
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
 from movierec.models.base import Tags, check_indices, topk
+from movierec.models.blas import safe_blas
 from movierec.models.kernels.accel import woodbury_diag, woodbury_weights
 from movierec.models.params import NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, ActsWhen, Constraint, Interval
 from movierec.models.space import FloatRange, SearchSpace
@@ -124,8 +125,9 @@ def ease_solve(
         y = sp.csr_matrix(x @ sp.diags(d))  # X·D
         k = np.asarray((y @ x.T).toarray())
         k[np.diag_indices_from(k)] += 1.0
-        chol = sla.cho_factor(k, lower=False, overwrite_a=True, check_finite=False)
-        k_inv = sla.cho_solve(chol, np.eye(n_users), overwrite_b=True, check_finite=False)
+        with safe_blas(n_users):
+            chol = sla.cho_factor(k, lower=False, overwrite_a=True, check_finite=False)
+            k_inv = sla.cho_solve(chol, np.eye(n_users), overwrite_b=True, check_finite=False)
         ky = np.ascontiguousarray(np.asarray(y.T @ k_inv).T)  # K⁻¹XD, users × items
         yc = sp.csc_matrix(y)
         yc.sort_indices()
@@ -135,7 +137,8 @@ def ease_solve(
     if extra is not None:
         _add_sparse(gram, extra)
     gram[np.diag_indices_from(gram)] += lam
-    p = _inverse_with_extra(gram) if extra is not None else _inverse_spd(gram)
+    with safe_blas(n_items):  # a side of 16,000 crashed OpenBLAS's threaded AVX-512 kernels (models/blas.py)
+        p = _inverse_with_extra(gram) if extra is not None else _inverse_spd(gram)
     diag = np.diag(p).copy()
     p /= -diag[None, :]
     p[np.diag_indices_from(p)] = 0.0
