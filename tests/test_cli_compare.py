@@ -1177,6 +1177,28 @@ def test_recommend_rated_and_explained_lists(capsys: pytest.CaptureFixture[str],
     assert "only the order means something" not in flat
 
 
+def test_known_user_explain_refusal_offers_rated_only_where_it_gives_reasons(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``recommend --user 1 -m popularity --explain`` said "use -m ease or knn-baseline, or --rated", but
+    popularity's --rated list has an empty 'because' on every row (one list for everyone), and baseline's
+    too (a movie's own score shifted by how high the person rates): only a route that gives reasons is
+    offered. svd, ials and ensemble explain a --rated list, and keep it. Refused before anything trains."""
+    from clihelp import run_cli
+
+    for model, rated in [
+        ("popularity", False),
+        ("baseline", False),
+        ("svd", True),
+        ("ials", True),
+        ("ensemble", True),
+    ]:
+        code, _out, err = run_cli(["recommend", "--user", "1", "-m", model, "--explain"], capsys)
+        line = " ".join(err.split())
+        assert code == 2 and f"{model} cannot say which of the user's movies" in line, (model, err)
+        assert line.endswith("use -m ease or knn-baseline" + (", or --rated" if rated else "")), (model, line)
+
+
 def test_popularitys_own_list_prints_its_counts_whole(capsys: pytest.CaptureFixture[str]) -> None:
     """`recommend -m popularity` printed its scores, how many liked each movie, as 274.000, where the fallback's
     list and Python's (``Recommender(ds, "popularity").recommend``) print 274: a whole score shows no decimals."""
