@@ -495,11 +495,20 @@ def test_a_known_users_explained_list_keeps_each_reason_on_one_line_at_80_column
     reasons = [row[-1] for row in rows if row[-1]]
     assert len(reasons) >= 10 and all(re.fullmatch(r".+ \(\d{4}\)", r) for r in reasons), proc.stdout
     assert len(rows) == 20, proc.stdout  # two reasons a movie: the wrapped titles take no line of their own
-    # a list without reasons (a note says why) keeps its column's header: it was 0 cells wide, 'because' gone
+    # a list without reasons where a note says why has no 'because' column: it was 0 cells wide, a bare
+    # '┃  ┃' (4915f18c), then its header over ten blank cells a row; the list is the one without --explain
     none = run("recommend", "--user", "1", "--model", "knn-baseline", "--explain", "-k", "5")
     assert none.returncode == 0 and "no movie on knn-baseline's list rests on" in none.stderr, none.stderr
-    assert "┃ because ┃" in none.stdout, none.stdout
+    assert "because" not in none.stdout and "┃ ratings ┃" in none.stdout, none.stdout
     assert all(cell_len(line) <= 80 for line in none.stdout.splitlines()), none.stdout
+    # so for a visitor's list from popularity (one list for everyone, the note says) and the fallback's
+    for args, said in [
+        (("--rated", "Alien", "-m", "popularity"), "popularity gives everyone the same list"),
+        (("--user", "442", "-m", "ease"), "user 442 has no rating of 4 or more"),
+    ]:
+        blank = run("recommend", *args, "--explain", "-k", "3")
+        assert blank.returncode == 0 and said in " ".join(blank.stderr.split()), blank.stderr
+        assert "because" not in blank.stdout and "Shawshank" in blank.stdout, blank.stdout
 
 
 def test_a_visitors_list_names_its_support_floor_as_a_known_users_does() -> None:

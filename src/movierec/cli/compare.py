@@ -1112,9 +1112,15 @@ def _recommend_user(
     if back_off and as_json:  # JSON rows carry no notes: stderr, as the fallback's note
         say("note", back_off)
     _print_user_list(
-        rows, title, art.kind, as_json, explain, counted=counted, fallback=fell,
-        score_count=art.score_count, reranked=rerank, back_off=back_off,
+        rows, title, art.kind, as_json, _because_column(rows, explain, bool(note or fell)),
+        counted=counted, fallback=fell, score_count=art.score_count, reranked=rerank, back_off=back_off,
     )  # fmt: skip
+
+
+def _because_column(rows: list[dict[str, Any]], explain: bool, said: bool) -> bool:
+    """Whether an explained list's table has a 'because' column: not where no row has a reason and a note
+    has said why (``said``; knn-baseline's list for user 1 spent 10 columns on a blank 'because')."""
+    return explain and (any(r.get("because") for r in rows) or not said)
 
 
 def _unknown_user(user: str, where: str, users: Any) -> UnknownIdError:
@@ -1572,7 +1578,7 @@ def _recommend_visitor(
         title,
         art.kind,
         False,
-        explain,
+        _because_column(rows, explain, bool(out["fallback"] or out.get("becauseNote"))),
         counted=art.counted,
         fallback=bool(out["fallback"]),
         score_count=art.score_count,
