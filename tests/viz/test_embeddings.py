@@ -288,3 +288,34 @@ def test_item_vectors_declared_by_each_model_class_hold_after_a_fit() -> None:
         assert (est.item_embeddings() is not None) is declared, name
         checked.append(name)
     assert {"svd", "ease", "itemknn", "popularity", "bpr", "sasrec"} <= set(checked)
+
+
+def test_embed_into_a_folder_with_another_map_calls_it_a_map_and_says_its_models_as_text(
+    tmp_path: Path,
+) -> None:
+    """``embed --out m`` where m holds warp's map said "--out m: already holds a different report
+    (dataset=ml-latest-small, models=['warp'], …)": a Python list, and a map called a report. And writing
+    map.html and map.png (2-4 s) showed no step, where the fit and the projection before it do."""
+    from clihelp import run_process
+
+    made = run_process(
+        "embed",
+        "-m",
+        "svd",
+        "--sample",
+        "3",
+        "--out",
+        "m",
+        cwd=tmp_path,
+        env={"MOVIEREC_PROGRESS_AFTER": "0"},
+    )
+    assert made.returncode == 0, made.stderr
+    said = made.stdout + made.stderr
+    assert "drawing the map (map.html, map.png): done in" in said, said
+    again = run_process("embed", "-m", "svd", "--sample", "4", "--out", "m", cwd=tmp_path)
+    line = " ".join(again.stderr.split())
+    assert again.returncode == 2, again.stderr
+    assert "--out m: already holds a different map (dataset=ml-latest-small; models=svd; seed=42;" in line, (
+        line
+    )
+    assert "['" not in line and "report" not in line, line

@@ -231,12 +231,14 @@ def check_output(out: Path, fingerprint: dict[str, Any], *, force: bool = False)
     if old is None:
         raise ConfigError(_at_out(out, lambda f: _not_a_report(entries, f, force)))
     if old.get("fingerprint") != fingerprint and not force:
-        what = ", ".join(
-            f"{k}={v}"
+        # its settings as text: "models=['warp']" was Python's list; "; " as a list's items take ", "
+        what = "; ".join(
+            f"{k}={', '.join(map(str, v)) if isinstance(v, list) else v}"
             for k, v in old.get("fingerprint", {}).items()
             if k in ("dataset", "models", "seed", "projection", "split", "test_size")
         )
-        said = f"already holds a different report ({what})"
+        # embed's folder holds a map (fingerprint kind 'map'), which it called "a different report"
+        said = f"already holds a different {'map' if old.get('fingerprint', {}).get('kind') == 'map' else 'report'} ({what})"
         raise ConfigError(_at_out(out, lambda f: f"{said}; pass {f} to replace it or choose another folder"))
     return old
 
@@ -2400,7 +2402,9 @@ def _map_into(
     tic = time.perf_counter()
     name = "t-SNE" if projection == "tsne" else projection.upper()
     title = f"{spec.label} item vectors on {ds.name}: {name} of {len(proj.items):,} items"
-    neighbours = _write_map(folder, frame, proj, emb, title, train)
+    # map.html and map.png: 2-4 s on the bundled data with nothing said; a step as the ones before it
+    with step_status(console, "drawing the map (map.html, map.png)", origin=started):
+        neighbours = _write_map(folder, frame, proj, emb, title, train)
     timings["write"] = time.perf_counter() - tic
     files = ["map.html", "map.png", "embeddings.csv", "neighbours.json", "results.json"]
     (folder / "neighbours.json").write_text(json.dumps(_clean(neighbours), indent=2) + "\n", encoding="utf-8")
