@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.linalg  # noqa: F401  # scipy's OpenBLAS loaded, as in EASE's solve
@@ -22,10 +24,16 @@ def test_a_large_solve_runs_on_one_thread_on_skylakex_openblas_and_the_threads_c
     with threadpool_limits(limits=2, user_api="blas"):
         with safe_blas(LARGE - 1):
             assert _threads() == {2}  # below the size that crashed: every thread kept
-        with safe_blas(LARGE):
-            assert _threads() == ({1} if affected() else {2})
-        with pytest.raises(np.linalg.LinAlgError), safe_blas(LARGE):
-            raise np.linalg.LinAlgError("a solve that failed")
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            with safe_blas(LARGE):
+                assert _threads() == ({1} if affected() else {2})
+            with pytest.raises(np.linalg.LinAlgError), safe_blas(LARGE):
+                raise np.linalg.LinAlgError("a solve that failed")
+        expected = (
+            "a 12,000 × 12,000 solve runs on one BLAS thread: OpenBLAS's multithreaded AVX-512 kernels crash"
+        )
+        assert [str(w.message)[: len(expected)] for w in said] == ([expected] * 2 if affected() else [])
         assert _threads() == {2}  # given back after the block, an error included
 
 

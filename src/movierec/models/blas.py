@@ -14,6 +14,7 @@ SkylakeX family only: every other build and every smaller solve keep all their t
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -41,11 +42,19 @@ def affected() -> bool:
 def safe_blas(n: int) -> Iterator[None]:
     """Run the block on one BLAS thread when it solves or multiplies matrices of side ``n`` ≥ :data:`LARGE`
     on an :func:`affected` OpenBLAS, else as it is. numpy and scipy must be imported first (their BLAS is
-    found among the loaded libraries); the threads come back when the block ends, an error included."""
+    found among the loaded libraries); the threads come back when the block ends, an error included. A
+    ``RuntimeWarning`` says why the solve is slow (the CLI shows it as one ``warning:`` line)."""
     if n < LARGE or not affected():
         yield
         return
     from threadpoolctl import threadpool_limits
 
+    # said, since such a fit runs minutes with nothing else on screen (94 s at 16,500 on 2 cores)
+    warnings.warn(
+        f"a {n:,} × {n:,} solve runs on one BLAS thread: OpenBLAS's multithreaded AVX-512 kernels crash "
+        "on matrices this large (numpy issue 19685); it may take minutes",
+        RuntimeWarning,
+        stacklevel=3,
+    )
     with threadpool_limits(limits=1, user_api="blas"):
         yield
