@@ -562,7 +562,9 @@ class Experiment(_Worded):
         ``item_features`` and a model's empty ``params``: best.toml read ``item_features = []`` and a bare
         ``[models.params]`` line, two settings a reader looks up to find they set nothing (both are the
         defaults, so the file reads back equal). A split of files has no ``kind`` or ``test_size`` (its
-        files are the split)."""
+        files are the split), nor has a canonical one a ``test_size`` (``ml100k-u1``'s test is u1.test)."""
+        from movierec.datasets.canonical import CANONICAL_SPLITS
+
         data = _drop_none(self.model_dump(mode="json"))
         if not data["item_features"]:
             del data["item_features"]
@@ -575,6 +577,8 @@ class Experiment(_Worded):
                 data["dataset"].pop("name", None)
             if not data["dataset"]:  # a bare "[dataset]" line in best.toml: nothing to set there
                 del data["dataset"]
+        elif self.split.kind in CANONICAL_SPLITS and "test_size" not in self.split.model_fields_set:
+            del data["split"]["test_size"]
         return data
 
 
@@ -1121,10 +1125,13 @@ def experiment_from_tuning(result: Any) -> Experiment:
 
 
 def _tuned_data(settings: Mapping[str, Any], dataset: str) -> tuple[DatasetConfig, SplitConfig]:
-    """A study's data as best.toml writes it: the dataset and its outer ratings hold-out, or for a study
-    on a split read from files (``tune --train --test``) those files, read with the same column options,
-    and the catalogue that gave their titles (no ``[dataset] name`` without one)."""
+    """A study's data as best.toml writes it: the dataset and its outer ratings hold-out (or the canonical
+    split it was tuned on: ``[split] kind``), or for a study on a split read from files (``tune --train
+    --test``) those files, read with the same column options, and the catalogue that gave their titles (no
+    ``[dataset] name`` without one)."""
     files = settings.get("split_files")
+    if settings.get("split"):  # tune split="ml100k-u1": compare reruns that split (its seed: ml1m-90-10's)
+        return DatasetConfig.of(dataset, settings.get("dataset_options")), SplitConfig(kind=settings["split"])
     if not files:
         split = SplitConfig(kind="ratings-holdout", test_size=settings.get("test_size") or 0.2)
         return DatasetConfig.of(dataset, settings.get("dataset_options")), split

@@ -486,6 +486,7 @@ _SETTINGS_KEYS = (
     "test_size",
     "threshold",
     "split_seed",
+    "split",
     "fixed_params",
     "item_features",
     "user_features",
@@ -690,6 +691,7 @@ def _check_settings(
         "test_size",
         "threshold",
         "split_seed",
+        "split",
         "item_features",
         "user_features",
         "early_stopping",
@@ -706,6 +708,46 @@ def _check_settings(
                 name, shown, "fixed params", _shown_fixed(stored["fixed_params"]), _shown_fixed(asked)
             )
     return settings
+
+
+def _split_setting(split: Any) -> str:
+    """``split=``'s canonical split as the study records it (``"ml100k-u1"``), or a one-line refusal: tune
+    takes only the splits papers report on (ml-100k's u1…u5, ua, ub; ml-1m's 90/10), whose test part the
+    dataset fixes; a random hold-out is ``test_size``'s, a split of your own ``holdout=``'s."""
+    from movierec.datasets.canonical import CANONICAL_SPLITS
+    from movierec.split import SPLIT_NAMES, _split_hint
+
+    key = split.strip().lower() if isinstance(split, str) else split
+    if key in CANONICAL_SPLITS:
+        return str(key)
+    keys = list(CANONICAL_SPLITS)  # ml100k-u1 … ml100k-u5, ml100k-ua, ml100k-ub, ml1m-90-10
+    names = f"{keys[0]} … {keys[4]}, {', '.join(keys[5:])}"
+    if key in (*SPLIT_NAMES, "random"):  # compare's other splits: tune's own is the random ratings hold-out
+        said = f"tune's split is a canonical one ({names}), not {key}"
+        raise ConfigError(
+            Doors(
+                f"{said}: test_size= draws a random hold-out", f"{said}: --test-size draws a random hold-out"
+            )
+        )
+    hint = _split_hint(split, list(CANONICAL_SPLITS)) or did_you_mean(split, list(CANONICAL_SPLITS))
+    raise ConfigError(f"unknown split {split!r}{hint}; tune takes {names}")
+
+
+def _named_split(
+    req: Request, dataset: Any, holdout: tuple[Interactions, Interactions] | None
+) -> tuple[Any, tuple[Interactions, Interactions] | None]:
+    """:func:`tune`'s data and outer (train, test) with ``split=`` (or a resumed study that recorded one):
+    the canonical split of the dataset, read once (a name or folder loaded here), so the study fingerprints
+    and every trial sees its training part only (u1.base), as with ``holdout=``. Otherwise as given."""
+    key = req.settings.get("split")
+    if key is None or holdout is not None:
+        return dataset, holdout
+    from movierec.datasets import load
+    from movierec.split import CanonicalSplit
+
+    data = load(dataset) if isinstance(dataset, (str, Path)) else dataset
+    inter = data if isinstance(data, Interactions) else _dataset_parts(data)[0]
+    return data, CanonicalSplit(str(key), int(req.settings["split_seed"])).holdout(inter)
 
 
 def _shown_fixed(params: Mapping[str, Any]) -> str:
@@ -839,6 +881,7 @@ def check_request(
     study_name: str | None = None,
     resume: bool = False,
     has_holdout: bool = False,
+    split: str | None = None,
     item_features: str | list[str] | None = None,
     user_features: Any = None,
     early_stopping: Any = None,
@@ -849,7 +892,8 @@ def check_request(
     ``threshold`` ``None``: the data's default, set once it is read (:func:`_open_study`). ``fixed_params``
     (tune's own keyword, the CLI's ``--params``): with item features, the model they build must learn
     from them (:func:`_check_features_used`). ``user_features``: a spec is recorded (a file by its
-    absolute path), a matrix given from Python is not (:func:`_user_features_setting`)."""
+    absolute path), a matrix given from Python is not (:func:`_user_features_setting`). ``split``: a
+    canonical split's name (:func:`_split_setting`), recorded, and no ``test_size`` then."""
     optuna = _optuna()
     from movierec.models.registry import model_kind
 
@@ -879,22 +923,9 @@ def check_request(
         "threshold": None if threshold is None else float(threshold),
         "split_seed": int(seed),
     }
-    if item_features is not None and not isinstance(item_features, (str, list, tuple)):
-        raise ConfigError("item_features: give feature names such as 'genres,tags,year'")
-    from movierec.features import parse_names
-
-    names = parse_names(item_features)
-    if names:  # recorded only when given, so studies from before the option compare equal
-        _check_features_used(model, fixed_params)
-        settings["item_features"] = names
-    if user_features is not None and not (isinstance(user_features, str) and not user_features.strip()):
-        _check_user_features_used(model)
-    if (spec := _user_features_setting(user_features)) is not None:  # recorded only when given, as above
-        settings["user_features"] = spec
-    if early_stopping is not None and early_stopping is not False:  # recorded only when given, as above
-        settings["early_stopping"] = _stopping_setting(early_stopping, model, parsed)
-    if parsed.name == "mrr" and parsed.k is not None:  # so is mrr@K cut at K, which older studies lack
-        settings["mrr_cut"] = True
+    settings |= _given_settings(
+        model, parsed, split, item_features, user_features, early_stopping, fixed_params
+    )
     # does the study exist, and for the same model and metric?
     name = study_name or f"{model}-{parsed.label}"
     existing = {
@@ -923,6 +954,40 @@ def check_request(
         model, parsed, storage_obj, shown, name, settings, stored, n_before,
         n_trials=int(n_trials), timeout=timeout, n_jobs=n_jobs, seed=seed, existed=name in existing,
     )  # fmt: skip
+
+
+def _given_settings(
+    model: str,
+    parsed: Metric,
+    split: Any,
+    item_features: Any,
+    user_features: Any,
+    early_stopping: Any,
+    fixed_params: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """:func:`check_request`'s settings recorded only when given, so studies from before each option
+    compare equal: the canonical ``split`` (and then no ``test_size``), the item features' names, the
+    user features' spec, early stopping, and mrr@K's cut at K."""
+    settings: dict[str, Any] = {}
+    if split is not None:
+        settings.update(split=_split_setting(split), test_size=None)
+    if item_features is not None and not isinstance(item_features, (str, list, tuple)):
+        raise ConfigError("item_features: give feature names such as 'genres,tags,year'")
+    from movierec.features import parse_names
+
+    names = parse_names(item_features)
+    if names:
+        _check_features_used(model, fixed_params)
+        settings["item_features"] = names
+    if user_features is not None and not (isinstance(user_features, str) and not user_features.strip()):
+        _check_user_features_used(model)
+    if (spec := _user_features_setting(user_features)) is not None:
+        settings["user_features"] = spec
+    if early_stopping is not None and early_stopping is not False:
+        settings["early_stopping"] = _stopping_setting(early_stopping, model, parsed)
+    if parsed.name == "mrr" and parsed.k is not None:  # which older studies lack
+        settings["mrr_cut"] = True
+    return settings
 
 
 def _check_features_used(model: str, fixed_params: Mapping[str, Any] | None) -> None:
@@ -1064,15 +1129,16 @@ def tune(
     ``metric`` (``"rmse"``), ``n_trials`` (50), ``cv`` (3), ``timeout``, ``n_jobs`` (1), ``test_size``
     (0.2), ``threshold`` (4, or on data without ratings its one value, so every row is a positive:
     :func:`movierec.interactions.resolve_threshold`), ``seed`` (42), ``storage``, ``study_name``, ``resume``,
-    ``early_stopping`` (:func:`_stopping_setting`). ``dataset`` is a name, folder, Dataset or Interactions. The
-    outer test split (``test_size`` of the ratings, or an int number of them as Surprise's ``train_test_split``
-    reads it; Surprise's random hold-out with ``seed``; or ``holdout=(train, test)``; ``test_size=None`` for
-    none) is built first and never read during the study; afterwards the best params are refit on the whole
-    training split and scored on it (``test_score``). With ``validation`` (a part of the ratings beside
-    ``holdout=(train, test)``, such as :func:`movierec.split.per_user_split`'s middle part, RecBole's
-    validation set) no folds are cut: every trial fits on ``train`` and is scored on ``validation``, and
-    the best params are refit on ``train`` and ``validation`` together (``train.concat(validation)``, the
-    movies each user has in either left out of the ranking) and scored once on ``test``; ``cv`` is 1
+    ``early_stopping`` (:func:`_stopping_setting`). ``dataset`` is a name, folder, Dataset or Interactions.
+    The outer test split (``test_size`` of the ratings, or an int number of them as Surprise's
+    ``train_test_split`` reads it; Surprise's random hold-out with ``seed``; ``holdout=(train, test)``;
+    ``split="ml100k-u1"``, a canonical split: u1.base tuned on; ``test_size=None``: none) is built first and
+    never read during the study; afterwards the best params are refit on the training split and scored on it
+    (``test_score``). With ``validation`` (a part of the ratings beside ``holdout=(train, test)``, such as
+    :func:`movierec.split.per_user_split`'s middle part, RecBole's validation set) no folds are cut: every
+    trial fits on ``train`` and is scored on ``validation``, and the best params are refit on ``train`` and
+    ``validation`` together (``train.concat(validation)``, the movies each user has in either left out of the
+    ranking) and scored once on ``test``; ``cv`` is 1
     (any other is refused). ``cv`` inner folds (1 = one 20 % validation split, a share of however
     many training ratings the outer split left) are cut from the training split. ``storage`` is an
     SQLAlchemy URL (``sqlite:///study.db``, ``postgresql://…``; ``None`` = in memory): several
@@ -1115,6 +1181,7 @@ def tune(
         req = check_request(model, **request, has_holdout=holdout is not None, fixed_params=fixed_params, user_features=user_features)  # fmt: skip
         check_output_folder(out, option="out=", study=(req.shown, req.study_name), force=force)  # before it
         model, parsed, shown, name = req.model, req.metric, req.shown, req.study_name
+        dataset, holdout = _named_split(req, dataset, holdout)  # split=: its training part, as holdout=
         parts = holdout, validation
         inter, settings, study = _open_study(req, dataset, parts, fixed_params, seed=req.seed, worker=worker, n_trials=req.n_trials)  # fmt: skip
     with _connections_closed(study), _unfinished_removed(study, req):  # the study made here, if no trial ends
@@ -1132,16 +1199,20 @@ def tune(
         _optimize(study, objective, n_trials=req.n_trials, timeout=req.timeout, n_jobs=req.n_jobs, progress=report, storage=req.storage)  # fmt: skip
         result = _study_result(study, name, shown, model, parsed, settings)
         if result.n_complete > 0 and test is not None and evaluate_test:  # the test part, read once
-            refit = (
-                (train, "training split")
-                if validation is None
-                else (train.concat(validation), "training and validation parts")
-            )
+            refit = _refit_part(train, validation)
             result.test_score = _final_test(lines, result, refit, test, parsed, settings, ufeats, ifeats)
         result.seconds = round(time.perf_counter() - t0, 3)
         if out is not None:
             result.files = write_outputs(study, result, Path(out), searched=objective.space)
     return result
+
+
+def _refit_part(train: Interactions, validation: Interactions | None) -> tuple[Interactions, str]:
+    """What :func:`tune`'s best params are refit on before the one test score, and its name in the progress
+    line: the training split, or with ``validation=`` the training and validation parts together."""
+    if validation is None:
+        return train, "training split"
+    return train.concat(validation), "training and validation parts"
 
 
 @contextlib.contextmanager
@@ -1295,7 +1366,16 @@ def _with_validation(
 ) -> dict[str, Any]:
     """:func:`tune`'s request with a caller's validation part: one validation "fold" (``cv`` 1, the study
     records it so). Refused in one line without ``holdout`` (the part is beside a train part the caller
-    drew), with another ``cv``, or as anything but interactions of ``holdout``'s users and movies."""
+    drew), with another ``cv``, or as anything but interactions of ``holdout``'s users and movies. ``split``
+    (a canonical split: its own test part) is refused beside ``holdout``, ``validation`` and ``test_size``."""
+    if request.get("split") is not None:
+        given = [k for k, v in (("holdout", holdout), ("validation", validation)) if v is not None]
+        given += ["test_size"] if "test_size" in request else []
+        if given:
+            raise ConfigError(
+                f"split= and {'= and '.join(given)}= exclude each other: split={request['split']!r} is a "
+                "hold-out already drawn (its training part is tuned on, its test part scored once)"
+            )
     if validation is None:
         return request
     if holdout is None:

@@ -79,6 +79,31 @@ _OUTER_FOLDS = typer.Option(
 )
 
 
+_STORAGE = typer.Option(
+    None,
+    "--storage",
+    help="Study database URL (default sqlite:///OUT/study.db); "
+    "postgresql://… lets workers on several machines share a study.",
+)
+
+_WORKER = typer.Option(
+    0,
+    "--worker",
+    help="This worker's number when several processes share one study "
+    "(each needs its own; --seed must be the same).",
+)
+
+_SPLIT = typer.Option(
+    None,
+    "--split",
+    help="Tune on a canonical split instead of a random --test-size hold-out: ml100k-u1 … ml100k-u5, "
+    "ml100k-ua, ml100k-ub (--dataset PATH/ml-100k), ml1m-90-10. The --cv folds are cut from its training "
+    "part (u1.base); its test part (u1.test) is scored once, and best.toml records it as the split's kind.",
+    metavar="NAME",
+    show_default=False,
+)
+
+
 @ratings_options
 @split_file_options
 def tune_cmd(
@@ -108,29 +133,20 @@ def tune_cmd(
     timeout: float | None = typer.Option(
         None, "--timeout", help="Stop starting new trials after this many seconds."
     ),
-    storage: str | None = typer.Option(
-        None,
-        "--storage",
-        help="Study database URL (default sqlite:///OUT/study.db); "
-        "postgresql://… lets workers on several machines share a study.",
-    ),
+    storage: str | None = _STORAGE,
     study: str | None = typer.Option(None, "--study", help="Study name (default MODEL-METRIC)."),
     n_jobs: int = typer.Option(1, "--n-jobs", help="Parallel trials in this process (threads)."),
     resume: bool = typer.Option(
         False, "--resume", help="Continue an existing study with the settings it was created with."
     ),
     seed: int = SEED,
-    worker: int = typer.Option(
-        0,
-        "--worker",
-        help="This worker's number when several processes share one study "
-        "(each needs its own; --seed must be the same).",
-    ),
+    worker: int = _WORKER,
     test_size: float = holdout_size_option(
         0.2,
         "Ratings held out as the test split (never used for tuning): a fraction (0.2), or a number of "
         "them (1000). The inner validation folds (--cv) are cut from the rest.",
     ),
+    split: str | None = _SPLIT,
     threshold: float | None = _THRESHOLD,
     out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default tuning/STUDY)."),
     force: bool = typer.Option(False, "--force", help="Replace another study's results in --out."),
@@ -155,7 +171,7 @@ def tune_cmd(
         return _run_nested(
             source, (model, metric, params), outer_folds, nested, user_features, out, as_json, force=force
         )
-    cv = _files_cv(ctx, files, source, cv)
+    cv = _files_cv(ctx, files, source, cv, split)
     model_name, label, front_of = _model_and_metric(model, metric, pareto, resume, storage, study, out)
     fixed = _fixed_params(model_name, params, resume)
     study_name = study or _default_study(model_name, label, metric, storage, out)  # metric: as typed
@@ -166,6 +182,7 @@ def tune_cmd(
             metric=label, n_trials=trials, cv=cv, timeout=timeout, n_jobs=n_jobs, test_size=test_size,
             threshold=threshold, seed=seed, storage=storage, study_name=study_name, resume=resume,
             item_features=item_features, early_stopping=stopping_option(early_stopping, patience, stop_every),
+            split=split,
         )  # fmt: skip
         # tune() checks the same options again (it is callable from Python); checking here first reports a
         # mistake as one line, without the data, before the progress display starts
@@ -189,6 +206,8 @@ _NOT_NESTED = {
     "worker": "nested studies are kept in memory, so no other process can share them",
     "test_size": "each of K outer folds holds out 1/K of the ratings",
     "pareto": "the Pareto front is one study's; nested CV runs one per outer fold",
+    "split": "the outer folds are the held-out parts (a canonical split is one hold-out: tune without "
+    "--outer-folds)",
 }
 
 
@@ -330,10 +349,18 @@ def _print_nested(result: Any) -> None:
         console.print(f"  {key:15s} {escape(str(path))}", soft_wrap=True)
 
 
-def _files_cv(ctx: typer.Context, files: SplitFilesGiven, source: RatingsSource, cv: int) -> int:
-    """``--train``/``--test`` checked (``--test-size`` draws a split of its own); with ``--valid``, RecBole's
-    validation file, every trial is scored on it (tune's ``validation=``), so ``--cv`` is 1."""
-    files.check(ctx, source, excludes=("--test-size",))
+def _files_cv(
+    ctx: typer.Context, files: SplitFilesGiven, source: RatingsSource, cv: int, split: str | None = None
+) -> int:
+    """``--train``/``--test`` checked (``--test-size`` and ``--split`` draw a split of their own, so the two
+    of them exclude each other too); with ``--valid``, RecBole's validation file, every trial is scored on
+    it (tune's ``validation=``), so ``--cv`` is 1."""
+    files.check(ctx, source, excludes=("--test-size", "--split"))
+    if split is not None and typed(ctx, "test_size"):
+        raise ConfigError(
+            f"--split and --test-size exclude each other: {split} is a hold-out already drawn "
+            "(its training part is tuned on, its test part scored once)"
+        )
     if files.valid is None:
         return cv
     if typed(ctx, "cv") and cv != 1:
@@ -355,6 +382,7 @@ def _tuning_data(
     options["threshold"] = threshold_for(dataset, options["threshold"])
     if given is not None:
         options.update(holdout=(given.train, given.test), validation=given.valid)
+    if given is not None or options.get("split") is not None:  # the split is drawn: no --test-size
         options.pop("test_size")
     return dataset, given
 
@@ -979,7 +1007,7 @@ def _ranking_check(
             threshold=threshold,
             seed=seed,
             test_size=test_size,
-            split=None if given is None else given.pair()[:2],  # files: their train and test parts
+            split=_checked_split(result, dataset, given),  # files or --split: the parts tuned and tested on
         )
     from movierec.output_folders import write_atomically
 
@@ -992,6 +1020,19 @@ def _ranking_check(
             "tune for ndcg@10 or export a ranking model for top-N",
         )
     return check
+
+
+def _checked_split(result: Any, dataset: Any, given: Any) -> tuple[Any, Any] | None:
+    """The (train, test) :func:`_ranking_check` ranks on: the files' parts (``--train``/``--test``), the
+    canonical split the study recorded (``--split``), or ``None`` for the seeded ratings hold-out."""
+    if given is not None:
+        return given.pair()[:2]
+    if result.settings.get("split"):
+        from movierec.split import canonical_split
+
+        seed = int(result.settings["split_seed"])
+        return canonical_split(dataset.interactions, result.settings["split"], seed=seed)[:2]
+    return None
 
 
 def _pareto(storage: str, study: str, metrics: list[str], out_dir: Path) -> list[dict]:
