@@ -175,15 +175,15 @@ CASES = [
     pytest.param(
         lambda ds: movierec.compare(ds, ["popularity"], k=20000, progress=False),
         ["compare", "-m", "popularity", "--k", "20000"],
-        "k=20000 is larger than the catalogue (9,724 items)",
-        "--k 20000 is larger than the catalogue (9,724 items)",
+        "k=20000 is larger than the catalogue (9,724 items): use k=9724 or fewer",
+        "--k 20000 is larger than the catalogue (9,724 items): use --k 9724 or fewer",
         id="k-past-the-catalogue",
     ),
     pytest.param(
         lambda ds: cold_users(ds, "popularity", k=20000),
         ["cold-users", "-m", "popularity", "--k", "20000"],
-        "k=20000 is larger than the catalogue (9,724 items)",
-        "--k 20000 is larger than the catalogue (9,724 items)",
+        "k=20000 is larger than the catalogue (9,724 items): use k=9724 or fewer",
+        "--k 20000 is larger than the catalogue (9,724 items): use --k 9724 or fewer",
         id="cold-users-k-past-the-catalogue",
     ),
     pytest.param(

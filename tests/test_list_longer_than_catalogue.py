@@ -113,3 +113,28 @@ def test_the_cli_table_is_headed_by_the_length_it_has(toy: Path, capsys: pytest.
     assert code == 0, err
     n = len(re.findall(r"^│ +\d+ │", out, flags=re.M))
     assert 0 < n < 10 and f"top {n} for user 1 · ease" in out and "top 10" not in out, out
+
+
+def test_compare_past_a_small_catalogue_names_the_k_that_fits(
+    toy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``compare --k 10`` on a 5-movie file said "--k 10 is larger than the catalogue (5 items)" with no fix,
+    a 1-movie one "(1 items)", and ``recommend`` on it "note: the catalogue holds 1 movies": the refusal
+    now names the k that fits, and one movie is one."""
+    from movierec.cli.compare import _note_whole_catalogue
+    from movierec.errors import ConfigError
+    from movierec.evaluation import _check_k
+
+    five = tmp_path / "five.csv"
+    five.write_text("userId,movieId,rating\n" + "".join(f"{u},{i},{r}\n" for u, i, r in ROWS if i != 6))
+    code, _out, err = run_cli(["compare", "--ratings", str(five), "-m", "popularity", "--k", "10"], capsys)
+    line = " ".join(err.split())
+    assert code == 2 and "--k 10 is larger than the catalogue (5 items): use --k 5 or fewer" in line, err
+    with pytest.raises(ConfigError) as one:
+        _check_k(10, 1)
+    assert str(one.value) == "k=10 is larger than the catalogue (1 item): use k=1 or fewer"
+    _note_whole_catalogue(10, 1, True)
+    _note_whole_catalogue(10, 1, False, "other movies")
+    said = " ".join(capsys.readouterr().err.split())
+    assert "the catalogue holds 1 movie, fewer than -k 10" in said, said
+    assert "the catalogue holds 1 other movie, fewer than the default -k 10" in said, said

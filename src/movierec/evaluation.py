@@ -122,8 +122,13 @@ def _check_k(k: int, n_items: int) -> None:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ConfigError(f"k must be a whole number ≥ 1, got {k!r}")
     if k > n_items:
-        larger = f"is larger than the catalogue ({n_items:,} items)"  # each door names its own setting
-        raise ConfigError(Doors(f"k={k!r} {larger}", f"--k {k} {larger}"))
+        # each door names its own setting, and the fix: it said only "(5 items)", and "(1 items)"
+        larger = f"is larger than the catalogue ({n_items:,} item{'s' * (n_items != 1)})"
+        raise ConfigError(
+            Doors(
+                f"k={k!r} {larger}: use k={n_items} or fewer", f"--k {k} {larger}: use --k {n_items} or fewer"
+            )
+        )
 
 
 def _scores(model: Recommender, users: np.ndarray) -> np.ndarray:

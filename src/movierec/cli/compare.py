@@ -1057,6 +1057,7 @@ def _note_whole_catalogue(k: int, n_items: int, k_typed: bool, movies: str = "mo
     if k <= n_items:
         return
     asked = f"-k {k}" if k_typed else f"the default -k {k}"
+    movies = movies.removesuffix("s") if n_items == 1 else movies  # "holds 1 movies" read wrong
     say("note", f"the catalogue holds {n_items:,} {movies}, fewer than {asked}: the list is all that qualify")
 
 
