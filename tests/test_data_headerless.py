@@ -260,12 +260,12 @@ def test_a_dataframe_names_its_bad_rows_by_position_and_label() -> None:
     with pytest.raises(DataError) as exc:
         movierec.load(frame, time_col=None)
     assert str(exc.value) == (
-        "DataFrame: 3 bad rows (rating not a finite number): row 1 (index 101, rating empty), "
+        "DataFrame: 3 bad rows (rating not a finite number): row 1 (index 101, rating empty or NaN), "
         "row 3 (index 103, rating inf), row 4 (index 104, rating -inf)"
     )
     with pytest.raises(DataError) as exc:  # a plain index: positions alone
         movierec.load(frame.reset_index(drop=True), time_col=None)
-    assert str(exc.value).endswith("row 1 (rating empty), row 3 (rating inf), row 4 (rating -inf)")
+    assert str(exc.value).endswith("row 1 (rating empty or NaN), row 3 (rating inf), row 4 (rating -inf)")
 
 
 def test_a_headerless_file_whose_first_line_has_an_empty_field_is_still_headerless(tmp_path: Path) -> None:

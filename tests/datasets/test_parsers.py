@@ -1032,3 +1032,23 @@ def test_a_catalogue_with_its_own_column_names_semicolon_genres_and_a_year_colum
     movies.write_text("title_id,title,genres\ntt0114709,Toy Story,A|B\ntt0113497,Jumanji,C;D\n")
     cat = load_ratings_file(ratings, movies=movies, **kw).movies.set_index("movieId")
     assert cat.loc["tt0113497", "genres"] == ["C;D"]
+
+
+def test_bad_rating_rows_never_call_a_nan_cell_empty(tmp_path: Path) -> None:
+    """A file whose bad ratings were 'NaN', 'nan' or empty said "3 bad rows (rating not a number): line 3
+    (rating empty), line 4 (rating empty), line 5 (rating empty)": pyarrow reads the three alike as null, and
+    two of the cells were not empty. Such a row now says "rating empty or NaN", as one bad row alone says
+    "rating is missing (empty or NaN)"; a file read as text (a word among the ratings) still tells an empty
+    cell ('empty') from 'NaN'."""
+    path = tmp_path / "nan.csv"
+    path.write_text("userId,movieId,rating\n1,1,5\n1,2,\n2,3,NaN\n3,2,nan\n3,1,4\n")
+    with pytest.raises(DataError) as err:
+        load(path)
+    assert str(err.value).replace(f"{tmp_path}/", "") == (
+        "nan.csv: 3 bad rows (rating not a number): line 3 (rating empty or NaN), line 4 (rating empty or NaN), "
+        "line 5 (rating empty or NaN)"
+    )
+    path.write_text("userId,movieId,rating\n1,1,5\n1,2,\n2,3,NaN\n3,2,abc\n")
+    with pytest.raises(DataError) as err:
+        load(path)
+    assert str(err.value).endswith(": line 3 (rating empty), line 4 (rating 'NaN'), line 5 (rating 'abc')")

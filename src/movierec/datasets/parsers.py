@@ -826,8 +826,13 @@ def _value_problem(
         return f"{field} is missing (empty or NaN)" if what == "is empty" else f"{field} {what} {rule}"
 
     def value(row: int) -> str:
-        what = _describe(values.iloc[row])
-        return f"{field} empty" if what == "is empty" else f"{field} {what}"
+        cell = values.iloc[row]
+        what = _describe(cell)
+        if what != "is empty":
+            return f"{field} {what}"
+        # a blank cell read as text is empty; a null one may have said 'NaN' (pyarrow reads '', 'NaN', 'nan'
+        # and 'NA' alike as null), where "line 4 (rating empty)" named a cell that held 'NaN'
+        return f"{field} empty" if isinstance(cell, str) else f"{field} empty or NaN"
 
     return RowProblem(bad, kind or f"{field} {rule.removeprefix('is ')}", said, value)
 
