@@ -441,6 +441,8 @@ def test_tune_ranking_check_is_the_model_tune_refit(files: Path) -> None:
     check = json.loads((files / "tuned-check" / "ranking_check.json").read_text())
     assert best["settings"]["fixed_params"] == {"factors": 2, "epochs": 2}
     assert check["figures"]["rmse"] == pytest.approx(best["test_score"], abs=1e-12)
+    # named as compare names the files' split, not "ratings-holdout" (a seeded hold-out it never ran)
+    assert check["figures"]["split"].startswith("given files train.csv + valid.csv / test.csv")
 
 
 def test_titles_for_the_files_need_not_name_a_movie_of_the_test_file(tmp_path: Path) -> None:

@@ -1000,6 +1000,7 @@ def _ranking_check(
     model = seeded(create(name, **params), seed, params)
     from movierec.progress import status as step_status
 
+    checked, checked_name = _checked_split(result, dataset, given)
     with step_status(err_console, "ranking the best trial's model against popularity"):
         check = ranking_check(
             model,
@@ -1007,7 +1008,8 @@ def _ranking_check(
             threshold=threshold,
             seed=seed,
             test_size=test_size,
-            split=_checked_split(result, dataset, given),  # files or --split: the parts tuned and tested on
+            split=checked,  # files or --split: the parts tuned and tested on
+            split_name=checked_name,
         )
     from movierec.output_folders import write_atomically
 
@@ -1022,17 +1024,20 @@ def _ranking_check(
     return check
 
 
-def _checked_split(result: Any, dataset: Any, given: Any) -> tuple[Any, Any] | None:
-    """The (train, test) :func:`_ranking_check` ranks on: the files' parts (``--train``/``--test``), the
-    canonical split the study recorded (``--split``), or ``None`` for the seeded ratings hold-out."""
+def _checked_split(result: Any, dataset: Any, given: Any) -> tuple[tuple[Any, Any] | None, str | None]:
+    """The (train, test) :func:`_ranking_check` ranks on, and its name for ``ranking_check.json``: the files'
+    parts (``--train``/``--test``, named as compare names them), the canonical split the study recorded
+    (``--split``), or ``(None, None)`` for the seeded ratings hold-out."""
     if given is not None:
-        return given.pair()[:2]
+        train, test, about = given.pair()
+        return (train, test), about
     if result.settings.get("split"):
         from movierec.split import canonical_split
 
         seed = int(result.settings["split_seed"])
-        return canonical_split(dataset.interactions, result.settings["split"], seed=seed)[:2]
-    return None
+        name = str(result.settings["split"])
+        return canonical_split(dataset.interactions, name, seed=seed)[:2], name
+    return None, None
 
 
 def _pareto(storage: str, study: str, metrics: list[str], out_dir: Path) -> list[dict]:

@@ -49,12 +49,14 @@ def ranking_check(
     test_size: float = 0.2,
     figures: dict[str, Any] | None = None,
     split: tuple[Any, Any] | None = None,
+    split_name: str | None = None,
     item_features: str | None = None,
 ) -> dict[str, Any]:
     """Hold-out figures of ``model`` (a fresh copy, unless ``figures`` already holds them) and of popularity.
 
     On ``dataset``'s seeded ratings hold-out, or on ``split`` (``(train, test)`` of its interactions) when
-    given: the split read from files that ``tune --train --test`` tuned on. ``item_features`` (names,
+    given: the split read from files that ``tune --train --test`` tuned on, or ``tune --split``'s canonical
+    one, which ``split_name`` names in the figures (they said "ratings-holdout" for any given split). ``item_features`` (names,
     ``"genres,tags"``): the copy's, built here without the tags on the hold-out's test pairs (a user's tag on
     a movie tells the model that pair, :func:`movierec.features.build_item_features`); they replace
     ``fit_kwargs``' own, built for a fit on all the data.
@@ -69,6 +71,7 @@ def ranking_check(
 
     name = check_split(model, split, figures)
     last_out = name == "leave-last-out"
+    label = split_name if split is not None and split_name else name
     held_out_tags: dict[str, int] = {}
     try:
         raw_train, test = (
@@ -85,10 +88,10 @@ def ranking_check(
                 built = build_item_features(dataset, raw_train.item_map, item_features, held_out=test)
                 fit_kwargs["item_features"], held_out_tags["held_out_tags"] = built, built.held_out_tags
             twin.fit(training_view(twin, raw_train, threshold), **fit_kwargs)
-            figures = holdout_figures(twin, raw_train, test, threshold=threshold, seed=seed, split=name)
+            figures = holdout_figures(twin, raw_train, test, threshold=threshold, seed=seed, split=label)
         pop = Popularity()  # under leave-last-out every rating is an event, as compare fits it there
         pop.fit(raw_train if last_out else training_view(pop, raw_train, threshold))
-        base = holdout_figures(pop, raw_train, test, threshold=threshold, seed=seed, split=name)
+        base = holdout_figures(pop, raw_train, test, threshold=threshold, seed=seed, split=label)
     except MovierecError as exc:
         return {"skipped": str(exc)}
     mine, theirs = figures.get(CHECK_METRIC), base.get(CHECK_METRIC)
