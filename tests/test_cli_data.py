@@ -499,3 +499,19 @@ def test_an_offline_fetch_names_the_url_once_in_what_to_do(tmp_path):
     )
     assert line.count(url) == 1, line
     assert not (tmp_path / "ml-1m").exists()  # nothing half-installed in the cache
+
+
+def test_fetch_path_folder_with_another_count_of_ratings_is_refused(tmp_path):
+    """``data fetch ml-1m --path folder`` took a folder of 4 ratings as "ok ml-1m ready in …": an archive's md5
+    is checked, a folder was not. A release with a fixed checksum now has its ratings counted against the
+    registry's (ml-1m: 1,000,209), and a folder that differs is refused in one line, the cache untouched."""
+    folder = tmp_path / "ml-1m"
+    folder.mkdir()
+    (folder / "ratings.dat").write_text(
+        "".join(f"{u}::{i}::4::97830076{i}\n" for u in (1, 2) for i in (1, 2))
+    )
+    (folder / "movies.dat").write_text("1::Toy Story (1995)::Animation\n2::Jumanji (1995)::Adventure\n")
+    proc = run("data", "fetch", "ml-1m", "--path", str(folder), data=tmp_path / "cache")
+    line = assert_user_error(proc, "ratings.dat: 4 ratings where ml-1m has 1,000,209")
+    assert line.endswith("give the downloaded ml-1m.zip or its unzipped folder"), line
+    assert not (tmp_path / "cache" / "ml-1m").exists()

@@ -533,6 +533,7 @@ def _install_folder(spec: DatasetSpec, source: Path, target: Path) -> Path:
     found = _find_dataset_folder(source, spec)
     if found is None:
         raise DownloadError(f"{source}: no {spec.ratings} in this folder or in {source / spec.folder}")
+    _check_rating_count(spec, found)
     if found.resolve() == target.resolve():
         return target
     tmp = temporary_folder(target.parent, f".{spec.name}.", ".copy")
@@ -546,6 +547,24 @@ def _install_folder(spec: DatasetSpec, source: Path, target: Path) -> Path:
         return target
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _check_rating_count(spec: DatasetSpec, folder: Path) -> None:
+    """Refuse a folder whose ratings file does not hold the release's known count: an archive is md5-checked,
+    but ``data fetch ml-1m --path folder`` took a folder of 4 ratings as "ml-1m ready". Only for a release
+    with a fixed checksum (ml-latest is regenerated, so its count moves). Counts the file's non-blank lines
+    (less a csv's header), which is each release's rating count; ml-25m's 25 M lines take a few seconds,
+    beside the copy of its 650 MB."""
+    if not spec.n_ratings or not (spec.md5 or spec.sha256):
+        return
+    path = folder / spec.ratings
+    with path.open("rb") as f:
+        n = sum(1 for line in f if line.strip()) - (spec.ratings_format == "csv")
+    if n != spec.n_ratings:
+        raise DownloadError(
+            f"{path}: {n:,} ratings where {spec.name} has {spec.n_ratings:,}, so it is not the {spec.name} "
+            f"release and was not copied into the cache: give the downloaded {spec.name}.zip or its unzipped folder"
+        )
 
 
 def _find_dataset_folder(base: Path, spec: DatasetSpec) -> Path | None:
