@@ -227,6 +227,9 @@ def test_tune_with_a_validation_file_names_it_in_its_summary(files: Path) -> Non
     text = " ".join(proc.stdout.split())
     assert "validation rmse (on valid.csv): " in text
     assert "test rmse (best params refit on train.csv + valid.csv): " in text and "1-fold" not in text
+    assert (
+        "not comparable, the trials train on train.csv alone, the test refit on train.csv + valid.csv" in text
+    )
 
 
 STOP = {"metric": "ndcg@10", "patience": 2, "every": 1}
