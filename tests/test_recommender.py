@@ -1081,13 +1081,17 @@ def test_a_title_read_from_a_near_spelling_is_named_at_the_callers_line(svd_rec)
         svd_rec.similar("toy story", k=3)
         svd_rec.similar("matrix", k=3)
         svd_rec.similar("amelie", k=3)
+        svd_rec.similar(
+            "Matirx", k=3
+        )  # two letters swapped: was refused ("did you mean: Matrix, The (1999); …")
     said = [w for w in caught if "nearest spelling" in str(w.message)]
     assert [str(w.message).split(" (")[0] for w in said] == [
         "'toy stroy' read as Toy Story",
         "'Toy Strory' read as Toy Story",
+        "'Matirx' read as Matrix, The",
     ]
-    assert [w.filename for w in said] == [__file__, __file__]
-    assert [w.lineno for w in said] == [line, line + 2]
+    assert [w.filename for w in said] == [__file__, __file__, __file__]
+    assert [w.lineno for w in said] == [line, line + 2, line + 6]
 
 
 def test_a_frame_whose_columns_need_naming_is_told_to_load_it_first(tmp_path) -> None:
