@@ -500,3 +500,20 @@ def test_svds_well_liked_movies_are_said_to_be_liked_by_most_viewers(data: movie
     nobody = np.array([3.0, 3.0, 3.0, 4.0, 3.2])
     full = nobody + np.array([0.0, 0.0, 0.0, 0.1, 0.9])
     assert list(general_rows(full, nobody, np.array([3, 4]))) == [True, False]
+
+
+@pytest.mark.parametrize("name", ["slope-one", "co-clustering", "itemknn-explicit"])
+def test_a_fold_in_of_nobody_is_the_training_mean_without_numpy_warnings(name: str) -> None:
+    """``raw_new_user`` with no movies (what leave-one-out asks for once a visitor's last rated movie is left
+    out): slope-one and co-clustering took the visitor's mean of no ratings and itemknn-explicit its b_u as
+    one, so ``recommend -m co-clustering --rated … --explain`` printed "warning: Mean of empty slice" and
+    "warning: invalid value encountered in scalar divide" above its list. Now the training mean stands in."""
+    from datagen import make_ratings
+    from movierec.models.registry import create
+
+    inter = movierec.Interactions.from_frame(make_ratings(30, 40, seed=1), rating_scale=(0.5, 5.0))
+    model = create(name).fit(inter)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nobody = model.raw_new_user(np.zeros(0, np.int64), np.zeros(0, np.float32))
+    assert nobody is not None and np.isfinite(nobody).all()

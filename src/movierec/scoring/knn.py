@@ -341,7 +341,7 @@ class Scorer(base.Scorer):
         values = np.asarray(values, dtype=np.float64)
         ub = 0.0
         if self.index.rule == 2:  # no user offset in the prediction; the fallback's b_u, undamped (LensKit's)
-            bu = float(np.mean(values - a["global_mean"] - a["item_bias"][items]))
+            bu = float(np.mean(values - a["global_mean"] - a["item_bias"][items])) if len(items) else 0.0
             return values, ub, a["global_mean"] + a["item_bias"].dtype.type(bu) + a["item_bias"]
         if self.has_user_offset:
             ub = float(

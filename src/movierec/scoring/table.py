@@ -140,6 +140,13 @@ def visitor_part(model: Any) -> Exported:
     return arrays, spec
 
 
+def _visitor_mean(a: dict[str, np.ndarray], r: np.ndarray) -> float:
+    """μ_v, the visitor's mean rating; the training mean for someone who rated nothing (``raw_new_user``
+    with no movies, which explanations' leave-one-out asks for: numpy's mean of nothing printed "Mean of
+    empty slice" and "invalid value encountered in scalar divide" above a --explain list)."""
+    return float(r.mean()) if len(r) else float(a["visitor_global_mean"])
+
+
 def _slope_one(a: dict[str, np.ndarray], items: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, float]:
     """μ_v + mean over the visitor's co-rated movies i of dev(j, i) (Lemire & Maclachlan 2005), dev from
     the training ratings X: Σ_u (r_uj − r_ui) / #u over the users u who rated both. No bias (b_v = 0)."""
@@ -153,7 +160,7 @@ def _slope_one(a: dict[str, np.ndarray], items: np.ndarray, r: np.ndarray) -> tu
     co = freq > 0
     dev = np.divide(diff, freq, out=np.zeros_like(diff), where=co).sum(axis=1)
     n = co.sum(axis=1)
-    return float(r.mean()) + np.divide(dev, n, out=np.zeros(n_items), where=n > 0), 0.0
+    return _visitor_mean(a, r) + np.divide(dev, n, out=np.zeros(n_items), where=n > 0), 0.0
 
 
 def _nmf(a: dict[str, np.ndarray], items: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, float]:
@@ -193,7 +200,7 @@ def _co_clustering(a: dict[str, np.ndarray], items: np.ndarray, r: np.ndarray) -
         a["visitor_cluster_item_mean"],
         a["visitor_cocluster_mean"],
     )
-    mu = float(r.mean())
+    mu = _visitor_mean(a, r)
     item_part = mean_i - avg_i[ci]  # μ_j − C̄_ic
     pred = avg_co[:, ci[items]] + (mu - avg_u)[:, None] + item_part[items][None, :]  # clusters × rated
     c = int(np.argmin(((pred - r[None, :]) ** 2).sum(axis=1)))
@@ -268,7 +275,7 @@ def _user_knn(a: dict[str, np.ndarray], items: np.ndarray, r: np.ndarray) -> tup
     if rule == 0:
         return np.where((actual < min_k) | (actual == 0), mu, mean), 0.0
     sd_v = float(r.std()) or float(a.get("visitor_overall_std", 1.0))  # ratings all equal: knn-zscore's rule
-    base_v = {1: float(r.mean()), 2: float(r.mean()), 3: mu + b_v + y_off}[rule]
+    base_v = {1: _visitor_mean(a, r), 2: _visitor_mean(a, r), 3: mu + b_v + y_off}[rule]
     out = base_v + np.where(actual < min_k, 0.0, (sd_v if rule == 2 else 1.0) * mean)
     return out, (b_v if rule == 3 else 0.0)
 
