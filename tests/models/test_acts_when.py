@@ -191,6 +191,26 @@ def test_movierec_models_marks_idle_parameters_and_what_tune_searches_only_on_re
     )
 
 
+def test_movierec_models_marks_what_tune_draws_only_under_a_searched_switch() -> None:
+    """``movierec models warp`` listed ``learning_rate`` and ``max_sampled`` as if every trial drew them, while
+    ease's list marks its conditional ones: tune draws learning_rate only without the adadelta schedule and
+    max_sampled only for the WARP losses (:func:`movierec.tuning.draw_acting`), itemknn's alpha only with the
+    asymmetric similarity. The searched values are named."""
+    from movierec.cli.models import model_info
+
+    warp = model_info("warp")["search_space"]
+    assert warp["learning_rate"].endswith("(drawn only with learning_schedule 'adagrad')"), warp
+    assert warp["max_sampled"].endswith("(drawn only with loss 'warp' or 'warp-kos')"), warp
+    assert warp["factors"] == "8 to 256, log scale" and warp["loss"] == "warp | bpr | logistic | warp-kos"
+    assert model_info("bpr")["search_space"]["learning_rate"].endswith("(drawn only with learning_schedule 'auto' or 'adagrad')")  # fmt: skip
+    assert (
+        model_info("itemknn")["search_space"]["alpha"] == "0 to 1 (drawn only with similarity 'asymmetric')"
+    )
+    assert (
+        "drawn only" not in model_info("lightfm:warp-kos")["search_space"]["max_sampled"]
+    )  # no loss searched
+
+
 def test_movierec_models_says_which_parameter_takes_one_value_and_what_therefore_never_acts(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

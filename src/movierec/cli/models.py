@@ -146,7 +146,48 @@ def _search_space(name: str) -> dict[str, str]:
             out[key] += " (searched with --item-features)"
         if key in needs:
             out[key] += f" (searched when --params sets {needs[key].describe()})"
+        elif drawn := _drawn_when(name, key, space):
+            out[key] += f" (drawn only with {drawn})"
     return out
+
+
+def _drawn_when(name: str, key: str, space: dict[str, Any]) -> str:
+    """When tune draws ``key`` in a trial, if not always: its ``acts_when`` switch is searched too (warp's
+    ``learning_rate`` acts without the ``adadelta`` schedule), or a searched model switch picks a class it
+    does nothing in (``max_sampled`` under bpr's or logistic's loss), as :func:`movierec.tuning.draw_acting`
+    draws; ``"learning_schedule 'adagrad'"``, the searched values only. Empty: drawn in every trial."""
+    from movierec.models.params import acts_when
+    from movierec.models.registry import MODEL_SWITCHES, get_class, split_model_params
+    from movierec.models.space import Choice
+
+    cls = get_class(name)
+    words = []
+    cond = acts_when(cls).get(key)
+    for c in cond.conditions if cond is not None and not cond.elsewhere else ():
+        switch = space.get(c.switch)
+        if isinstance(switch, Choice) and c.values:
+            words.append(
+                f"{c.switch} " + " or ".join(repr(v) for v in switch.choices if c.holds(cls, {c.switch: v}))
+            )
+        elif switch is not None:
+            words.append(c.describe())
+    for model_switch in MODEL_SWITCHES:
+        if isinstance(choice := space.get(model_switch), Choice) and key != model_switch:
+            acting = [
+                v for v in choice.choices if _acts_in(split_model_params(name, {model_switch: v})[0], key)
+            ]
+            if len(acting) < len(choice.choices):
+                words.append(f"{model_switch} " + " or ".join(repr(v) for v in acting))
+    return " and ".join(words)
+
+
+def _acts_in(name: str, key: str) -> bool:
+    """Whether ``key`` can act in the model ``name`` (it does not declare it as acting elsewhere only)."""
+    from movierec.models.params import acts_when
+    from movierec.models.registry import get_class
+
+    cond = acts_when(get_class(name)).get(key)
+    return cond is None or not cond.elsewhere
 
 
 GROUPS = (
