@@ -696,15 +696,16 @@ class Recommender:
     def _check_explainable(self) -> None:
         """Reasons for a known user's list are exact only where the score is a sum over their movies."""
         from movierec.scoring import family_of
-        from movierec.scoring.explain import known_user_refusal
+        from movierec.scoring.explain import known_user_refusal, visitor_reasons
         from movierec.serving.artifact import explains_known_users
 
-        if not explains_known_users("explicit" if self.explicit else "implicit", family_of(self.model)):
+        family = family_of(self.model)
+        if not explains_known_users("explicit" if self.explicit else "implicit", family):
+            visitor = (
+                ", or recommend_for(ratings, explain=True)" if visitor_reasons(self.name, family) else ""
+            )
             raise ConfigError(
-                known_user_refusal(
-                    self.name,
-                    "use Recommender(ds, 'ease') or 'knn-baseline', or recommend_for(ratings, explain=True)",
-                )
+                known_user_refusal(self.name, f"use Recommender(ds, 'ease') or 'knn-baseline'{visitor}")
             )
 
     @refuses_foreign_keywords(RECOMMEND_MISNAMED)

@@ -502,6 +502,24 @@ def test_svds_well_liked_movies_are_said_to_be_liked_by_most_viewers(data: movie
     assert list(general_rows(full, nobody, np.array([3, 4]))) == [True, False]
 
 
+def test_no_door_offers_given_ratings_where_they_name_no_reason_either(
+    data: movierec.Dataset, tmp_path: Path
+) -> None:
+    """popularity's list for given ratings is the same for everyone, so its 'because' is empty there too:
+    the notebook's and the API's refusals of a known user's explain offered that route anyway (the CLI
+    stopped in b8af9ce4). All three now read one rule (scoring.explain.visitor_reasons); svd keeps it."""
+    said = "explain: popularity cannot say which of the user's movies led to each recommendation; use "
+    rec = movierec.Recommender(data, "popularity").fit()
+    with pytest.raises(movierec.ConfigError) as exc:
+        rec.recommend(1, explain=True)
+    assert str(exc.value) == f"{said}Recommender(ds, 'ease') or 'knn-baseline'"
+    for _, srv in _served(rec, tmp_path / "pop"):
+        res = httpx.get(f"{srv.url}/users/1/recommendations?explain=true", timeout=60)
+        assert res.status_code == 422
+        detail = res.json()["detail"][0]["msg"]
+        assert detail.endswith(f"{said}an artifact of ease or knn-baseline"), detail
+
+
 @pytest.mark.parametrize("name", ["slope-one", "co-clustering", "itemknn-explicit"])
 def test_a_fold_in_of_nobody_is_the_training_mean_without_numpy_warnings(name: str) -> None:
     """``raw_new_user`` with no movies (what leave-one-out asks for once a visitor's last rated movie is left

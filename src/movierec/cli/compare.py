@@ -1172,22 +1172,17 @@ def _check_explains_known_users(model: str) -> None:
         raise _cannot_explain(model)
 
 
-#: rating models whose list for given ratings names no reason either: a movie's own score shifted by how
-#: high the person rates (baseline, global-mean), so ``--rated`` is no way to reasons for them
-_NO_VISITOR_REASONS = ("baseline", "global-mean")
-
-
 def _cannot_explain(model: str) -> ConfigError:
     """The refusal for ``--user --explain``, offering ``--rated`` only where a list for given ratings has
     reasons: popularity's read "…, or --rated", where every row's 'because' is empty."""
     from movierec.models.registry import get_class
-    from movierec.scoring.explain import known_user_refusal
+    from movierec.scoring.explain import known_user_refusal, visitor_reasons
 
     try:
         family = str(getattr(get_class(model).tags, "serving", None))
     except ConfigError:  # an artifact of a model outside the registry
         family = ""
-    rated = family not in ("scores", "segments") and model not in _NO_VISITOR_REASONS
+    rated = visitor_reasons(model, family)
     return ConfigError(
         known_user_refusal(model, "use -m ease or knn-baseline" + (", or --rated" if rated else ""))
     )

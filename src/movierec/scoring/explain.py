@@ -307,6 +307,19 @@ def _unexplained_note(model: str, explained: list[list[int]] | list[str], empty:
     )
 
 
+#: rating models whose list for given ratings names no reason either: a movie's own score shifted by how
+#: high the person rates (baseline, global-mean)
+NO_VISITOR_REASONS = ("baseline", "global-mean")
+
+
+def visitor_reasons(model: str, family: str | None) -> bool:
+    """Whether a list for given ratings (``--rated``, ``recommend_for``, POST /recommendations) can name
+    reasons for ``model`` of serving ``family``: the fix each door's :func:`known_user_refusal` offers only
+    where it works. Popularity's lists ('scores', 'segments': one list for everyone or a segment) and
+    :data:`NO_VISITOR_REASONS` name none ("…, or --rated" led to an empty 'because' on every row)."""
+    return family not in ("scores", "segments") and model not in NO_VISITOR_REASONS
+
+
 def known_user_refusal(model: str, instead: str) -> str:
     """Why ``model`` cannot explain a known user's list, then ``instead``, the door's fix (a model that can,
     and the list from given ratings): the one wording the notebook, the artifact, the API and the CLI refuse

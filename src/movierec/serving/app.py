@@ -599,11 +599,10 @@ def _recommendation_routes(app: FastAPI, art: Artifact) -> None:
         u = art.served_user_index(userId)
         if explain and not art.explains_known_users:
             from movierec.scoring.explain import known_user_refusal
-            from movierec.serving.artifact import VISITOR_EXPLAIN
+            from movierec.serving.artifact import visitor_explain
 
-            raise _unprocessable(
-                ["query", "explain"], known_user_refusal(art.model_name, VISITOR_EXPLAIN), True
-            )
+            instead = visitor_explain(art.model_name, art.family)
+            raise _unprocessable(["query", "explain"], known_user_refusal(art.model_name, instead), True)
         rows = art.recommend_index(
             u, k, exclude_seen=exclude_seen, genres=wanted, rerank=rerank, explain=explain, exclude=denied
         )

@@ -694,10 +694,18 @@ def explains_known_users(kind: str, family: str) -> bool:
 
 
 #: what explains a list where a known user's cannot be: a model that can, or the visitor route with the
-#: person's ratings
+#: person's ratings (:func:`visitor_explain`: only where that route names reasons)
 VISITOR_EXPLAIN = (
     "use an artifact of ease or knn-baseline, or POST /recommendations with the ratings and explain"
 )
+
+
+def visitor_explain(model: str, family: str | None) -> str:
+    """:data:`VISITOR_EXPLAIN`, less the visitor route where a list for given ratings names no reason
+    either (popularity, baseline: :func:`movierec.scoring.explain.visitor_reasons`)."""
+    from movierec.scoring.explain import visitor_reasons
+
+    return VISITOR_EXPLAIN if visitor_reasons(model, family) else "use an artifact of ease or knn-baseline"
 
 
 @dataclass
@@ -1365,7 +1373,9 @@ class Artifact(IdMapped):
         if explain and not self.explains_known_users:
             from movierec.scoring.explain import known_user_refusal
 
-            raise ConfigError(known_user_refusal(self.model_name, VISITOR_EXPLAIN))
+            raise ConfigError(
+                known_user_refusal(self.model_name, visitor_explain(self.model_name, self.family))
+            )
         denied = self.denied(exclude)
         history = self._seen.indices[self._seen.indptr[u] : self._seen.indptr[u + 1]]
         ptr, rated = self._rated
