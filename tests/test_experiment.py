@@ -453,3 +453,23 @@ def test_an_early_stopping_metric_without_its_cut_off_is_said_to_be_read_at_10(t
     assert (
         'note: short.toml, line 3: early_stopping = "ndcg" is read as ndcg@10, the top 10 of each list' in err
     )
+
+
+def test_compare_configs_closing_line_of_the_files_it_wrote_fits_80_columns(tmp_path: Path) -> None:
+    """``compare --config``'s last line ('run <id>: config.toml, provenance.json, … in runs/<id>') ran to 136
+    columns at COLUMNS=80, printed whole while the notes above it wrap at the width; it wraps at words now."""
+    from datagen import make_ratings
+
+    make_ratings(n_users=60, n_items=50, density=0.4).to_csv(tmp_path / "r.csv", index=False)
+    (tmp_path / "e.toml").write_text(
+        'dataset = "r.csv"\nprotocols = ["full-ranking"]\n[[models]]\nname = "ease"\n'
+    )
+    proc = run_process("compare", "--config", "e.toml", "--out", "runs", cwd=tmp_path, env={"COLUMNS": "80"})
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert max(len(ln) for ln in lines) <= 80, [ln for ln in lines if len(ln) > 80]
+    (run,) = (tmp_path / "runs").iterdir()
+    text = " ".join(proc.stdout.split())
+    assert f"run {run.name}: config.toml, provenance.json, " in text and text.endswith(
+        f" in runs/{run.name}"
+    ), text

@@ -41,6 +41,7 @@ from movierec.cli.common import (
     list_table,
     parse_model_params,
     print_json,
+    print_prose,
     print_table,
     ratings_options,
     say,
@@ -663,9 +664,9 @@ def _compare_config(exp: Any, out: Path | None, mlflow: str | None, as_json: boo
         _print_json_rows(comp)
         return
     _print_comparison(comp)
-    console.print(
-        f"run {run.path.name}: {', '.join(p.name for p in sorted({*written, *run.path.iterdir()}))} in {run.path}"
-    )
+    # word-wrapped at the width as the notes above it are (it ran to 136 columns, one line at COLUMNS=80)
+    names = ", ".join(p.name for p in sorted({*written, *run.path.iterdir()}))
+    print_prose(escape(f"run {run.path.name}: {names} in {run.path}"))
 
 
 def _model_and_data(
