@@ -1148,6 +1148,8 @@ class Recommender:
             warnings.warn(reason, UserWarning, stacklevel=_outside_movierec())
         elif by == "lift":  # one or two people's likes: said as the CLI and the API say it
             self._warn_thin(i, pairs)
+        else:  # a model that learned from one or two people: its list is the floor's rare films
+            self._warn_thin_model(i, pairs)
         about = similarity_meaning(by, self.dataset.interactions.interactions_only)
         return self._frame(idx[0][keep], vals[0][keep].astype(np.float64), "similarity", about)
 
@@ -1159,6 +1161,19 @@ class Recommender:
         likes = int(np.count_nonzero(positives.indices == i))
         threshold = None if self.dataset.interactions.interactions_only else self.threshold
         note = thin_note(self._named(i), likes, threshold)
+        if note is not None:
+            warnings.warn(note, UserWarning, stacklevel=_outside_movierec())
+
+    def _warn_thin_model(self, i: int, pairs: Any) -> None:
+        """Warn, at the caller's line, that the model learned movie ``i`` from one or two people's ratings
+        (:func:`movierec.serving.artifact.thin_model_note`: ``movierec similar -m``'s note, the API's)."""
+        from movierec.display import count_kind
+        from movierec.serving.artifact import thin_model_note
+
+        count = int(np.count_nonzero(pairs.indices == i))
+        liked = self.threshold if self.count_column == "n_liked" else None
+        kind = count_kind(liked, self.dataset.interactions.interactions_only)
+        note = thin_model_note(self._named(i), count, self.name, kind, liked)
         if note is not None:
             warnings.warn(note, UserWarning, stacklevel=_outside_movierec())
 

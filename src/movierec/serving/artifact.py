@@ -1924,10 +1924,12 @@ class Artifact(IdMapped):
         """A note for a list by lift that rests on one or two people: a movie only they liked has a list of
         the other movies they liked (Tokyo Story on ml-latest-small: 10 art-house films at lift 0.54–0.97,
         below the 1 of chance once shrunk), which reads as a pattern across people and is not; ``None``
-        otherwise, or for a list by the model."""
-        if self.similar_by(by) != "lift":
-            return None
+        otherwise. A list by the model for a movie one or two people rated (ease's for Best Men, one like: ten
+        films at 0.00003, the floor's rare films, as for any such movie) says so too (:func:`thin_model_note`)."""
         i = self.item_index(movie_raw_id)
+        if self.similar_by(by) != "lift":
+            count = int(self._popularity[i])
+            return thin_model_note(self.named(i), count, self.model_name, self.count_kind, self.liked_from)
         likes = int(self._lift_positives()[1][i])
         threshold = None if self.interactions_only else self.implicit_threshold
         return thin_note(self.named(i), likes, threshold)
@@ -2184,6 +2186,23 @@ def thin_note(title: str, likes: int, threshold: float | None) -> str | None:
         f"only {who} {did} {title} in training{how}: the list is the other movies they {did}, not a "
         "pattern across many people"
     )
+
+
+def thin_model_note(
+    title: str, count: int, model: str, kind: CountKind, liked_from: float | None
+) -> str | None:
+    """The note of a list by the model for a movie the model learned from ``count`` (1 or 2) people
+    (``kind``, :func:`movierec.display.count_kind`: their likes, ratings ≥ ``liked_from``, their ratings
+    or their choices), else ``None``. ease learned next to nothing of Best Men (one like on
+    ml-latest-small): its list was ten films at similarity 0.00003, the rare films any such movie gets, with
+    no word, where the list by lift says "only one person liked …" (:func:`thin_note`, whose words it
+    shares; "the other movies they liked" is lift's reading, not the model's)."""
+    if not 0 < count < 3:
+        return None
+    who = "one person" if count == 1 else "2 people"
+    did = {"likes": "liked", "ratings": "rated", "interactions": "chose"}[kind]
+    how = f" (ratings ≥ {liked_from:g})" if kind == "likes" and liked_from is not None else ""
+    return f"only {who} {did} {title} in training{how}: {model} learned next to nothing about it, so the list says little"
 
 
 def count_column(liked_from: float | None, interactions_only: bool) -> str:
