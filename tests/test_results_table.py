@@ -77,3 +77,21 @@ def test_one_spelling_for_the_interval_bounds_in_every_table(tmp_path: Path) -> 
         assert wide.loc[0, f"ndcg@10_{bound}"] == pytest.approx(value)
         (cell,) = [r[bound] for r in long if r["metric"] == "ndcg@10"]
         assert float(cell) == pytest.approx(value)
+
+
+def test_a_result_frames_interval_columns_are_float_nan_where_there_is_none() -> None:
+    """A rating row's to_frame() held None in ``lo``/``hi`` (object dtype) while a ranking row's coverage,
+    which has no interval either, read NaN: one float column and NaN for none in both now, so
+    ``frame["lo"].isna()`` and arithmetic read them alike."""
+    from movierec.datasets import Dataset
+
+    inter = Interactions.from_frame(make_ratings(80, 60, 0.3, seed=4), rating_scale=(0.5, 5.0))
+    comp = compare(Dataset(name="tiny", interactions=inter), ["baseline"], protocols=["rating", "full-ranking"], seed=1)  # fmt: skip
+    for row in comp.rows:
+        frame = row.to_frame()
+        assert {str(frame[c].dtype) for c in ("lo", "hi")} == {"float64"}, (row.protocol, frame.dtypes)
+        assert not frame[["lo", "hi"]].map(lambda v: v is None).any().any()
+    rating = next(r for r in comp.rows if r.protocol == "rating").to_frame().set_index("metric")
+    assert rating.loc["rmse", ["lo", "hi"]].isna().all()
+    ranking = next(r for r in comp.rows if r.protocol == "full-ranking").to_frame().set_index("metric")
+    assert ranking.loc["coverage@10", ["lo", "hi"]].isna().all() and ranking.loc["ndcg@10", "lo"] > 0

@@ -630,7 +630,9 @@ def result_frame(r: Any) -> pd.DataFrame:
     for m in sorted(r.metrics, key=_metric_key):
         lo, hi = r.intervals.get(m, (None, None))
         rows.append({"metric": m, "value": r.metrics[m], "lo": lo, "hi": hi})
-    return pd.DataFrame(rows, columns=["metric", "value", "lo", "hi"])
+    frame = pd.DataFrame(rows, columns=["metric", "value", "lo", "hi"])
+    # no interval is NaN, as a ranking row's coverage reads: a rating row's lo/hi held None (object dtype)
+    return frame.astype({"lo": float, "hi": float})
 
 
 def result_html(r: Any) -> str:
