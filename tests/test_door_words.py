@@ -322,8 +322,8 @@ _GIVE = "give an http://, https://, ftp:// or file:// address, or a file on this
 #: (Python's refusal, the CLI's line) where one line named both doors' settings: "(url= in Python, --url in
 #: the CLI)", "(delimiter= in Python, --sep in the CLI)", "('ml-100k' in Python, --dataset ml-100k in the CLI)"
 _SPLIT = (
-    "split ml100k-u1 is defined on ml-100k (100,000 ratings, 943 users, 1682 items, in file order); this "
-    "dataset has 100,836 ratings, 610 users, 9724 items: use the ml-100k dataset ({}) or another split"
+    "split ml100k-u1 is defined on ml-100k (100,000 ratings, 943 users, 1,682 items, in file order); this "
+    "dataset has 100,836 ratings, 610 users, 9,724 items: use the ml-100k dataset ({}) or another split"
 )
 _SEP = (
     "delimiter ', ' cannot separate fields: give one character (',', ';', '|'), tab (or '\\t'), or '::' ({})"

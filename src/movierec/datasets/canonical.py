@@ -44,9 +44,9 @@ def _check_shape(inter: Interactions, name: str, expected: tuple[int, int, int],
     got = (inter.n_ratings, inter.n_users, inter.n_items)
     if got != expected:
         said = (
-            f"split {name} is defined on {dataset} ({expected[0]:,} ratings, {expected[1]} users, "
-            f"{expected[2]} items, in file order); this dataset has {got[0]:,} ratings, {got[1]} users, "
-            f"{got[2]} items: use the {dataset} dataset"
+            f"split {name} is defined on {dataset} ({expected[0]:,} ratings, {expected[1]:,} users, "
+            f"{expected[2]:,} items, in file order); this dataset has {got[0]:,} ratings, {got[1]:,} users, "
+            f"{got[2]:,} items: use the {dataset} dataset"
         )  # each door's way to name it (one line named both: "('ml-100k' in Python, --dataset ml-100k in the CLI)")
         raise ConfigError(
             Doors(
