@@ -398,10 +398,9 @@ def test_user_1s_knn_baseline_list_follows_the_baseline(knn: movierec.Recommende
     got, said = _known_list(rec, 1)
     assert list(got["because"]) == [""] * 10
     assert said == [
-        "explain: no movie on knn-baseline's list rests on one movie you rated: no liked movie you rated holds "
-        "a share of their predicted rating above 1% of the rating scale (its similarity-weighted part among up "
-        "to k rated neighbours), or too few of their neighbours are rated and their baseline predicts them; the "
-        "list follows the movies' baselines and how generously you rate"
+        "explain: knn-baseline's list rests on none of the user's movies: no movie the user liked holds a share "
+        "over 1% of the rating scale in the predicted rating, or too few neighbours are rated; it follows the "
+        "baseline predictions"
     ]
     u = rec.user_index(1)
     targets = np.array([rec.movie_index(m) for m in got["movieId"]])
@@ -473,9 +472,15 @@ def test_cli_explains_a_known_knn_user(tmp_path: Path) -> None:
     rows = json.loads(five.stdout)
     assert rows[0]["title"] == "Eternal Sunshine of the Spotless Mind (2004)"
     assert [b["title"] for b in rows[0]["because"]] == ["Pulp Fiction (1994)", "Schindler's List (1993)"]
-    one = recommend("--user", "1")
+    command = ["recommend", "-m", "knn-baseline", "--explain", "-k", "3", "--user", "1"]
+    one = run_process(*command, cwd=tmp_path, env={"COLUMNS": "80"})
     assert one.returncode == 0, one.stderr
-    assert (one.stdout + one.stderr).count("rests on one movie you rated") == 1
+    said = " ".join(
+        (one.stdout + one.stderr).split()
+    )  # user 1's list is read by someone else: not "you rated"
+    assert said.count("rests on none of the user's movies") == 1 and "you rated" not in said
+    note = one.stderr.splitlines()  # it was five rows at 80 columns
+    assert note[0].startswith("note: knn-baseline's list") and len(note) <= 3, one.stderr
 
 
 def test_svds_well_liked_movies_are_said_to_be_liked_by_most_viewers(data: movierec.Dataset) -> None:

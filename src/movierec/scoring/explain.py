@@ -277,16 +277,14 @@ def _liked_by_most_note(model: str, general: int, rows: int) -> str | None:
 def _unexplained_note(model: str, explained: list[list[int]] | list[str], empty: int, shares: bool) -> str:
     """``because_note``'s words for ``empty`` rows that no rated movie explains (and are not liked by most)."""
     if shares:
+        # the user's, not "you rated": a known user's list is read by someone else (svd's refusal says "the
+        # user's movies"); it was five rows at 80 columns, the parenthesis on what a share is the longest part
         why = (
-            "no liked movie you rated holds a share of their predicted rating above 1% of the rating scale "
-            "(its similarity-weighted part among up to k rated neighbours), or too few of their neighbours "
-            "are rated and their baseline predicts them"
+            "no movie the user liked holds a share over 1% of the rating scale in the predicted rating, or too "
+            "few neighbours are rated"
         )
         if empty == len(explained):
-            return (
-                f"no movie on {model}'s list rests on one movie you rated: {why}; the list follows the "
-                "movies' baselines and how generously you rate"
-            )
+            return f"{model}'s list rests on none of the user's movies: {why}; it follows the baseline predictions"
         have = "has" if empty == 1 else "have"
         return f"{empty} of the {len(explained)} movies {have} no reason: {why}"
     # a rating model's leave-one-out (svd, baseline, svdpp…): what 'because' means, then why rows have none
