@@ -114,9 +114,17 @@ def test_an_exact_title_far_less_rated_than_titles_holding_its_words_is_one_of_t
     titles = [str(t) for t in bundled.item_table()["title"]]
     support = bundled.interactions.item_counts()
     ids = bundled.interactions.item_map
-    for query in ["lord of the rings", "The Lord of the Rings", "ghostbusters"]:
+    # misspelt, as typed right: 'lord of the rigns' was read as the 1978 film (a one-typo misspelling)
+    for query in [
+        "lord of the rings",
+        "The Lord of the Rings",
+        "ghostbusters",
+        "lord of the rigns",
+        "Ghostbustres",
+    ]:
         with pytest.raises(ConfigError, match=" movies: "):
             match_title(query, titles, support, ids=ids)
+    assert _shown(_refusal(bundled, "lord of the rigns"))[0].startswith("Lord of the Rings: The Fellowship")
     line = _refusal(bundled, "lord of the rings")
     shown = _shown(line)
     # the most-rated first, then the exact title typed, so the line says that it is one of them

@@ -994,7 +994,12 @@ def _match(
             if top >= ACCEPT or any(
                 _one_edit(q, form) for form in {keys[i][1], _LEADING.sub("", keys[i][1])}
             ):
-                return i  # a near-certain misspelling of a whole title ('toy stroy', 'matirx')
+                # a near-certain misspelling of a whole title ('toy stroy', 'matirx'), as outrated as the
+                # title typed right: 'lord of the rigns' was the 1978 film, where 'lord of the rings' asks
+                outrated = _outrated(_LEADING.sub("", keys[i][1]), i, index, support)
+                if outrated:
+                    raise _Ambiguous(outrated)
+                return i
         if near:
             head = f"no movie title matches {query!r}; did you mean: "
             raise UnknownIdError(_did_you_mean_titles(head, [titles[i] for i, _ in near], said))
