@@ -498,7 +498,9 @@ def test_a_known_users_explained_list_keeps_each_reason_on_one_line_at_80_column
     # a list without reasons where a note says why has no 'because' column: it was 0 cells wide, a bare
     # '┃  ┃' (4915f18c), then its header over ten blank cells a row; the list is the one without --explain
     none = run("recommend", "--user", "1", "--model", "knn-baseline", "--explain", "-k", "5")
-    assert none.returncode == 0 and "no movie on knn-baseline's list rests on" in none.stderr, none.stderr
+    assert none.returncode == 0 and "knn-baseline's list rests on none of the user's movies" in none.stderr, (
+        none.stderr
+    )
     assert "because" not in none.stdout and "┃ ratings ┃" in none.stdout, none.stdout
     assert all(cell_len(line) <= 80 for line in none.stdout.splitlines()), none.stdout
     # so for a visitor's list from popularity (one list for everyone, the note says) and the fallback's

@@ -457,7 +457,8 @@ def test_a_misspelt_title_names_the_close_titles_that_fit_and_counts_all_the_res
             "Harry Poter",
             "Harry Potter and the Sorcerer's Stone… (2001); … Chamber of… (2002) (or 6 more)?",
         ),
-    ]:  # 'Matrx' is one typo from The Matrix: read as it since fa3400f4 (test_title_suggestions)
+        ("Matrx", "Matrix, The (1999); Matrix Reloaded, The (2003); Matrix Revolutions, The (2003)?"),
+    ]:
         with pytest.raises(UnknownIdError) as err:
             svd_rec.similar(query)
         assert str(err.value).endswith(f"did you mean: {said}") and len(str(err.value)) <= 143, str(err.value)

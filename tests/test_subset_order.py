@@ -19,4 +19,4 @@ def test_files_of_one_folder_given_apart_still_get_its_fixtures() -> None:
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     out = proc.stdout + proc.stderr
-    assert proc.returncode == 0 and "not found" not in out and "6 passed" in out, out[-3000:]
+    assert proc.returncode == 0 and "not found" not in out and "7 passed" in out, out[-3000:]

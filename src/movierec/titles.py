@@ -9,8 +9,9 @@ number in it), the one title holding it as whole words where several hold it ('E
 'Episode VI' too, but as words only in 'Episode V - The Empire Strikes Back'), where no title holds it
 as typed the one title holding its words without their punctuation ('star wars episode iv') or, with a
 year after them, bracketed or not, the one title of that year holding them ('Star Wars (1977)', 'Batman
-1989'), or a near-certain misspelling of a whole title, its leading article typed or not (similarity ≥
-:data:`ACCEPT`, or one typo: 'matirx', and clearly ahead of the next: 'toy stroy'). Anything weaker is never taken silently: several titles are listed,
+1989'), or a near-certain misspelling of a whole title (similarity ≥ :data:`ACCEPT` and clearly ahead of
+the next: 'toy stroy'; or two neighbouring letters swapped in one title only, its article typed or not:
+'matirx'). Anything weaker is never taken silently: several titles are listed,
 most-rated first with their movieIds, saying whether adding the year picks one; none asks "did you mean
 …?" with the closest titles (similarity ≥ :data:`SUGGEST`), most-rated first among equals. An exact title
 far less rated than one holding its words is one of several where the caller knows support ('lord of the
@@ -988,18 +989,20 @@ def _match(
         return typed
     if not cands:
         near = _suggestions(q, index, support, len(titles))  # all: the count says the rest
-        whole = sorted(((_whole_similarity(q, keys[i][1]), i) for i, _ in near), reverse=True)
-        if whole and (len(whole) == 1 or whole[0][0] - whole[1][0] >= 0.05):
-            top, i = whole[0]
-            if top >= ACCEPT or any(
-                _one_edit(q, form) for form in {keys[i][1], _LEADING.sub("", keys[i][1])}
-            ):
-                # a near-certain misspelling of a whole title ('toy stroy', 'matirx'), as outrated as the
-                # title typed right: 'lord of the rigns' was the 1978 film, where 'lord of the rings' asks
-                outrated = _outrated(_LEADING.sub("", keys[i][1]), i, index, support)
-                if outrated:
-                    raise _Ambiguous(outrated)
-                return i
+        whole = sorted(
+            ((difflib.SequenceMatcher(None, q, keys[i][1]).ratio(), i) for i, _ in near), reverse=True
+        )
+        sure = whole and whole[0][0] >= ACCEPT and (len(whole) == 1 or whole[0][0] - whole[1][0] >= 0.05)
+        # else two neighbouring letters swapped in exactly one title, its article typed or not ('matirx')
+        swaps = [] if sure else [i for i, _ in near if _swapped_in(q, keys[i][1])]
+        if sure or len(swaps) == 1:
+            i = whole[0][1] if sure else swaps[0]
+            # a near-certain misspelling of a whole title ('toy stroy', 'matirx'), as outrated as the title
+            # typed right: 'lord of the rigns' was the 1978 film, where 'lord of the rings' asks which
+            outrated = _outrated(_LEADING.sub("", keys[i][1]), i, index, support)
+            if outrated:
+                raise _Ambiguous(outrated)
+            return i
         if near:
             head = f"no movie title matches {query!r}; did you mean: "
             raise UnknownIdError(_did_you_mean_titles(head, [titles[i] for i, _ in near], said))
@@ -1009,27 +1012,27 @@ def _match(
     raise _Ambiguous(cands)
 
 
-def _whole_similarity(q: str, bare: str) -> float:
-    """difflib's ratio of a folded query against a bare title key, with its leading article or without:
-    'matirx' is 0.625 alike 'the matrix' (The Matrix's key) but 0.833 alike 'matrix', as people type it."""
-    ratio = difflib.SequenceMatcher(None, q, bare).ratio()
-    plain = _LEADING.sub("", bare)
-    return ratio if plain == bare else max(ratio, difflib.SequenceMatcher(None, q, plain).ratio())
+def _swapped_in(q: str, bare: str) -> bool:
+    """Whether the folded query ``q`` is the bare title key ``bare`` (or it without its leading article)
+    with two neighbouring letters swapped: 'matirx' for 'the matrix', 'godfahter', 'alein'. difflib rates
+    that typo (n - 1) / n, under :data:`ACCEPT` for a word of six letters or fewer, so 'Matirx' was refused
+    while 'Toy Stroy' was read. Letters only ('2021' is no swap of 2012 (2009)), and no other typo: a letter
+    left out ('matrx') leaves The Matrix and its sequels about as close, which the suggestions list."""
+    return any(_swapped(q, form) for form in {bare, _LEADING.sub("", bare)})
 
 
-def _one_edit(a: str, b: str) -> bool:
-    """Whether ``a`` is ``b`` but for one typo: two neighbouring letters swapped ('matirx'), one letter
-    changed, added or left out. difflib's ratio of a swap is (n - 1) / n, under :data:`ACCEPT` for a word of
-    six letters or fewer, so 'Matirx' was refused with The Matrix first in its "did you mean" list."""
-    if a == b or abs(len(a) - len(b)) > 1:
+def _swapped(a: str, b: str) -> bool:
+    """Whether ``a`` is ``b`` with two neighbouring letters swapped, and nothing else changed."""
+    if len(a) != len(b):
         return False
-    i = 0
-    while i < min(len(a), len(b)) and a[i] == b[i]:
-        i += 1
-    if len(a) == len(b):
-        swapped = i + 1 < len(a) and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2 :] == b[i + 2 :]
-        return swapped or a[i + 1 :] == b[i + 1 :]
-    return a[i:] == b[i + 1 :] if len(a) < len(b) else a[i + 1 :] == b[i:]
+    diff = [k for k in range(len(a)) if a[k] != b[k]]
+    return (
+        len(diff) == 2
+        and diff[1] == diff[0] + 1
+        and (a[diff[0]], a[diff[1]]) == (b[diff[1]], b[diff[0]])
+        and a[diff[0]].isalpha()
+        and a[diff[1]].isalpha()
+    )
 
 
 def _id_tag(movie_id: object) -> str:
