@@ -1621,21 +1621,14 @@ def _read_frames(inter: Interactions, parts: Sequence[Any]) -> list[Any]:
         return read
     train, test = read[0], read[-1]
     if isinstance(train, Interactions) and isinstance(test, Interactions) and train.item_map == test.item_map:
-        n_items = np.int64(max(test.n_items, 1))
-        both = np.isin(_pair_keys(test, n_items), _pair_keys(train, n_items))
-        if both.any():
-            row = int(np.flatnonzero(both)[0])
-            u, i = (
-                v.item() if isinstance(v, np.generic) else v
-                for v in (
-                    test.user_map.to_raw(int(test.users[row])),
-                    test.item_map.to_raw(int(test.items[row])),
-                )
-            )
+        from movierec.split_files import shared_pairs
+
+        said = shared_pairs(
+            {"train": train, "test": test}, {"train": "the train part", "test": "the test part"}
+        )
+        if said is not None:
             raise ConfigError(
-                f"{int(both.sum()):,} of the test part's {test.n_ratings:,} rows are also in the train part "
-                f"(the first: user {u!r}, movie {i!r}): a rating belongs to one part of a split; drop them "
-                "from train (make_split(ds, test=test_frame) trains on every other rating)"
+                f"{said}; drop them from train (make_split(ds, test=test_frame) trains on every other rating)"
             )
     return read
 

@@ -149,17 +149,27 @@ def _check_alike(parts: Mapping[str, Dataset], names: Mapping[str, str], scale_g
 
 def _check_disjoint(parts: Mapping[str, Dataset], names: Mapping[str, str]) -> None:
     """No (user, movie) pair is in two parts: a rating is trained on, validated on, or tested, once."""
+    said = shared_pairs({p: d.interactions for p, d in parts.items()}, names)
+    if said is not None:
+        raise DataError(said)
+
+
+def shared_pairs(parts: Mapping[str, Interactions], names: Mapping[str, str]) -> str | None:
+    """Where a (user, movie) pair of ``parts`` ("train", "valid", "test", by their raw ids) is in two of them,
+    the line that says so, naming the parts by ``names`` and the first such pair; else ``None``. The files'
+    refusal here and that of your own DataFrames in :func:`movierec.evaluation.compare` read it."""
     order = [p for p in ("train", "valid", "test") if p in parts]
     for n, a in enumerate(order):
         for b in order[n + 1 :]:
-            ours, theirs = _pairs(parts[a].interactions), _pairs(parts[b].interactions)
+            ours, theirs = _pairs(parts[a]), _pairs(parts[b])
             both = theirs.isin(ours)
             if both.any():
                 u, i = theirs[int(np.flatnonzero(both)[0])]
-                raise DataError(
+                return (
                     f"{int(both.sum()):,} of {names[b]}'s {len(theirs):,} rows are also in {names[a]} (the "
                     f"first: user {_shown(u)!r}, movie {_shown(i)!r}): a rating belongs to one part of a split"
                 )
+    return None
 
 
 def _recorded(
