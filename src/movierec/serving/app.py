@@ -340,6 +340,18 @@ def _check_denied(art: Artifact, loc: list[Any], movies: list[Any] | None) -> No
             raise _unprocessable([*loc, n], in_api() if callable(in_api) else str(exc), movie) from None
 
 
+def _known_response(
+    art: Artifact, u: int, rows: list[dict[str, Any]], because_note: str | None = None
+) -> Response:
+    """A training user's list as GET /users/{id}/recommendations answers it, the route's and serve's cached
+    shortcut's one builder: with the popularity fallback where the model learned nothing of the user, and
+    markov's note on its back-off rows (the shortcut once left the fallback out: 56de3387)."""
+    back_off = art.back_off_note(u, rows)  # markov's rows no one rated next after the user's latest movie
+    return _rec_response(
+        art, art.raw_user(u), rows, art.known_fallback(u), because_note=because_note, note=back_off
+    )
+
+
 def _rec_response(
     art: Artifact,
     user: Any,
@@ -607,10 +619,7 @@ def _recommendation_routes(app: FastAPI, art: Artifact) -> None:
             u, k, exclude_seen=exclude_seen, genres=wanted, rerank=rerank, explain=explain, exclude=denied
         )
         note = art.because_note(rows) if explain else None  # a k-NN rating model's rows may have no reason
-        back_off = art.back_off_note(u, rows)  # markov's rows no one rated next after the user's latest movie
-        return _rec_response(
-            art, art.raw_user(u), rows, art.known_fallback(u), because_note=note, note=back_off
-        )
+        return _known_response(art, u, rows, because_note=note)
 
     @app.post("/recommendations", **_RECS, responses=responses(404, 413))
     async def visitor_recommendations(body: RecommendRequest) -> Response:
@@ -765,9 +774,7 @@ def _middleware(app: FastAPI, art: Artifact, settings: ServeSettings) -> None:
 
     def user_recs_body(user_id: str, k: int, exclude_seen: bool) -> bytes:
         u = art.user_index(user_id)
-        rows = art.recommend_index(u, k, exclude_seen=exclude_seen)
-        back_off = art.back_off_note(u, rows)
-        return bytes(_rec_response(art, art.raw_user(u), rows, art.known_fallback(u), note=back_off).body)
+        return bytes(_known_response(art, u, art.recommend_index(u, k, exclude_seen=exclude_seen)).body)
 
     app.add_middleware(
         FastRecommendations, build=user_recs_body, cache_size=settings.rec_cache_size
